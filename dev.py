@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""The README's two commands, needing nothing but Python 3.11:
+
+    python3 dev.py demo   # venv, install, migrate, demo data, trained models, serve on 127.0.0.1:8000
+    python3 dev.py test   # venv, install, lint, the whole test suite
+
+Embedded defaults (SQLite, Celery tasks run in-process) unless ``DATABASE_URL`` /
+``CELERY_BROKER_URL`` are set. With ``CI=true`` the test command also runs every suite on
+PostgreSQL (``DATABASE_URL`` or the local server) and the integration tests, which never skip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PYTHON = VENV / "bin" / "python"
+CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+CI_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+
+# (label, settings module, paths): the product model is fixed per process, so each
+# configuration is its own pytest run (tests/conftest.py picks the directories).
+SUITES = [
+    ("app", "tests.settings", ["tests"]),
+    ("host-shop", "tests.hostshop.settings", ["tests"]),
+    ("demo-shop", "demo_shop.settings", ["tests"]),
+]
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
+    print("+", " ".join(str(a) for a in args), flush=True)
+    subprocess.run([str(a) for a in args], cwd=ROOT, env=env, check=True)
+
+
+def ensure_venv() -> None:
+    """Create .venv and install requirements.txt, again only when it changed."""
+    if not PYTHON.exists():
+        run(sys.executable, "-m", "venv", VENV)
+    stamp = VENV / ".requirements.sha256"
+    digest = hashlib.sha256((ROOT / "requirements.txt").read_bytes()).hexdigest()
+    if not stamp.exists() or stamp.read_text() != digest:
+        run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+        run(PYTHON, "-m", "pip", "install", "--quiet", "-r", "requirements.txt")
+        stamp.write_text(digest)
+
+
+def manage(*args: str, env: dict[str, str] | None = None) -> None:
+    run(PYTHON, "manage.py", *args, env=env)
+
+
+def demo() -> None:
+    ensure_venv()
+    manage("migrate", "--noinput")
+    manage("generate_demo_data")
+    manage("runserver", "127.0.0.1:8000")
+
+
+def pytest_suites(extra_env: dict[str, str], label: str) -> list[Path]:
+    reports = []
+    for name, settings, paths in SUITES:
+        report = ROOT / ".test-reports" / f"{label}-{name}.xml"
+        report.parent.mkdir(exist_ok=True)
+        env = {**os.environ, **extra_env, "DJANGO_SETTINGS_MODULE": settings}
+        print(f"\n=== {name} suite on {label} ===", flush=True)
+        run(PYTHON, "-m", "pytest", *paths, "--ds", settings, f"--junitxml={report}", "-p",
+            "no:cacheprovider", env=env)
+        reports.append(report)
+    return reports
+
+
+def totals(reports: list[Path]) -> tuple[int, int, int]:
+    passed = failed = skipped = 0
+    for report in reports:
+        for suite in ET.parse(report).getroot().iter("testsuite"):
+            tests, skip = int(suite.get("tests", 0)), int(suite.get("skipped", 0))
+            fail = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
+            passed += tests - skip - fail
+            failed += fail
+            skipped += skip
+    return passed, failed, skipped
+
+
+def test() -> None:
+    ensure_venv()
+    started = time.monotonic()
+    run(PYTHON, "-m", "ruff", "check", ".")
+    reports = pytest_suites({}, "sqlite")
+    database_url = os.environ.get("DATABASE_URL") or (CI_DATABASE_URL if CI else "")
+    if database_url.startswith("postgres"):
+        reports += pytest_suites({"DATABASE_URL": database_url}, "postgresql")
+    passed, failed, skipped = totals(reports)
+    print(f"\nAll suites finished in {time.monotonic() - started:.0f} s")
+    print(f"total: {passed} passed, {failed} failed, {skipped} skipped")
+    if failed or (CI and skipped):
+        sys.exit("skipped tests are failures in CI" if skipped else 1)
+
+
+if __name__ == "__main__":
+    commands = {"demo": demo, "test": test}
+    if len(sys.argv) != 2 or sys.argv[1] not in commands:
+        sys.exit(f"usage: python3 dev.py {{{'|'.join(commands)}}}")
+    try:
+        commands[sys.argv[1]]()
+    except subprocess.CalledProcessError as exc:
+        sys.exit(exc.returncode)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,108 @@
+"""System checks: a misconfigured ``RECOMMENDATIONS`` fails ``manage.py check`` with a message
+that says what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+
+from .conf import DEFAULTS, PRODUCT_MODEL_SETTING, app_settings, get_product_model
+
+PRODUCT_FIELD_KEYS = set(DEFAULTS["PRODUCT_FIELDS"])
+
+
+def _error(msg: str, hint: str, n: int) -> checks.Error:
+    return checks.Error(msg, hint=hint, id=f"recommendations.E{n:03d}")
+
+
+def _resolve_lookup(model: Any, lookup: str) -> str | None:
+    """None if ``lookup`` (``field`` or ``fk__field``) names a concrete field path, else why not."""
+    parts = lookup.split("__")
+    for i, part in enumerate(parts):
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return f"{model.__name__} has no field {part!r}"
+        if i < len(parts) - 1:
+            if not field.is_relation or field.related_model is None:
+                return f"{model.__name__}.{part} is not a relation, so {lookup!r} cannot follow it"
+            model = field.related_model
+    return None
+
+
+@checks.register()
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
+    user = getattr(settings, "RECOMMENDATIONS", {})
+    if not isinstance(user, dict):
+        return [_error("RECOMMENDATIONS must be a dict.",
+                       "Set RECOMMENDATIONS = {...} with the options from docs/settings.md.", 1)]
+    for key in sorted(set(user) - set(DEFAULTS)):
+        close = difflib.get_close_matches(str(key).upper(), DEFAULTS, n=1)
+        hint = f"Did you mean {close[0]!r}?" if close else f"Valid keys: {', '.join(sorted(DEFAULTS))}."
+        errors.append(_error(f"RECOMMENDATIONS has an unknown key {key!r}.", hint, 2))
+
+    try:
+        model = get_product_model()
+    except ImproperlyConfigured as exc:
+        errors.append(_error(str(exc), f"Set {PRODUCT_MODEL_SETTING} to an installed model, e.g. "
+                             "'catalog.Product', or leave it unset for 'recommendations.Product'.", 3))
+        model = None
+
+    fields = app_settings.PRODUCT_FIELDS
+    if not isinstance(fields, dict):
+        errors.append(_error("RECOMMENDATIONS['PRODUCT_FIELDS'] must be a dict.",
+                             "Map name, description, category, brand, price, available to fields.", 4))
+    else:
+        for key in sorted(set(fields) - PRODUCT_FIELD_KEYS):
+            errors.append(_error(f"RECOMMENDATIONS['PRODUCT_FIELDS'] has an unknown key {key!r}.",
+                                 f"Valid keys: {', '.join(sorted(PRODUCT_FIELD_KEYS))}.", 5))
+        if model is not None:
+            for key, lookup in sorted(fields.items()):
+                if key not in PRODUCT_FIELD_KEYS or lookup is None:
+                    continue
+                problem = _resolve_lookup(model, lookup) if isinstance(lookup, str) else "not a string"
+                if problem:
+                    errors.append(_error(
+                        f"RECOMMENDATIONS['PRODUCT_FIELDS'][{key!r}] = {lookup!r}: {problem}.",
+                        f"Point it at a field of {model._meta.label} (or 'fk__field'), "
+                        "or set it to None if the shop has no such field.", 6))
+        if fields.get("name") is None:
+            errors.append(_error("RECOMMENDATIONS['PRODUCT_FIELDS']['name'] cannot be None.",
+                                 "Map 'name' to the field holding the product's title.", 7))
+
+    dedup = app_settings.VIEW_DEDUP_SECONDS
+    if not isinstance(dedup, int) or isinstance(dedup, bool) or dedup < 0:
+        errors.append(_error(
+            f"RECOMMENDATIONS['VIEW_DEDUP_SECONDS'] must be an integer >= 0, got {dedup!r}.",
+                             "Use 0 to count every view, or a window in seconds (default 1800).", 8))
+    pattern = app_settings.BOT_USER_AGENT_PATTERN
+    if pattern:
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError) as exc:
+            errors.append(_error(f"RECOMMENDATIONS['BOT_USER_AGENT_PATTERN'] is not a valid regex: {exc}.",
+                                 "Fix the pattern, or set it to '' to count every user agent.", 9))
+    weights = app_settings.EVENT_WEIGHTS
+    valid_kinds = set(DEFAULTS["EVENT_WEIGHTS"])
+    if not isinstance(weights, dict) or set(weights) - valid_kinds or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in weights.values()
+    ):
+        errors.append(_error(f"RECOMMENDATIONS['EVENT_WEIGHTS'] is invalid: {weights!r}.",
+                             f"Give non-negative numbers for keys among {sorted(valid_kinds)}.", 10))
+    half_life = app_settings.TIME_DECAY_HALF_LIFE_DAYS
+    if half_life is not None and (not isinstance(half_life, (int, float)) or half_life <= 0):
+        errors.append(_error(
+            f"RECOMMENDATIONS['TIME_DECAY_HALF_LIFE_DAYS'] must be > 0 or None, got {half_life!r}.",
+                             "Use e.g. 30 for a 30-day half-life, or None for no decay.", 11))
+    for key in ("MIN_SUPPORT", "IMPORT_BATCH_SIZE"):
+        value = getattr(app_settings, key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            errors.append(_error(f"RECOMMENDATIONS[{key!r}] must be an integer >= 1, got {value!r}.",
+                                 f"Default: {DEFAULTS[key]}.", 12))
+    return errors

@@ -1,0 +1,108 @@
+"""The one bridge between the ORM and the engines.
+
+Reads events, ratings and product content from the database in chunks (memory stays bounded
+by the arrays, not by model instances) into pandas frames in the import format — the same
+shape ``recommendations.sources`` reads from CSV — so evaluation, training and import share one
+path into :class:`~recommendations.algorithms.dataset.Dataset`.
+
+Shoppers are keyed by strings: a user's primary key, or ``"session:<key>"`` for anonymous
+visitors, whose sessions still teach the engines which products go together.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .conf import app_settings, get_product_model
+from .models import Event, Rating
+
+CHUNK_SIZE = 50_000
+EVENT_NAMES = {Event.Kind.VIEW: "view", Event.Kind.CART: "cart", Event.Kind.PURCHASE: "purchase"}
+EVENT_COLUMNS = ["user_id", "product_id", "event", "timestamp", "value"]
+PRODUCT_COLUMNS = ["product_id", "name", "description", "category", "brand", "price"]
+SESSION_PREFIX = "session:"
+
+
+def shopper_key(user_id: Any = None, session_key: str = "") -> str:
+    return str(user_id) if user_id is not None else SESSION_PREFIX + session_key
+
+
+def _chunks(queryset, columns: list[str]):
+    """Column tuples of at most ``CHUNK_SIZE`` rows (no pandas dtype guessing on NULLs)."""
+    rows = []
+    for row in queryset.values_list(*columns).iterator(chunk_size=CHUNK_SIZE):
+        rows.append(row)
+        if len(rows) == CHUNK_SIZE:
+            yield list(zip(*rows))
+            rows = []
+    if rows:
+        yield list(zip(*rows))
+
+
+def _epoch(values) -> np.ndarray:
+    return np.fromiter((v.timestamp() for v in values), dtype=np.float64, count=len(values))
+
+
+def events_frame(include_anonymous: bool = True) -> pd.DataFrame:
+    """Events and ratings as one frame in the import format."""
+    events = Event.objects.all() if include_anonymous else Event.objects.filter(user__isnull=False)
+    parts = []
+    columns = ["user_id", "session_key", "product_id", "kind", "quantity", "created_at"]
+    for users, sessions, products, kinds, quantities, times in _chunks(events, columns):
+        parts.append(pd.DataFrame({
+            "user_id": [shopper_key(u, s) for u, s in zip(users, sessions)],
+            "product_id": products,
+            "event": [EVENT_NAMES[k] for k in kinds],
+            "timestamp": _epoch(times),
+            "value": np.asarray(quantities, dtype=np.float32),
+        }))
+    for users, products, scores, times in _chunks(
+            Rating.objects.all(), ["user_id", "product_id", "score", "updated_at"]):
+        parts.append(pd.DataFrame({
+            "user_id": [str(u) for u in users],
+            "product_id": products,
+            "event": "rating",
+            "timestamp": _epoch(times),
+            "value": np.asarray(scores, dtype=np.float32),
+        }))
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=object if c in ("user_id", "event") else float)
+                             for c in EVENT_COLUMNS})
+    return pd.concat(parts, ignore_index=True)[EVENT_COLUMNS]
+
+
+def products_frame() -> pd.DataFrame:
+    """Every product's content through ``PRODUCT_FIELDS`` (unmapped columns are empty)."""
+    model = get_product_model()
+    mapping = app_settings.PRODUCT_FIELDS
+    wanted = {key: mapping.get(key) for key in ("name", "description", "category", "brand", "price")}
+    lookups = [lookup for lookup in wanted.values() if lookup]
+    frame = pd.DataFrame.from_records(
+        list(model._default_manager.values_list("pk", *lookups).iterator(chunk_size=CHUNK_SIZE)),
+        columns=["product_id", *lookups],
+    )
+    out = pd.DataFrame({"product_id": frame["product_id"]})
+    for key, lookup in wanted.items():
+        if key == "price":
+            out[key] = pd.to_numeric(frame[lookup], errors="coerce").astype(float) if lookup else np.nan
+        else:
+            out[key] = frame[lookup].fillna("").astype(str) if lookup else ""
+    return out[PRODUCT_COLUMNS]
+
+
+def available_product_ids() -> set[Any]:
+    """Primary keys of products that may be recommended (``PRODUCT_FIELDS['available']``)."""
+    model = get_product_model()
+    lookup = app_settings.PRODUCT_FIELDS.get("available")
+    queryset = model._default_manager.all()
+    if lookup:
+        queryset = queryset.filter(**{lookup: True})
+    return set(queryset.values_list("pk", flat=True))
+
+
+def load_frames(include_anonymous: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(events, products) from the database, in the import format."""
+    return events_frame(include_anonymous), products_frame()

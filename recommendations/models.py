@@ -1,0 +1,125 @@
+"""Products, ratings and shopper behaviour.
+
+The product model is swappable (``RECOMMENDATIONS_PRODUCT_MODEL``); ratings and events point at
+whichever model is active. Events are the big table (tens of millions of rows): narrow columns,
+a small-integer kind, and only the indexes that capture, training and serving query by.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .conf import app_settings
+
+
+class AbstractProduct(models.Model):
+    """Fields the engines read by default; a shop may inherit it or map its own fields."""
+
+    name = models.CharField(_("name"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    category = models.CharField(_("category"), max_length=100, blank=True, db_index=True)
+    brand = models.CharField(_("brand"), max_length=100, blank=True)
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2, null=True, blank=True)
+    is_available = models.BooleanField(_("available"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(AbstractProduct):
+    class Meta(AbstractProduct.Meta):
+        swappable = "RECOMMENDATIONS_PRODUCT_MODEL"
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+
+
+class Rating(models.Model):
+    """A shopper's explicit 1-5 score; one per user and product, re-rating updates it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="product_ratings"
+    )
+    product = models.ForeignKey(
+        app_settings.product_model, on_delete=models.CASCADE, related_name="ratings"
+    )
+    score = models.PositiveSmallIntegerField(_("score"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "product"], name="recommendations_rating_unique"),
+            models.CheckConstraint(
+                condition=Q(score__gte=1) & Q(score__lte=5), name="recommendations_rating_1_to_5"
+            ),
+        ]
+        indexes = [models.Index(fields=["product", "score"], name="rec_rating_product_score")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} rated {self.product_id}: {self.score}"
+
+
+class Event(models.Model):
+    """One thing a shopper did with a product: viewed it, put it in the cart, bought it.
+
+    Either ``user`` (signed in) or ``session_key`` (anonymous) identifies the shopper; on login
+    the session's events are moved to the user.
+    """
+
+    class Kind(models.IntegerChoices):
+        VIEW = 1, _("viewed")
+        CART = 2, _("added to cart")
+        PURCHASE = 3, _("purchased")
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="product_events",
+    )
+    session_key = models.CharField(_("session key"), max_length=40, blank=True, default="")
+    product = models.ForeignKey(
+        app_settings.product_model, on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.PositiveSmallIntegerField(_("kind"), choices=Kind.choices)
+    quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | ~Q(session_key=""),
+                name="recommendations_event_has_shopper",
+            ),
+        ]
+        indexes = [
+            # A shopper's history (serving, dedup of repeated views, import idempotency).
+            models.Index(fields=["user", "created_at"], name="rec_event_user_time"),
+            models.Index(
+                fields=["session_key", "created_at"],
+                name="rec_event_session_time",
+                condition=~Q(session_key=""),
+            ),
+            # Per-product counts (popularity, also-bought) and time windows (trending).
+            models.Index(fields=["product", "kind"], name="rec_event_product_kind"),
+            models.Index(fields=["created_at"], name="rec_event_time"),
+        ]
+
+    def __str__(self) -> str:
+        who = f"user {self.user_id}" if self.user_id else f"session {self.session_key[:8]}"
+        return f"{who} {self.get_kind_display()} {self.product_id}"

@@ -1,0 +1,62 @@
+"""Shared fixtures. Which directories are collected depends on the settings module, because
+the product model is fixed per process: ``tests.settings`` (the app's own model) runs most of
+the suite, ``tests.hostshop.settings`` re-runs capture against a shop's own model, and
+``demo_shop.settings`` runs the demo shop's tests."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from decimal import Decimal
+
+import pytest
+
+SETTINGS = os.environ.get("DJANGO_SETTINGS_MODULE", "tests.settings")
+collect_ignore = []
+if SETTINGS != "tests.hostshop.settings":
+    collect_ignore.append("hostshop")
+if SETTINGS != "demo_shop.settings":
+    collect_ignore.append("demo")
+if SETTINGS != "tests.settings":
+    collect_ignore += ["algorithms", "test_import.py", "test_checks.py"]
+if SETTINGS == "demo_shop.settings":
+    collect_ignore += ["test_capture.py"]
+
+_counter = itertools.count(1)
+
+
+def make_product(name: str | None = None, category: str = "Books", **extra):
+    """A product of whichever product model is active, built through the field mapping."""
+    from recommendations.conf import app_settings, get_product_model
+
+    model = get_product_model()
+    name = name or f"Product {next(_counter)}"
+    if app_settings.product_model == "hostshop.Item":
+        from tests.hostshop.models import Department
+
+        department, _ = Department.objects.get_or_create(label=category)
+        return model.objects.create(title=name, department=department, maker="Acme",
+                                    cost=Decimal("9.99"), **extra)
+    if app_settings.product_model == "catalog.Product":
+        from demo_shop.catalog.models import Category
+
+        cat, _ = Category.objects.get_or_create(name=category, slug=category.lower())
+        return model.objects.create(title=name, category=cat, brand="Acme",
+                                    unit_price=Decimal("9.99"), **extra)
+    return model.objects.create(name=name, category=category, brand="Acme",
+                                price=Decimal("9.99"), **extra)
+
+
+@pytest.fixture
+def product(db):
+    return make_product()
+
+
+@pytest.fixture
+def product_factory(db):
+    return make_product
+
+
+@pytest.fixture
+def shopper(django_user_model):
+    return django_user_model.objects.create_user("shopper", password="pw-shopper-1")

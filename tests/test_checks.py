@@ -1,0 +1,52 @@
+"""System checks say what is wrong and how to fix it."""
+
+import pytest
+from django.test import override_settings
+
+from recommendations.checks import check_settings
+from recommendations.conf import app_settings
+
+
+def ids(errors):
+    return [e.id for e in errors]
+
+
+def test_defaults_are_clean():
+    assert check_settings() == []
+
+
+@pytest.mark.parametrize(("setting", "expected_id", "text"), [
+    ({"VIEW_DEDUP_SECOND": 60}, "recommendations.E002", "Did you mean 'VIEW_DEDUP_SECONDS'?"),
+    ({"PRODUCT_FIELDS": {"colour": "colour"}}, "recommendations.E005", "unknown key 'colour'"),
+    ({"PRODUCT_FIELDS": {"brand": "maker"}}, "recommendations.E006", "Product has no field 'maker'"),
+    ({"PRODUCT_FIELDS": {"brand": "brand__name"}}, "recommendations.E006", "is not a relation"),
+    ({"PRODUCT_FIELDS": {"name": None}}, "recommendations.E007", "cannot be None"),
+    ({"VIEW_DEDUP_SECONDS": -5}, "recommendations.E008", "integer >= 0"),
+    ({"BOT_USER_AGENT_PATTERN": "(unclosed"}, "recommendations.E009", "not a valid regex"),
+    ({"EVENT_WEIGHTS": {"view": -1}}, "recommendations.E010", "EVENT_WEIGHTS"),
+    ({"EVENT_WEIGHTS": {"click": 1}}, "recommendations.E010", "EVENT_WEIGHTS"),
+    ({"TIME_DECAY_HALF_LIFE_DAYS": 0}, "recommendations.E011", "must be > 0 or None"),
+    ({"IMPORT_BATCH_SIZE": 0}, "recommendations.E012", "IMPORT_BATCH_SIZE"),
+])
+def test_bad_settings_are_reported(setting, expected_id, text):
+    with override_settings(RECOMMENDATIONS=setting):
+        errors = check_settings()
+    assert ids(errors) == [expected_id]
+    assert text in errors[0].msg + " " + (errors[0].hint or "")
+    assert errors[0].hint
+
+
+def test_unknown_product_model_is_reported():
+    with override_settings(RECOMMENDATIONS_PRODUCT_MODEL="shop.Missing"):
+        errors = check_settings()
+    assert "recommendations.E003" in ids(errors)
+    assert "shop.Missing" in errors[0].msg
+
+
+def test_settings_merge_over_defaults_and_reload():
+    assert app_settings.EVENT_WEIGHTS["purchase"] == 5.0
+    with override_settings(RECOMMENDATIONS={"EVENT_WEIGHTS": {"purchase": 9.0}}):
+        assert app_settings.EVENT_WEIGHTS == {"view": 1.0, "cart": 3.0, "purchase": 9.0, "rating": 4.0}
+    assert app_settings.EVENT_WEIGHTS["purchase"] == 5.0
+    with pytest.raises(AttributeError, match="Invalid RECOMMENDATIONS setting"):
+        app_settings.NOT_A_SETTING  # noqa: B018
