@@ -88,3 +88,11 @@ RECOMMENDATIONS = {
         "available": "in_stock",
     },
 }
+
+# Training and precomputation get their own queues (and so their own workers) in production:
+#   celery -A demo_shop worker -Q recommendations.training      (training hosts)
+#   celery -A demo_shop worker -Q recommendations.precompute    (precompute hosts)
+from recommendations.conf import CELERY_TASK_ROUTES  # noqa: E402
+
+CELERY_TASK_ROUTES = CELERY_TASK_ROUTES
+MEDIA_ROOT = BASE_DIR / "media"

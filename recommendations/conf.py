@@ -42,9 +42,42 @@ DEFAULTS: dict[str, Any] = {
     "MIN_SUPPORT": 1,
     # Rows per transaction when importing history.
     "IMPORT_BATCH_SIZE": 5000,
+    # Engines trained by "retrain all" (``deep`` only where TensorFlow is installed).
+    "ENGINES": ["popular", "trending", "item_cf", "user_cf", "content", "rating", "deep", "hybrid"],
+    # Constructor parameters per engine, e.g. {"item_cf": {"l2": 300.0}}.
+    "ENGINE_PARAMS": {},
+    # A new version replaces the active one only if its validation ndcg@10 is not lower by
+    # more than this (staff can force activation).
+    "ACTIVATION_TOLERANCE": 0.01,
+    # Versions kept per engine; older ones are deleted with their artifacts.
+    "KEEP_VERSIONS": 5,
+    # Where artifacts go: a storage alias from STORAGES, and a folder inside it.
+    "ARTIFACT_STORAGE": "default",
+    "ARTIFACT_PATH": "recommendations/models",
+    # A training's lock expires after this long, so a dead worker never blocks retraining.
+    "TRAINING_LOCK_SECONDS": 2 * 60 * 60,
+    # Users scored on the validation split (a sample keeps validation cheap on big shops).
+    "VALIDATION_MAX_USERS": 3000,
+    # Serving: the engine behind "recommended for you", then the fallbacks tried in order
+    # when it has no model or nothing to say about this shopper.
+    "SERVING_ENGINE": "hybrid",
+    "FALLBACK_CHAIN": ["item_cf", "trending", "popular"],
+    # How many of a shopper's latest events are folded in at request time.
+    "HISTORY_LIMIT": 50,
+    # Cache of computed lists: alias in CACHES, lifetime in seconds.
+    "CACHE_ALIAS": "default",
+    "CACHE_TIMEOUT": 15 * 60,
+    # How often a web process checks which model versions are active (seconds).
+    "ACTIVE_VERSION_CHECK_SECONDS": 10,
+    # Business rules.
+    "EXCLUDE_PURCHASED": True,
+    "REPURCHASABLE_CATEGORIES": [],
+    "MAX_PER_CATEGORY": None,
+    "MAX_LIMIT": 50,
 }
 
 _DICT_SETTINGS = {"PRODUCT_FIELDS", "EVENT_WEIGHTS"}
+ENGINE_NAMES = ("popular", "trending", "user_cf", "item_cf", "content", "deep", "hybrid", "rating")
 
 
 class AppSettings:
@@ -110,3 +143,14 @@ def get_product_model():
         raise ImproperlyConfigured(
             f"{PRODUCT_MODEL_SETTING} refers to model {label!r} that has not been installed."
         ) from None
+
+
+#: Celery routes a host can use as ``CELERY_TASK_ROUTES`` to send training and precomputation
+#: to their own queues (and so to their own workers).
+TRAINING_QUEUE = "recommendations.training"
+PRECOMPUTE_QUEUE = "recommendations.precompute"
+CELERY_TASK_ROUTES = {
+    "recommendations.tasks.train_*": {"queue": TRAINING_QUEUE},
+    "recommendations.tasks.prune_*": {"queue": TRAINING_QUEUE},
+    "recommendations.tasks.precompute_*": {"queue": PRECOMPUTE_QUEUE},
+}

@@ -123,3 +123,53 @@ class Event(models.Model):
     def __str__(self) -> str:
         who = f"user {self.user_id}" if self.user_id else f"session {self.session_key[:8]}"
         return f"{who} {self.get_kind_display()} {self.product_id}"
+
+
+class ModelVersion(models.Model):
+    """One training run of one engine: what it was trained on, how good it is, where its
+    artifact lives, and whether it is the version serving shoppers."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        SUCCEEDED = "succeeded", _("succeeded")
+        FAILED = "failed", _("failed")
+
+    engine = models.CharField(_("engine"), max_length=32, db_index=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    stage = models.CharField(_("stage"), max_length=64, blank=True)
+    progress = models.PositiveSmallIntegerField(_("progress %"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    triggered_by = models.CharField(_("triggered by"), max_length=150, blank=True)
+    task_id = models.CharField(_("task id"), max_length=64, blank=True)
+    n_users = models.PositiveIntegerField(_("users"), default=0)
+    n_products = models.PositiveIntegerField(_("products"), default=0)
+    n_events = models.PositiveBigIntegerField(_("events"), default=0)
+    metrics = models.JSONField(_("validation metrics"), default=dict, blank=True)
+    fit_seconds = models.FloatField(_("fit seconds"), null=True, blank=True)
+    total_seconds = models.FloatField(_("total seconds"), null=True, blank=True)
+    peak_memory_mb = models.FloatField(_("peak memory (MB)"), null=True, blank=True)
+    artifact = models.CharField(_("artifact"), max_length=255, blank=True,
+                                help_text=_("Path in the artifact storage."))
+    is_active = models.BooleanField(_("active"), default=False)
+    activation_note = models.CharField(_("activation"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("model version")
+        verbose_name_plural = _("model versions")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["engine"], condition=Q(is_active=True),
+                                    name="recommendations_one_active_version_per_engine"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.engine} v{self.pk} ({self.status})"
+
+    @property
+    def ndcg(self) -> float | None:
+        return self.metrics.get("ndcg@10")

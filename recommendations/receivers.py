@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from . import signals
 from .capture import merge_anonymous_history, record_event
-from .models import Event
+from .models import Event, Rating
 
 
 @receiver(signals.product_viewed, dispatch_uid="recommendations.product_viewed")
@@ -31,5 +32,22 @@ def on_product_purchased(sender: Any, product: Any, request=None, user=None,
 
 @receiver(user_logged_in, dispatch_uid="recommendations.merge_on_login")
 def on_user_logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    if request is not None:
-        merge_anonymous_history(request, user)
+    if request is not None and merge_anonymous_history(request, user):
+        from .serving import Shopper, invalidate
+
+        invalidate(Shopper(user_id=user.pk))
+
+
+@receiver(signals.event_recorded, dispatch_uid="recommendations.invalidate_on_event")
+def on_event_recorded(sender: Any, event: Event, **kwargs: Any) -> None:
+    from .serving import Shopper, invalidate
+
+    invalidate(Shopper(user_id=event.user_id, session_key="" if event.user_id else event.session_key))
+
+
+@receiver(post_save, sender=Rating, dispatch_uid="recommendations.invalidate_on_rating")
+@receiver(post_delete, sender=Rating, dispatch_uid="recommendations.invalidate_on_rating_delete")
+def on_rating_changed(sender: Any, instance: Rating, **kwargs: Any) -> None:
+    from .serving import Shopper, invalidate
+
+    invalidate(Shopper(user_id=instance.user_id))

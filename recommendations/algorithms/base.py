@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, BinaryIO, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -59,7 +59,7 @@ class Recommender(ABC):
     @abstractmethod
     def _set_state(self, state: dict[str, np.ndarray]) -> None: ...
 
-    def save(self, path: str | Path) -> None:
+    def save(self, path: str | Path | BinaryIO) -> None:
         arrays: dict[str, np.ndarray] = {}
         for key, value in self._state().items():
             if sp.issparse(value):
@@ -72,6 +72,9 @@ class Recommender(ABC):
                 arrays[key] = np.asarray(value)
         header = {"engine": self.name, "params": self.get_params()}
         arrays["__header__"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+        if hasattr(path, "write"):  # an open binary file
+            np.savez(path, **arrays)
+            return
         with open(path, "wb") as fh:
             np.savez(fh, **arrays)
 

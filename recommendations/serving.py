@@ -1,0 +1,443 @@
+"""The one place that answers "what does this shopper / this product get?".
+
+Order of work for a personalised list: cache -> active model (loaded once per process, reloaded
+when another version becomes active) with the shopper's newest events folded in -> the
+fallback chain when a model is missing or has nothing to say -> business rules -> reasons.
+Web processes import NumPy only: artifacts are arrays, never TensorFlow graphs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from django.core.cache import caches
+from django.http import HttpRequest
+
+from .artifacts import Bundle, load_bundle
+from .capture import ANONYMOUS_KEY_SESSION_ENTRY
+from .conf import app_settings, get_product_model
+from .data import EVENT_NAMES, shopper_key
+from .models import Event, ModelVersion
+
+logger = logging.getLogger(__name__)
+POPULARITY_ENGINES = ("popular", "trending")
+VERB = {Event.Kind.VIEW: "viewed", Event.Kind.CART: "added", Event.Kind.PURCHASE: "bought"}
+
+
+# -- who is asking ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Shopper:
+    user_id: Any = None
+    session_key: str = ""
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> Shopper:
+        """The shopper behind a request; never creates a session just to read."""
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return cls(user_id=user.pk)
+        session = getattr(request, "session", None)
+        if session is None:
+            return cls()
+        return cls(session_key=session.get(ANONYMOUS_KEY_SESSION_ENTRY) or session.session_key or "")
+
+    @property
+    def known(self) -> bool:
+        return self.user_id is not None or bool(self.session_key)
+
+    @property
+    def data_key(self) -> str:
+        """The key the training data uses for this shopper (see ``data.shopper_key``)."""
+        return shopper_key(self.user_id, self.session_key)
+
+    @property
+    def cache_key(self) -> str:
+        return f"recommendations:shopper:{self.data_key}"
+
+    def events(self):
+        if self.user_id is not None:
+            return Event.objects.filter(user_id=self.user_id)
+        return Event.objects.filter(session_key=self.session_key, user__isnull=True)
+
+
+@dataclass
+class Recommendation:
+    product_id: Any
+    score: float
+    engine: str
+    reason: str
+    product: Any = field(default=None, repr=False, compare=False)
+
+    def as_cacheable(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("product")
+        return data
+
+
+# -- active models, once per process ---------------------------------------------------------
+@dataclass
+class LoadedModel:
+    version_id: int
+    trained_at: datetime | None
+    bundle: Bundle
+
+
+class ActiveModels:
+    """Loads each engine's active artifact once per process and reloads it when the active
+    version changes (checked at most every ``ACTIVE_VERSION_CHECK_SECONDS``). If a new
+    artifact is missing or corrupt, the previously loaded one keeps serving."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loaded: dict[str, LoadedModel] = {}
+        self._active: dict[str, tuple[int, datetime | None, str]] = {}
+        self._checked_at = 0.0
+
+    def clear(self) -> None:
+        with self._lock:
+            self._loaded.clear()
+            self._active.clear()
+            self._checked_at = 0.0
+
+    def _refresh(self) -> None:
+        if time.monotonic() - self._checked_at < app_settings.ACTIVE_VERSION_CHECK_SECONDS:
+            return
+        rows = ModelVersion.objects.filter(is_active=True).values_list(
+            "engine", "pk", "started_at", "artifact")
+        self._active = {engine: (pk, started, artifact) for engine, pk, started, artifact in rows}
+        self._checked_at = time.monotonic()
+
+    def signature(self) -> str:
+        """Changes whenever any engine's active version changes (part of every cache key)."""
+        with self._lock:
+            self._refresh()
+            return ",".join(f"{e}{v[0]}" for e, v in sorted(self._active.items()))
+
+    def get(self, engine: str) -> LoadedModel | None:
+        with self._lock:
+            self._refresh()
+            active = self._active.get(engine)
+            loaded = self._loaded.get(engine)
+            if active is None or (loaded is not None and loaded.version_id == active[0]):
+                return loaded if active is not None else None
+            version_id, trained_at, artifact = active
+            try:
+                from .training import artifact_storage
+
+                with artifact_storage().open(artifact, "rb") as fh:
+                    bundle = load_bundle(fh)
+            except Exception as exc:  # noqa: BLE001
+                logger.error("recommendations: cannot load %s v%s (%s): %s", engine, version_id,
+                             artifact, exc)
+                ModelVersion.objects.filter(pk=version_id).update(
+                    error=f"Serving could not load the artifact: {type(exc).__name__}: {exc}")
+                return loaded
+            self._loaded[engine] = LoadedModel(version_id, trained_at, bundle)
+            return self._loaded[engine]
+
+
+active_models = ActiveModels()
+
+
+# -- cache ------------------------------------------------------------------------------------
+def _cache():
+    return caches[app_settings.CACHE_ALIAS]
+
+
+def _cache_get(key: str, field_name: str, signature: str) -> list[dict] | None:
+    try:
+        entry = _cache().get(key)
+    except Exception:  # noqa: BLE001  (cache down: compute instead)
+        return None
+    if entry and entry.get("versions") == signature:
+        return entry["lists"].get(field_name)
+    return None
+
+
+def _cache_set(key: str, field_name: str, signature: str, value: list[dict]) -> None:
+    try:
+        entry = _cache().get(key)
+        if not entry or entry.get("versions") != signature:
+            entry = {"versions": signature, "lists": {}}
+        if len(entry["lists"]) >= 16:  # bounded per shopper
+            entry["lists"].clear()
+        entry["lists"][field_name] = value
+        _cache().set(key, entry, app_settings.CACHE_TIMEOUT)
+    except Exception:  # noqa: BLE001
+        logger.warning("recommendations: cache unavailable, list not cached", exc_info=True)
+
+
+def invalidate(shopper: Shopper) -> None:
+    """Forget a shopper's cached lists, so their next request reflects what they just did."""
+    try:
+        _cache().delete(shopper.cache_key)
+    except Exception:  # noqa: BLE001
+        logger.warning("recommendations: cache unavailable, could not invalidate", exc_info=True)
+
+
+# -- history ----------------------------------------------------------------------------------
+@dataclass
+class HistoryEvent:
+    product_id: Any
+    kind: int
+    quantity: int
+    created_at: datetime
+
+
+def recent_history(shopper: Shopper, limit: int | None = None) -> list[HistoryEvent]:
+    if not shopper.known:
+        return []
+    rows = shopper.events().order_by("-created_at").values_list(
+        "product_id", "kind", "quantity", "created_at")[: limit or app_settings.HISTORY_LIMIT]
+    return [HistoryEvent(*row) for row in rows]
+
+
+def purchased_ids(shopper: Shopper) -> set[Any]:
+    if not shopper.known:
+        return set()
+    return set(shopper.events().filter(kind=Event.Kind.PURCHASE)
+               .values_list("product_id", flat=True).distinct()[:1000])
+
+
+def _history_vector(events: Iterable[HistoryEvent], bundle: Bundle) -> dict[int, float]:
+    weights = app_settings.EVENT_WEIGHTS
+    vector: dict[int, float] = {}
+    for event in events:
+        index = bundle.item_index.get(event.product_id)
+        if index is not None:
+            vector[index] = vector.get(index, 0.0) + float(weights.get(EVENT_NAMES[event.kind], 0.0))
+    return {i: w for i, w in vector.items() if w > 0}
+
+
+# -- rules ------------------------------------------------------------------------------------
+def _products(ids: Iterable[Any]) -> dict[Any, Any]:
+    """Instances of the available products among ``ids`` (one query)."""
+    model = get_product_model()
+    queryset = model._default_manager.filter(pk__in=list(ids))
+    available = app_settings.PRODUCT_FIELDS.get("available")
+    if available:
+        queryset = queryset.filter(**{available: True})
+    category = app_settings.PRODUCT_FIELDS.get("category")
+    if category and "__" in category:
+        queryset = queryset.select_related(category.split("__")[0])
+    return {p.pk: p for p in queryset}
+
+
+def _category(product: Any) -> str:
+    lookup = app_settings.PRODUCT_FIELDS.get("category")
+    value: Any = product
+    for part in (lookup or "").split("__") if lookup else []:
+        value = getattr(value, part, None)
+    return str(value) if lookup and value is not None else ""
+
+
+def _apply_rules(candidates: list[Recommendation], n: int,
+                 max_per_category: int | None) -> list[Recommendation]:
+    products = _products(c.product_id for c in candidates)
+    chosen: list[Recommendation] = []
+    per_category: dict[str, int] = {}
+    seen: set[Any] = set()
+    for rec in candidates:
+        product = products.get(rec.product_id)
+        if product is None or rec.product_id in seen:
+            continue
+        if max_per_category:
+            category = _category(product)
+            if per_category.get(category, 0) >= max_per_category:
+                continue
+            per_category[category] = per_category.get(category, 0) + 1
+        rec.product = product
+        seen.add(rec.product_id)
+        chosen.append(rec)
+        if len(chosen) == n:
+            break
+    return chosen
+
+
+def _repurchasable(product_ids: set[Any]) -> set[Any]:
+    categories = set(app_settings.REPURCHASABLE_CATEGORIES)
+    if not categories or not product_ids:
+        return set()
+    lookup = app_settings.PRODUCT_FIELDS.get("category")
+    if not lookup:
+        return set()
+    model = get_product_model()
+    return set(model._default_manager.filter(pk__in=product_ids, **{f"{lookup}__in": categories})
+               .values_list("pk", flat=True))
+
+
+def _clamp(n: int) -> int:
+    return max(1, min(int(n), app_settings.MAX_LIMIT))
+
+
+# -- answers ----------------------------------------------------------------------------------
+def _from_engine(loaded: LoadedModel, engine: str, shopper: Shopper, history: list[HistoryEvent],
+                 exclude: set[Any], n: int) -> list[Recommendation]:
+    bundle = loaded.bundle
+    user = bundle.user_index.get(shopper.data_key) if shopper.known else None
+    fresh = history if user is None or loaded.trained_at is None else [
+        e for e in history if e.created_at >= loaded.trained_at]
+    vector = _history_vector(fresh, bundle)
+    if engine not in POPULARITY_ENGINES and user is None and not vector:
+        return []
+    excluded = [bundle.item_index[p] for p in exclude if p in bundle.item_index]
+    items, scores = bundle.model.recommend(user, history=vector or None, n=n, exclude=excluded)
+    ids = bundle.item_ids
+    return [Recommendation(ids[i].item(), float(s), engine, "") for i, s in zip(items, scores)
+            if np.isfinite(s)]
+
+
+def _explain(recs: list[Recommendation], history: list[HistoryEvent]) -> None:
+    """A human-readable reason per item: the past product that links to it most strongly
+    (item_cf's learned similarity), else what kind of list it came from."""
+    item_model = active_models.get("item_cf")
+    names = {}
+    if history:
+        model = get_product_model()
+        names = {p.pk: str(p) for p in model._default_manager.filter(
+            pk__in={e.product_id for e in history})}
+    for rec in recs:
+        if rec.engine in POPULARITY_ENGINES or not history:
+            rec.reason = "Trending now" if rec.engine == "trending" else "Popular with shoppers"
+            continue
+        best = _strongest_link(item_model, rec.product_id, history) if item_model else None
+        if best is None:
+            best = history[0]
+        rec.reason = f"Because you {VERB[best.kind]} {names.get(best.product_id, 'a product')}"
+
+
+def _strongest_link(loaded: LoadedModel, product_id: Any, history: list[HistoryEvent]):
+    bundle = loaded.bundle
+    target = bundle.item_index.get(product_id)
+    weights = getattr(bundle.model, "weights_", None)
+    if target is None or weights is None:
+        return None
+    best, best_score = None, 0.0
+    for event in history:
+        source = bundle.item_index.get(event.product_id)
+        if source is not None:
+            score = float(weights[source, target])
+            if score > best_score:
+                best, best_score = event, score
+    return best
+
+
+def recommend_for(shopper: Shopper, n: int = 10, *, engine: str | None = None,
+                  exclude: Iterable[Any] = (), max_per_category: int | None = None,
+                  use_cache: bool = True) -> list[Recommendation]:
+    """Personalised list for a shopper; never raises for lack of a model (falls back to
+    trending, popular, then plain database counts)."""
+    n = _clamp(n)
+    max_per_category = max_per_category or app_settings.MAX_PER_CATEGORY
+    exclude = set(exclude)
+    signature = active_models.signature()
+    field_name = f"for_you:{engine or ''}:{n}:{max_per_category}:{sorted(map(str, exclude))}"
+    if use_cache and shopper.known:
+        cached = _cache_get(shopper.cache_key, field_name, signature)
+        if cached is not None:
+            return _hydrate(cached)
+
+    history = recent_history(shopper)
+    if app_settings.EXCLUDE_PURCHASED:
+        bought = purchased_ids(shopper)
+        exclude |= bought - _repurchasable(bought)
+    candidates: list[Recommendation] = []
+    chain = [engine or app_settings.SERVING_ENGINE, *app_settings.FALLBACK_CHAIN]
+    over_fetch = n * 3 + 10
+    for name in dict.fromkeys(chain):
+        loaded = active_models.get(name)
+        if loaded is None:
+            continue
+        candidates += _from_engine(loaded, name, shopper, history, exclude, over_fetch)
+        if len({c.product_id for c in candidates}) >= over_fetch:
+            break
+    if len(candidates) < n:
+        candidates += _database_popular(over_fetch, exclude)
+    recs = _apply_rules(candidates, n, max_per_category)
+    _explain(recs, history)
+    if use_cache and shopper.known:
+        _cache_set(shopper.cache_key, field_name, signature, [r.as_cacheable() for r in recs])
+    return recs
+
+
+def _hydrate(rows: list[dict]) -> list[Recommendation]:
+    recs = [Recommendation(**row) for row in rows]
+    products = _products(r.product_id for r in recs)
+    return [r for r in recs if (setattr(r, "product", products.get(r.product_id)) or r.product)]
+
+
+def _item_list(kind: str, product: Any, n: int, chain: list[tuple[str, str]],
+               reason: str) -> list[Recommendation]:
+    n = _clamp(n)
+    signature = active_models.signature()
+    key = f"recommendations:{kind}:{product.pk}"
+    cached = _cache_get(key, str(n), signature)
+    if cached is not None:
+        return _hydrate(cached)
+    candidates: list[Recommendation] = []
+    for engine, method in chain:
+        loaded = active_models.get(engine)
+        if loaded is None or not hasattr(loaded.bundle.model, method):
+            continue
+        index = loaded.bundle.item_index.get(product.pk)
+        if index is None:
+            continue
+        items, scores = getattr(loaded.bundle.model, method)(index, n=n * 2 + 5)
+        ids = loaded.bundle.item_ids
+        candidates += [Recommendation(ids[i].item(), float(s), engine, reason)
+                       for i, s in zip(items, scores) if np.isfinite(s)]
+        if len(candidates) >= n:
+            break
+    candidates = [c for c in candidates if c.product_id != product.pk]
+    if len(candidates) < n:
+        candidates += _same_category(product, n * 2)
+    recs = _apply_rules(candidates, n, None)
+    _cache_set(key, str(n), signature, [r.as_cacheable() for r in recs])
+    return recs
+
+
+def similar_products(product: Any, n: int = 10) -> list[Recommendation]:
+    return _item_list("similar", product, n, [("item_cf", "similar_items"), ("content", "similar_items")],
+                      f"Similar to {product}")
+
+
+def also_bought(product: Any, n: int = 10) -> list[Recommendation]:
+    return _item_list("also_bought", product, n, [("item_cf", "also_bought")],
+                      f"Often bought with {product}")
+
+
+def trending(n: int = 10, *, exclude: Iterable[Any] = ()) -> list[Recommendation]:
+    return recommend_for(Shopper(), n, engine="trending", exclude=exclude, use_cache=False)
+
+
+def _database_popular(n: int, exclude: set[Any]) -> list[Recommendation]:
+    """Last resort before any model is trained: most purchased, then most viewed products."""
+    from django.db.models import Count
+
+    rows = (Event.objects.exclude(product_id__in=exclude).values("product_id")
+            .annotate(c=Count("id")).order_by("-c")[:n])
+    recs = [Recommendation(r["product_id"], float(r["c"]), "popular", "Popular with shoppers") for r in rows]
+    if len(recs) < n:
+        model = get_product_model()
+        taken = exclude | {r.product_id for r in recs}
+        more = model._default_manager.exclude(pk__in=taken).values_list("pk", flat=True)[: n - len(recs)]
+        recs += [Recommendation(pk, 0.0, "popular", "New in the shop") for pk in more]
+    return recs
+
+
+def _same_category(product: Any, n: int) -> list[Recommendation]:
+    lookup = app_settings.PRODUCT_FIELDS.get("category")
+    if not lookup:
+        return []
+    value = _category(product)
+    model = get_product_model()
+    ids = (model._default_manager.filter(**{lookup: value}).exclude(pk=product.pk)
+           .values_list("pk", flat=True)[:n])
+    return [Recommendation(pk, 0.0, "content", f"More in {value}") for pk in ids]

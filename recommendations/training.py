@@ -1,0 +1,267 @@
+"""Build data -> validate -> fit -> save artifact -> activate, for one engine.
+
+Runs inside a Celery worker (``tasks.py``) or synchronously (``recommendations_train --sync``).
+The active version keeps serving throughout: a new version becomes active in one transaction,
+only after its artifact is stored, and only if its validation ndcg@10 is not worse than the
+active one's by more than ``ACTIVATION_TOLERANCE`` (unless forced). A lock in the cache with an
+expiry stops two trainings of one engine from overlapping without ever blocking forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import resource
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.core.cache import cache
+from django.core.files import File
+from django.core.files.storage import storages
+from django.db import transaction
+from django.utils import timezone
+
+from .algorithms import get_engine
+from .algorithms.dataset import Dataset
+from .artifacts import save_bundle
+from .conf import ENGINE_NAMES, app_settings
+from .data import load_frames
+from .evaluation import evaluate_topn, predict_pairs, split_topn
+from .models import ModelVersion
+
+logger = logging.getLogger(__name__)
+Status = ModelVersion.Status
+
+
+class TrainingLocked(RuntimeError):
+    """Another training of the same engine holds the lock."""
+
+
+def configured_engines() -> list[str]:
+    """Engines that "retrain all" trains: the setting, less ``deep`` without TensorFlow."""
+    names = [name for name in app_settings.ENGINES if name in ENGINE_NAMES]
+    if "deep" in names and find_spec("tensorflow") is None:
+        names.remove("deep")
+    return names
+
+
+def artifact_storage():
+    return storages[app_settings.ARTIFACT_STORAGE]
+
+
+def _lock_key(engine: str) -> str:
+    return f"recommendations:training-lock:{engine}"
+
+
+def fail_stale_runs() -> int:
+    """Mark as failed the runs left 'running' by a worker that died (their lock expired)."""
+    stale = 0
+    for version in ModelVersion.objects.filter(status=Status.RUNNING):
+        if cache.get(_lock_key(version.engine)) is None:
+            ModelVersion.objects.filter(pk=version.pk, status=Status.RUNNING).update(
+                status=Status.FAILED, finished_at=timezone.now(),
+                error="The worker stopped before the training finished; the previous version "
+                      "kept serving.")
+            stale += 1
+    return stale
+
+
+def build_dataset() -> Dataset:
+    events, products = load_frames()
+    dataset = Dataset.from_frames(
+        events, products, event_weights=app_settings.EVENT_WEIGHTS,
+        decay_half_life_days=app_settings.TIME_DECAY_HALF_LIFE_DAYS,
+    )
+    return _apply_min_support(dataset, app_settings.MIN_SUPPORT)
+
+
+def _apply_min_support(dataset: Dataset, min_support: int) -> Dataset:
+    """Drop events of users and products with fewer than ``min_support`` distinct partners."""
+    if min_support <= 1 or not dataset.n_events:
+        return dataset
+    binary = (dataset.matrix > 0).astype(np.int32)
+    user_ok = np.asarray(binary.sum(axis=1)).ravel() >= min_support
+    item_ok = np.asarray(binary.sum(axis=0)).ravel() >= min_support
+    return dataset.subset(user_ok[dataset.user] & item_ok[dataset.item])
+
+
+def _validation_masks(dataset: Dataset, max_users: int) -> tuple[np.ndarray, np.ndarray]:
+    train, test = split_topn(dataset, seed=42)
+    users = np.unique(dataset.user[test])
+    if len(users) > max_users:
+        keep = np.random.default_rng(42).choice(users, size=max_users, replace=False)
+        test = test & np.isin(dataset.user, keep)
+    return train, test
+
+
+def _peak_memory_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def train(version: ModelVersion, *, force: bool = False,
+          on_progress: Callable[[str, int], None] | None = None) -> ModelVersion:
+    """Run one queued version to the end; on any error it is marked failed and re-raised."""
+    engine = version.engine
+    token = uuid.uuid4().hex
+    if not cache.add(_lock_key(engine), token, timeout=app_settings.TRAINING_LOCK_SECONDS):
+        raise TrainingLocked(f"a training of {engine!r} is already running")
+
+    def stage(name: str, percent: int) -> None:
+        ModelVersion.objects.filter(pk=version.pk).update(stage=name, progress=percent)
+        if on_progress:
+            on_progress(name, percent)
+
+    started = time.perf_counter()
+    try:
+        ModelVersion.objects.filter(pk=version.pk).update(
+            status=Status.RUNNING, started_at=timezone.now(), error="", stage="loading data",
+            progress=5)
+        params = {**app_settings.ENGINE_PARAMS.get(engine, {}), **(version.params or {})}
+        dataset = build_dataset()
+        if dataset.n_events == 0:
+            raise ValueError("there are no events or ratings to train on yet")
+        version.n_users, version.n_products, version.n_events = (
+            dataset.n_users, dataset.n_items, dataset.n_events)
+
+        stage("validating", 20)
+        train_mask, test_mask = _validation_masks(dataset, app_settings.VALIDATION_MAX_USERS)
+        metrics: dict[str, Any] = {}
+        if test_mask.any():
+            [row] = evaluate_topn(dataset, {engine: lambda: get_engine(engine, **params)},
+                                  train_mask=train_mask, test_mask=test_mask, progress=False)
+            metrics = {k: v for k, v in row.items() if k != "engine"}
+
+        stage("fitting", 55)
+        model = get_engine(engine, **params)
+        fit_start = time.perf_counter()
+        model.fit(dataset)
+        version.fit_seconds = time.perf_counter() - fit_start
+        if engine == "rating" and test_mask.any():
+            metrics.update(_rating_metrics(dataset, train_mask, test_mask, params))
+
+        stage("saving", 85)
+        version.artifact = _save_artifact(model, dataset, version)
+        version.metrics = _plain(metrics)
+        version.params = params
+        version.total_seconds = time.perf_counter() - started
+        version.peak_memory_mb = _peak_memory_mb()
+        version.status = Status.SUCCEEDED
+        version.stage, version.progress, version.finished_at = "done", 100, timezone.now()
+        version.save()
+        activate(version, force=force)
+        prune(engine)
+        return version
+    except Exception as exc:
+        logger.exception("training %s v%s failed", engine, version.pk)
+        ModelVersion.objects.filter(pk=version.pk).update(
+            status=Status.FAILED, finished_at=timezone.now(),
+            total_seconds=time.perf_counter() - started,
+            error=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=5)}")
+        raise
+    finally:
+        if cache.get(_lock_key(engine)) == token:
+            cache.delete(_lock_key(engine))
+
+
+def _rating_metrics(dataset: Dataset, train_mask, test_mask, params) -> dict[str, float]:
+    from .algorithms.dataset import RATING
+
+    rated = test_mask & (dataset.kind == RATING)
+    if not rated.any():
+        return {}
+    model = get_engine("rating", **params).fit(dataset.subset(train_mask))
+    predicted = predict_pairs(model, dataset.user[rated], dataset.item[rated])
+    error = predicted - dataset.value[rated]
+    return {"rmse": float(np.sqrt(np.mean(error**2))), "mae": float(np.mean(np.abs(error)))}
+
+
+def _plain(metrics: dict[str, Any]) -> dict[str, Any]:
+    return {k: (float(v) if isinstance(v, (np.floating, np.integer)) else v) for k, v in metrics.items()}
+
+
+def _save_artifact(model, dataset: Dataset, version: ModelVersion) -> str:
+    storage = artifact_storage()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.npz"
+        with path.open("wb") as fh:
+            save_bundle(model, dataset.user_ids, dataset.item_ids, fh)
+        with path.open("rb") as fh:
+            name = f"{app_settings.ARTIFACT_PATH}/{version.engine}/v{version.pk}.npz"
+            return storage.save(name, File(fh, name=path.name))
+
+
+def activate(version: ModelVersion, *, force: bool = False) -> bool:
+    """Make ``version`` the one serving its engine, atomically, if it is good enough."""
+    with transaction.atomic():
+        current = (ModelVersion.objects.select_for_update()
+                   .filter(engine=version.engine, is_active=True).first())
+        if current is not None and current.pk != version.pk and not force:
+            old, new = current.ndcg, version.ndcg
+            tolerance = app_settings.ACTIVATION_TOLERANCE
+            if old is not None and new is not None and new < old - tolerance:
+                note = (f"kept v{current.pk}: ndcg@10 {new:.4f} is below the active "
+                        f"{old:.4f} by more than {tolerance}")
+                ModelVersion.objects.filter(pk=version.pk).update(activation_note=note)
+                version.activation_note = note
+                return False
+        ModelVersion.objects.filter(engine=version.engine, is_active=True).update(is_active=False)
+        note = "forced by staff" if force else "activated"
+        ModelVersion.objects.filter(pk=version.pk).update(is_active=True, activation_note=note)
+        version.is_active, version.activation_note = True, note
+    return True
+
+
+def prune(engine: str, keep: int | None = None) -> int:
+    """Delete all but the newest ``keep`` finished versions of ``engine`` (never the active one)."""
+    keep = app_settings.KEEP_VERSIONS if keep is None else keep
+    finished = ModelVersion.objects.filter(engine=engine, status__in=[Status.SUCCEEDED, Status.FAILED])
+    old = [v for v in finished.order_by("-created_at", "-id")[keep:] if not v.is_active]
+    storage = artifact_storage()
+    removed = 0
+    for version in old:
+        if version.artifact and storage.exists(version.artifact):
+            storage.delete(version.artifact)
+        version.delete()
+        removed += 1
+    return removed
+
+
+def queue(engine: str, *, triggered_by: str = "", force: bool = False,
+          params: dict[str, Any] | None = None) -> ModelVersion:
+    """Create a queued version and hand it to Celery; returns at once.
+
+    If the broker cannot be reached the version is marked failed with a message saying so and
+    the error propagates, so the caller can tell the user; nothing else changes.
+    """
+    from .tasks import train_engine
+
+    if engine not in ENGINE_NAMES:
+        raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(ENGINE_NAMES)}")
+    version = ModelVersion.objects.create(engine=engine, triggered_by=triggered_by[:150],
+                                          params=params or {})
+    try:
+        result = train_engine.apply_async(args=[version.pk], kwargs={"force": force})
+    except Exception as exc:
+        ModelVersion.objects.filter(pk=version.pk).update(
+            status=Status.FAILED, finished_at=timezone.now(),
+            error=f"Could not reach the task broker: {exc}. The training was not started.")
+        raise
+    ModelVersion.objects.filter(pk=version.pk).update(task_id=result.id or "")
+    version.refresh_from_db()
+    return version
+
+
+def run_sync(engine: str, *, triggered_by: str = "", force: bool = False,
+             on_progress: Callable[[str, int], None] | None = None) -> ModelVersion:
+    """Train in this process (management command, tests)."""
+    fail_stale_runs()
+    version = ModelVersion.objects.create(engine=engine, triggered_by=triggered_by[:150])
+    return train(version, force=force, on_progress=on_progress)

@@ -1,0 +1,126 @@
+"""Training runs end to end against the database: versions, activation rules, pruning, locks,
+failures. Celery runs eagerly here; tests/integration runs a real worker."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.test import override_settings
+
+from recommendations import training
+from recommendations.artifacts import load_bundle
+from recommendations.models import Event, ModelVersion, Product, Rating
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    cache.clear()
+    return tmp_path
+
+
+@pytest.fixture
+def shop(product_factory, django_user_model):
+    """Two groups of shoppers with disjoint tastes (books vs garden)."""
+    rng = np.random.default_rng(0)
+    books = [product_factory(f"Book {i}", category="Books") for i in range(12)]
+    garden = [product_factory(f"Tool {i}", category="Garden") for i in range(12)]
+    events = []
+    for u in range(40):
+        user = django_user_model.objects.create_user(f"s{u}")
+        liked = books if u % 2 else garden
+        for p in rng.choice(len(liked), size=6, replace=False):
+            events.append(Event(user=user, product=liked[p], kind=Event.Kind.VIEW))
+            if rng.random() < 0.5:
+                events.append(Event(user=user, product=liked[p], kind=Event.Kind.PURCHASE))
+        Rating.objects.create(user=user, product=liked[0], score=5)
+    Event.objects.bulk_create(events)
+    return books, garden
+
+
+def test_sync_training_creates_an_active_version_with_metrics(shop, media):
+    version = training.run_sync("item_cf", triggered_by="test")
+    version.refresh_from_db()
+    assert version.status == ModelVersion.Status.SUCCEEDED and version.is_active
+    assert (version.n_users, version.n_products) == (40, 24)
+    assert version.n_events == Event.objects.count() + Rating.objects.count()
+    assert 0 < version.metrics["ndcg@10"] <= 1 and "precision@10" in version.metrics
+    assert version.fit_seconds > 0 and version.peak_memory_mb > 0 and version.progress == 100
+    with open(media / version.artifact, "rb") as fh:
+        bundle = load_bundle(fh)
+    assert bundle.model.name == "item_cf"
+    assert set(bundle.item_ids.tolist()) == set(Product.objects.values_list("pk", flat=True))
+
+
+def test_worse_version_is_kept_inactive_unless_forced(shop):
+    good = training.run_sync("item_cf")
+    ModelVersion.objects.filter(pk=good.pk).update(metrics={"ndcg@10": 0.99})
+    worse = training.run_sync("item_cf")
+    assert not worse.is_active and "below the active" in worse.activation_note
+    assert ModelVersion.objects.get(engine="item_cf", is_active=True).pk == good.pk
+    forced = training.run_sync("item_cf", force=True)
+    assert forced.is_active
+    assert ModelVersion.objects.filter(engine="item_cf", is_active=True).count() == 1
+
+
+@override_settings(RECOMMENDATIONS={"KEEP_VERSIONS": 2})
+def test_old_versions_are_pruned_with_their_files(shop, media):
+    versions = [training.run_sync("popular", force=True) for _ in range(4)]
+    left = set(ModelVersion.objects.values_list("pk", flat=True))
+    assert left == {versions[-2].pk, versions[-1].pk}
+    files = sorted(p.name for p in (media / "recommendations/models/popular").iterdir())
+    assert files == sorted(f"v{v.pk}.npz" for v in versions[-2:])
+
+
+def test_failed_training_keeps_previous_version_serving(shop, monkeypatch):
+    good = training.run_sync("popular")
+
+    def broken(*args, **kwargs):
+        raise MemoryError("simulated out of memory")
+
+    monkeypatch.setattr(training, "build_dataset", broken)
+    with pytest.raises(MemoryError):
+        training.run_sync("popular")
+    failed = ModelVersion.objects.exclude(pk=good.pk).get()
+    assert failed.status == ModelVersion.Status.FAILED and "simulated out of memory" in failed.error
+    assert ModelVersion.objects.get(is_active=True).pk == good.pk
+    assert cache.get("recommendations:training-lock:popular") is None  # lock released
+
+
+def test_two_trainings_of_one_engine_never_overlap(shop):
+    cache.add("recommendations:training-lock:popular", "someone-else", timeout=60)
+    version = ModelVersion.objects.create(engine="popular")
+    with pytest.raises(training.TrainingLocked):
+        training.train(version)
+    cache.delete("recommendations:training-lock:popular")
+    assert training.train(version).status == ModelVersion.Status.SUCCEEDED
+
+
+def test_run_left_running_by_a_dead_worker_is_marked_failed(shop):
+    ghost = ModelVersion.objects.create(engine="item_cf", status=ModelVersion.Status.RUNNING)
+    assert training.fail_stale_runs() == 1
+    ghost.refresh_from_db()
+    assert ghost.status == ModelVersion.Status.FAILED and "worker stopped" in ghost.error
+
+
+def test_empty_shop_fails_with_a_clear_message():
+    with pytest.raises(ValueError, match="no events or ratings"):
+        training.run_sync("popular")
+
+
+def test_queue_runs_the_celery_task(shop):
+    version = training.queue("popular", triggered_by="test")  # eager in tests.settings
+    version.refresh_from_db()
+    assert version.status == ModelVersion.Status.SUCCEEDED and version.is_active
+
+
+def test_train_command_reports_each_engine(shop, capsys):
+    call_command("recommendations_train", "--engine", "popular", "--engine", "item_cf", "--sync")
+    out = capsys.readouterr().out
+    assert "popular: version" in out and "item_cf: version" in out and "ndcg@10" in out
+    assert set(ModelVersion.objects.filter(is_active=True).values_list("engine", flat=True)) == {
+        "popular", "item_cf"}
