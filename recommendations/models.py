@@ -7,6 +7,8 @@ a small-integer kind, and only the indexes that capture, training and serving qu
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -173,3 +175,65 @@ class ModelVersion(models.Model):
     @property
     def ndcg(self) -> float | None:
         return self.metrics.get("ndcg@10")
+
+
+class PrecomputedList(models.Model):
+    """A shopper's "recommended for you" list computed ahead of time by a precompute worker,
+    valid while its model version is the active one."""
+
+    shopper = models.CharField(_("shopper"), max_length=80)
+    engine = models.CharField(_("engine"), max_length=32)
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="precomputed")
+    items = models.JSONField(_("items"), default=list, help_text=_("[[product_id, score], ...]"))
+    computed_at = models.DateTimeField(_("computed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("precomputed list")
+        verbose_name_plural = _("precomputed lists")
+        constraints = [
+            models.UniqueConstraint(fields=["shopper", "engine"], name="recommendations_precomputed_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.engine} list for {self.shopper}"
+
+
+class Impression(models.Model):
+    """One recommendation list shown to a shopper; its id travels with the list so that
+    clicks can be attributed to the engine, widget and A/B variant that produced it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True,
+                             blank=True, related_name="recommendation_impressions")
+    session_key = models.CharField(_("session key"), max_length=40, blank=True, default="")
+    widget = models.CharField(_("widget"), max_length=32)
+    engine = models.CharField(_("engine"), max_length=32)
+    variant = models.CharField(_("A/B variant"), max_length=32, blank=True)
+    product_ids = models.JSONField(_("products shown"), default=list)
+    created_at = models.DateTimeField(_("shown"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("impression")
+        verbose_name_plural = _("impressions")
+        indexes = [models.Index(fields=["engine", "widget", "created_at"], name="rec_impr_engine_widget")]
+
+    def __str__(self) -> str:
+        return f"{self.widget}/{self.engine} {self.id}"
+
+
+class Click(models.Model):
+    """A shopper followed a recommended product from an impression."""
+
+    impression = models.ForeignKey(Impression, on_delete=models.CASCADE, related_name="clicks")
+    product_id = models.CharField(_("product"), max_length=64)
+    created_at = models.DateTimeField(_("clicked"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("click")
+        verbose_name_plural = _("clicks")
+        constraints = [
+            models.UniqueConstraint(fields=["impression", "product_id"], name="recommendations_click_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"click on {self.product_id} from {self.impression_id}"
