@@ -59,6 +59,7 @@ def demo() -> None:
     ensure_venv()
     manage("migrate", "--noinput")
     manage("generate_demo_data")
+    manage("recommendations_train", "--sync", "--missing")
     manage("runserver", "127.0.0.1:8000")
 
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core import checks
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 
-from .conf import DEFAULTS, PRODUCT_MODEL_SETTING, app_settings, get_product_model
+from .conf import DEFAULTS, ENGINE_NAMES, PRODUCT_MODEL_SETTING, app_settings, get_product_model
 
 PRODUCT_FIELD_KEYS = set(DEFAULTS["PRODUCT_FIELDS"])
 
@@ -100,7 +100,28 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         errors.append(_error(
             f"RECOMMENDATIONS['TIME_DECAY_HALF_LIFE_DAYS'] must be > 0 or None, got {half_life!r}.",
                              "Use e.g. 30 for a 30-day half-life, or None for no decay.", 11))
-    for key in ("MIN_SUPPORT", "IMPORT_BATCH_SIZE"):
+    engines = app_settings.ENGINES
+    if not isinstance(engines, (list, tuple)) or set(engines) - set(ENGINE_NAMES):
+        errors.append(_error(f"RECOMMENDATIONS['ENGINES'] must list engines among {list(ENGINE_NAMES)}, "
+                             f"got {engines!r}.", "Remove the unknown names.", 13))
+    chain = [app_settings.SERVING_ENGINE, *app_settings.FALLBACK_CHAIN]
+    unknown = [name for name in chain if name not in ENGINE_NAMES]
+    if unknown:
+        errors.append(_error(f"Unknown engine(s) {unknown} in SERVING_ENGINE / FALLBACK_CHAIN.",
+                             f"Choose from {list(ENGINE_NAMES)}.", 14))
+    tolerance = app_settings.ACTIVATION_TOLERANCE
+    if not isinstance(tolerance, (int, float)) or isinstance(tolerance, bool) or tolerance < 0:
+        errors.append(_error(
+            f"RECOMMENDATIONS['ACTIVATION_TOLERANCE'] must be a number >= 0, got {tolerance!r}.",
+                             "It is the ndcg@10 drop a new version may have and still be activated.", 15))
+    if app_settings.CACHE_ALIAS not in settings.CACHES:
+        errors.append(_error(f"RECOMMENDATIONS['CACHE_ALIAS'] {app_settings.CACHE_ALIAS!r} is not in CACHES.",
+                             "Name one of the caches defined in CACHES.", 16))
+    if app_settings.ARTIFACT_STORAGE not in settings.STORAGES:
+        errors.append(_error(
+            f"RECOMMENDATIONS['ARTIFACT_STORAGE'] {app_settings.ARTIFACT_STORAGE!r} is not in STORAGES.",
+            "Name one of the storages defined in STORAGES (e.g. 'default').", 17))
+    for key in ("MIN_SUPPORT", "IMPORT_BATCH_SIZE", "KEEP_VERSIONS", "HISTORY_LIMIT", "MAX_LIMIT"):
         value = getattr(app_settings, key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             errors.append(_error(f"RECOMMENDATIONS[{key!r}] must be an integer >= 1, got {value!r}.",

@@ -34,6 +34,9 @@ DEFAULTS: dict[str, Any] = {
         r"bot\b|bot/|crawl|spider|slurp|archiver|facebookexternalhit|embedly|preview|"
         r"monitor|pingdom|curl/|wget/|python-requests|python-urllib|httpclient|go-http-client|okhttp"
     ),
+    # On PostgreSQL, commit captured events without waiting for the disk flush (a crash may
+    # lose the last moment of behaviour; a page view no longer waits for an fsync).
+    "CAPTURE_ASYNC_COMMIT": True,
     # How much each kind of behaviour counts when engines build their interaction matrix.
     "EVENT_WEIGHTS": {"view": 1.0, "cart": 3.0, "purchase": 5.0, "rating": 4.0},
     # Half-life of an event's weight in days (None: old behaviour counts as much as new).

@@ -27,6 +27,12 @@ def test_defaults_are_clean():
     ({"EVENT_WEIGHTS": {"click": 1}}, "recommendations.E010", "EVENT_WEIGHTS"),
     ({"TIME_DECAY_HALF_LIFE_DAYS": 0}, "recommendations.E011", "must be > 0 or None"),
     ({"IMPORT_BATCH_SIZE": 0}, "recommendations.E012", "IMPORT_BATCH_SIZE"),
+    ({"KEEP_VERSIONS": 0}, "recommendations.E012", "KEEP_VERSIONS"),
+    ({"ENGINES": ["popular", "magic"]}, "recommendations.E013", "'magic'"),
+    ({"SERVING_ENGINE": "magic"}, "recommendations.E014", "['magic']"),
+    ({"ACTIVATION_TOLERANCE": -1}, "recommendations.E015", "ACTIVATION_TOLERANCE"),
+    ({"CACHE_ALIAS": "nope"}, "recommendations.E016", "'nope' is not in CACHES"),
+    ({"ARTIFACT_STORAGE": "nope"}, "recommendations.E017", "'nope' is not in STORAGES"),
 ])
 def test_bad_settings_are_reported(setting, expected_id, text):
     with override_settings(RECOMMENDATIONS=setting):

@@ -124,3 +124,10 @@ def test_train_command_reports_each_engine(shop, capsys):
     assert "popular: version" in out and "item_cf: version" in out and "ndcg@10" in out
     assert set(ModelVersion.objects.filter(is_active=True).values_list("engine", flat=True)) == {
         "popular", "item_cf"}
+
+
+def test_train_command_missing_skips_engines_already_active(shop, capsys):
+    call_command("recommendations_train", "--engine", "popular", "--sync")
+    call_command("recommendations_train", "--engine", "popular", "--engine", "trending", "--sync", "--missing")
+    assert ModelVersion.objects.filter(engine="popular").count() == 1
+    assert ModelVersion.objects.filter(engine="trending", is_active=True).count() == 1

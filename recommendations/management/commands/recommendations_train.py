@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from recommendations import training
 from recommendations.conf import ENGINE_NAMES
+from recommendations.models import ModelVersion
 
 
 class Command(BaseCommand):
@@ -16,11 +17,16 @@ class Command(BaseCommand):
                             help="Engine to train (repeatable). Default: every configured engine.")
         parser.add_argument("--sync", action="store_true",
                             help="Train in this process instead of queueing Celery tasks.")
+        parser.add_argument("--missing", action="store_true",
+                            help="Only engines that have no active version yet.")
         parser.add_argument("--force", action="store_true",
                             help="Activate the new version even if it validates worse.")
 
-    def handle(self, *args, engine=None, sync=False, force=False, verbosity=1, **options) -> None:
+    def handle(self, *args, engine=None, sync=False, force=False, missing=False, **options) -> None:
         engines = engine or training.configured_engines()
+        if missing:
+            active = set(ModelVersion.objects.filter(is_active=True).values_list("engine", flat=True))
+            engines = [name for name in engines if name not in active]
         failed = []
         for name in engines:
             if not sync:
