@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     "demo_shop.catalog",
     "recommendations",
 ]
@@ -96,3 +97,19 @@ from recommendations.conf import CELERY_TASK_ROUTES  # noqa: E402
 
 CELERY_TASK_ROUTES = CELERY_TASK_ROUTES
 MEDIA_ROOT = BASE_DIR / "media"
+
+# The recommendations API (mounted at /api/recommendations/): OpenAPI schema by drf-spectacular,
+# rates of the write endpoints per shopper (defaults in RECOMMENDATIONS["THROTTLE_RATES"]).
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {
+        "recommendations.events": "120/min",
+        "recommendations.clicks": "120/min",
+        "recommendations.ratings": "30/min",
+        "recommendations.retrain": "10/hour",
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Demo shop recommendations API",
+    "VERSION": "0.1.0",
+}

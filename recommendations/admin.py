@@ -1,4 +1,6 @@
-"""Admin for products (when the app's own model is active), ratings and events.
+"""Admin for products (when the app's own model is active), ratings and events, and for the
+training pipeline: model versions (retrain, force-activate), the metrics dashboard with its
+progress endpoint, precomputed lists and impressions.
 
 Events is the big table: related objects are joined in one query, foreign keys use raw ids
 rather than giant select boxes, and counting uses the planner's estimate on PostgreSQL.
@@ -9,10 +11,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connections
+from django.db.models import Count
 from django.utils.functional import cached_property
 
 from .conf import app_settings
-from .models import Event, Product, Rating
+from .dashboard import ModelVersionAdmin
+from .models import Event, Impression, ModelVersion, PrecomputedList, Product, Rating
 
 
 class EstimatedCountPaginator(Paginator):
@@ -69,3 +73,58 @@ class EventAdmin(admin.ModelAdmin):
     @admin.display(description="session")
     def short_session(self, obj: Event) -> str:
         return obj.session_key[:8]
+
+
+admin.site.register(ModelVersion, ModelVersionAdmin)
+
+
+@admin.register(PrecomputedList)
+class PrecomputedListAdmin(admin.ModelAdmin):
+    list_display = ["shopper", "engine", "version", "length", "computed_at"]
+    list_filter = ["engine"]
+    list_select_related = ["version"]
+    search_fields = ["=shopper"]
+    readonly_fields = ["shopper", "engine", "version", "items", "computed_at"]
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description="products")
+    def length(self, obj: PrecomputedList) -> int:
+        return len(obj.items or [])
+
+
+@admin.register(Impression)
+class ImpressionAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "widget", "engine", "variant", "user", "short_session", "shown",
+                    "n_clicks"]
+    list_filter = ["widget", "engine", "variant"]
+    list_select_related = ["user"]
+    raw_id_fields = ["user"]
+    search_fields = ["=user__username", "=session_key"]
+    readonly_fields = ["id", "user", "session_key", "widget", "engine", "variant", "product_ids",
+                       "created_at"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    ordering = ["-created_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(click_count=Count("clicks"))
+
+    @admin.display(description="session")
+    def short_session(self, obj: Impression) -> str:
+        return obj.session_key[:8]
+
+    @admin.display(description="products shown")
+    def shown(self, obj: Impression) -> int:
+        return len(obj.product_ids or [])
+
+    @admin.display(description="clicks", ordering="click_count")
+    def n_clicks(self, obj: Impression) -> int:
+        return obj.click_count

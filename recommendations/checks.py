@@ -127,3 +127,71 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             errors.append(_error(f"RECOMMENDATIONS[{key!r}] must be an integer >= 1, got {value!r}.",
                                  f"Default: {DEFAULTS[key]}.", 12))
     return errors
+
+
+@checks.register()
+def check_presentation_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """RANKING_HOOKS, AB_TEST, THROTTLE_RATES, RECORD_IMPRESSIONS, DEFAULT_LIMIT (E030-E034)."""
+    from django.utils.module_loading import import_string
+    from rest_framework.throttling import SimpleRateThrottle
+
+    errors: list[checks.CheckMessage] = []
+    if not isinstance(getattr(settings, "RECOMMENDATIONS", {}), dict):
+        return errors
+    hooks = app_settings.RANKING_HOOKS
+    if not isinstance(hooks, (list, tuple)):
+        errors.append(_error(f"RECOMMENDATIONS['RANKING_HOOKS'] must be a list, got {hooks!r}.",
+                             "List dotted paths of callables (recommendations, context) -> recommendations.", 30))
+    else:
+        for path in hooks:
+            try:
+                hook = import_string(path)
+            except ImportError as exc:
+                errors.append(_error(f"RECOMMENDATIONS['RANKING_HOOKS'] entry {path!r} cannot be imported: {exc}.",
+                                     "Give the dotted path of a callable, e.g. 'shop.ranking.boost_sale'.", 30))
+                continue
+            if not callable(hook):
+                errors.append(_error(f"RECOMMENDATIONS['RANKING_HOOKS'] entry {path!r} is not callable.",
+                                     "Point it at a function (recommendations, context) -> recommendations.", 30))
+    test = app_settings.AB_TEST
+    if test is not None:
+        from .serving import ab_variants
+
+        problem = ""
+        if not isinstance(test, dict) or not isinstance(test.get("variants"), dict) or not test["variants"]:
+            problem = "it must be a dict with a non-empty 'variants' dict"
+        else:
+            try:
+                arms = ab_variants(test)
+            except (TypeError, ValueError, AttributeError) as exc:
+                arms, problem = [], f"a variant is malformed ({exc})"
+            unknown = sorted({engine for _, engine, _ in arms} - set(ENGINE_NAMES))
+            if unknown:
+                problem = f"unknown engine(s) {unknown}"
+            elif arms and (any(w < 0 for *_, w in arms) or not sum(w for *_, w in arms)):
+                problem = "weights must be >= 0 and not all 0"
+            elif any(len(name) > 32 for name, *_ in arms):
+                problem = "variant names are stored in 32 characters at most"
+        if problem:
+            errors.append(_error(f"RECOMMENDATIONS['AB_TEST'] is invalid: {problem}.",
+                                 "E.g. {'name': 'hybrid-vs-item_cf', 'variants': {'hybrid': 50, 'item_cf': 50}}; "
+                                 f"engines: {list(ENGINE_NAMES)}.", 31))
+    rates = app_settings.THROTTLE_RATES
+    if not isinstance(rates, dict):
+        errors.append(_error("RECOMMENDATIONS['THROTTLE_RATES'] must be a dict.",
+                             "Map scopes such as 'recommendations.events' to rates like '120/min'.", 32))
+    else:
+        for scope, rate in sorted(rates.items()):
+            try:
+                if rate is not None:
+                    SimpleRateThrottle.parse_rate(SimpleRateThrottle, rate)
+            except (ValueError, KeyError, TypeError, AttributeError):
+                errors.append(_error(f"RECOMMENDATIONS['THROTTLE_RATES'][{scope!r}] = {rate!r} is not a rate.",
+                                     "Use DRF's format, e.g. '120/min', '10/hour', or None for no limit.", 32))
+    if not isinstance(app_settings.RECORD_IMPRESSIONS, bool):
+        errors.append(_error("RECOMMENDATIONS['RECORD_IMPRESSIONS'] must be True or False.", "Default: True.", 33))
+    limit = app_settings.DEFAULT_LIMIT
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= app_settings.MAX_LIMIT:
+        errors.append(_error(f"RECOMMENDATIONS['DEFAULT_LIMIT'] must be an integer in 1..MAX_LIMIT, got {limit!r}.",
+                             f"Default: {DEFAULTS['DEFAULT_LIMIT']}.", 34))
+    return errors

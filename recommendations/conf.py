@@ -72,14 +72,36 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_TIMEOUT": 15 * 60,
     # How often a web process checks which model versions are active (seconds).
     "ACTIVE_VERSION_CHECK_SECONDS": 10,
+    # Precomputation (``tasks.precompute_lists``): shoppers per ``precompute_chunk`` task, and
+    # how many products each shopper's stored list holds (requests for more compute live).
+    "PRECOMPUTE_CHUNK_SIZE": 500,
+    "PRECOMPUTE_LENGTH": 20,
     # Business rules.
     "EXCLUDE_PURCHASED": True,
     "REPURCHASABLE_CATEGORIES": [],
     "MAX_PER_CATEGORY": None,
     "MAX_LIMIT": 50,
+    # Dotted paths of callables ``(recommendations, context) -> recommendations`` run on every
+    # list after the rules (boost, pin, demote); see docs/api.md.
+    "RANKING_HOOKS": [],
+    # A/B test of the personalised list's engine, e.g.
+    # {"name": "hybrid-vs-item_cf", "variants": {"hybrid": 50, "item_cf": 50}}; None: no test.
+    "AB_TEST": None,
+    # Store an Impression row for each list shown by the template tags and the API.
+    "RECORD_IMPRESSIONS": True,
+    # Default length of a list from the API and the template tags.
+    "DEFAULT_LIMIT": 10,
+    # Rates of the API's write endpoints per shopper (user, else client IP), DRF format;
+    # REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] entries with the same scope names win.
+    "THROTTLE_RATES": {
+        "recommendations.events": "120/min",
+        "recommendations.clicks": "120/min",
+        "recommendations.ratings": "30/min",
+        "recommendations.retrain": "10/hour",
+    },
 }
 
-_DICT_SETTINGS = {"PRODUCT_FIELDS", "EVENT_WEIGHTS"}
+_DICT_SETTINGS = {"PRODUCT_FIELDS", "EVENT_WEIGHTS", "THROTTLE_RATES"}
 ENGINE_NAMES = ("popular", "trending", "user_cf", "item_cf", "content", "deep", "hybrid", "rating")
 
 

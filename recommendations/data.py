@@ -93,14 +93,17 @@ def products_frame() -> pd.DataFrame:
     return out[PRODUCT_COLUMNS]
 
 
-def available_product_ids() -> set[Any]:
-    """Primary keys of products that may be recommended (``PRODUCT_FIELDS['available']``)."""
-    model = get_product_model()
-    lookup = app_settings.PRODUCT_FIELDS.get("available")
-    queryset = model._default_manager.all()
-    if lookup:
-        queryset = queryset.filter(**{lookup: True})
-    return set(queryset.values_list("pk", flat=True))
+def field_value(product: Any, key: str) -> Any:
+    """The value of ``PRODUCT_FIELDS[key]`` (a field or ``fk__field`` lookup) on ``product``."""
+    lookup = app_settings.PRODUCT_FIELDS.get(key)
+    if not lookup:
+        return None
+    value = product
+    for part in lookup.split("__"):
+        value = getattr(value, part, None)
+        if value is None:
+            return None
+    return value
 
 
 def load_frames(include_anonymous: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:

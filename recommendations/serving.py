@@ -8,10 +8,12 @@ Web processes import NumPy only: artifacts are arrays, never TensorFlow graphs.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,12 +21,13 @@ from typing import Any
 import numpy as np
 from django.core.cache import caches
 from django.http import HttpRequest
+from django.utils.module_loading import import_string
 
 from .artifacts import Bundle, load_bundle
 from .capture import ANONYMOUS_KEY_SESSION_ENTRY
 from .conf import app_settings, get_product_model
-from .data import EVENT_NAMES, shopper_key
-from .models import Event, ModelVersion
+from .data import EVENT_NAMES, field_value, shopper_key
+from .models import Event, ModelVersion, PrecomputedList
 
 logger = logging.getLogger(__name__)
 POPULARITY_ENGINES = ("popular", "trending")
@@ -114,6 +117,16 @@ class ActiveModels:
         self._active = {engine: (pk, started, artifact) for engine, pk, started, artifact in rows}
         self._checked_at = time.monotonic()
 
+    def active_version(self, engine: str, *, fresh: bool = False) -> int | None:
+        """The id of ``engine``'s active version as this process sees it (``fresh``: ask the
+        database now instead of trusting the last check)."""
+        with self._lock:
+            if fresh:
+                self._checked_at = 0.0
+            self._refresh()
+            active = self._active.get(engine)
+            return active[0] if active else None
+
     def signature(self) -> str:
         """Changes whenever any engine's active version changes (part of every cache key)."""
         with self._lock:
@@ -175,11 +188,37 @@ def _cache_set(key: str, field_name: str, signature: str, value: list[dict]) -> 
 
 
 def invalidate(shopper: Shopper) -> None:
-    """Forget a shopper's cached lists, so their next request reflects what they just did."""
+    """Forget a shopper's cached and precomputed lists, so their next request reflects what
+    they just did."""
     try:
         _cache().delete(shopper.cache_key)
     except Exception:  # noqa: BLE001
         logger.warning("recommendations: cache unavailable, could not invalidate", exc_info=True)
+    if shopper.known:
+        PrecomputedList.objects.filter(shopper=shopper.data_key).delete()
+
+
+# -- precomputed lists ------------------------------------------------------------------------
+def precomputed_items(recs: list[Recommendation]) -> list[list[Any]]:
+    """How ``tasks.precompute_chunk`` stores a list: ``[[product_id, score, engine, reason]]``."""
+    return [[r.product_id, round(float(r.score), 6), r.engine, r.reason] for r in recs]
+
+
+def _from_precomputed(shopper: Shopper, engine: str, n: int) -> list[Recommendation] | None:
+    """The shopper's precomputed list if ``engine``'s active version made it and it is long
+    enough; ``None`` means compute live."""
+    active = active_models.active_version(engine)
+    if active is None:
+        return None
+    row = (PrecomputedList.objects.filter(shopper=shopper.data_key, engine=engine)
+           .values_list("version_id", "items").first())
+    if row is None or row[0] != active or len(row[1]) < n:
+        return None
+    rows = [{"product_id": item[0], "score": item[1],
+             "engine": item[2] if len(item) > 2 else engine,
+             "reason": item[3] if len(item) > 3 else ""} for item in row[1]]
+    recs = _hydrate(rows)  # drops products that became unavailable since
+    return recs[:n] if len(recs) >= n else None
 
 
 # -- history ----------------------------------------------------------------------------------
@@ -231,11 +270,8 @@ def _products(ids: Iterable[Any]) -> dict[Any, Any]:
 
 
 def _category(product: Any) -> str:
-    lookup = app_settings.PRODUCT_FIELDS.get("category")
-    value: Any = product
-    for part in (lookup or "").split("__") if lookup else []:
-        value = getattr(value, part, None)
-    return str(value) if lookup and value is not None else ""
+    value = field_value(product, "category")
+    return "" if value is None else str(value)
 
 
 def _apply_rules(candidates: list[Recommendation], n: int,
@@ -275,6 +311,91 @@ def _repurchasable(product_ids: set[Any]) -> set[Any]:
 
 def _clamp(n: int) -> int:
     return max(1, min(int(n), app_settings.MAX_LIMIT))
+
+
+# -- A/B test and ranking hooks ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Variant:
+    """The arm of ``AB_TEST`` a shopper is in, and the engine behind their personalised list."""
+
+    test: str
+    name: str
+    engine: str
+
+
+def ab_variants(test: dict[str, Any] | None = None) -> list[tuple[str, str, int]]:
+    """``(variant, engine, weight)`` for each arm of ``AB_TEST``; a weight may be a number
+    (the variant's name is then the engine) or ``{"engine": ..., "weight": ...}``."""
+    test = app_settings.AB_TEST if test is None else test
+    arms = []
+    for name, spec in ((test or {}).get("variants") or {}).items():
+        engine, weight = (spec.get("engine", name), spec.get("weight", 0)) if isinstance(spec, dict) \
+            else (name, spec)
+        arms.append((str(name), str(engine), int(weight)))
+    return arms
+
+
+def assign_variant(shopper: Shopper) -> Variant | None:
+    """The shopper's arm of ``AB_TEST``: a stable hash of the test's name and the shopper's key,
+    so a shopper keeps their arm across requests and processes. None when no test runs or the
+    shopper is unknown (no user, no session yet)."""
+    test = app_settings.AB_TEST
+    if not test or not shopper.known:
+        return None
+    arms = [arm for arm in ab_variants(test) if arm[2] > 0]
+    total = sum(arm[2] for arm in arms)
+    if not total:
+        return None
+    name = str(test.get("name", "ab"))
+    digest = hashlib.sha256(f"{name}:{shopper.data_key}".encode()).digest()
+    point = int.from_bytes(digest[:8], "big") % total
+    for variant, engine, weight in arms:
+        if point < weight:
+            return Variant(name, variant, engine)
+        point -= weight
+    return None  # pragma: no cover  (unreachable: point < total)
+
+
+@functools.lru_cache(maxsize=16)
+def _import_hooks(paths: tuple[str, ...]) -> tuple[Callable, ...]:
+    hooks = []
+    for path in paths:
+        try:
+            hooks.append(import_string(path))
+        except ImportError:
+            logger.exception("recommendations: cannot import ranking hook %r; skipped", path)
+    return tuple(hooks)
+
+
+def _apply_hooks(recs: list[Recommendation], n: int, context: dict[str, Any]) -> list[Recommendation]:
+    """Run ``RANKING_HOOKS`` (``(recommendations, context) -> recommendations``) over a final
+    list, after the rules and on cached lists too. A hook may reorder, drop, boost or pin
+    (insert ``Recommendation(product_id, score, engine, reason)``); products it adds are loaded
+    (unavailable ones dropped), duplicates removed and the list cut to ``n``. A hook that
+    raises is logged and skipped."""
+    hooks = _import_hooks(tuple(app_settings.RANKING_HOOKS or ()))
+    if not hooks:
+        return recs
+    for hook in hooks:
+        try:
+            result = hook(list(recs), context)
+        except Exception:  # noqa: BLE001
+            logger.exception("recommendations: ranking hook %r failed; skipped", hook)
+            continue
+        if result is not None:
+            recs = list(result)
+    missing = [r for r in recs if r.product is None]
+    if missing:
+        products = _products(r.product_id for r in missing)
+        for rec in missing:
+            rec.product = products.get(rec.product_id)
+    seen: set[Any] = set()
+    final = []
+    for rec in recs:
+        if rec.product is not None and rec.product_id not in seen:
+            seen.add(rec.product_id)
+            final.append(rec)
+    return final[:n]
 
 
 # -- answers ----------------------------------------------------------------------------------
@@ -331,10 +452,16 @@ def _strongest_link(loaded: LoadedModel, product_id: Any, history: list[HistoryE
 
 def recommend_for(shopper: Shopper, n: int = 10, *, engine: str | None = None,
                   exclude: Iterable[Any] = (), max_per_category: int | None = None,
-                  use_cache: bool = True) -> list[Recommendation]:
+                  use_cache: bool = True, list_name: str = "for_you") -> list[Recommendation]:
     """Personalised list for a shopper; never raises for lack of a model (falls back to
-    trending, popular, then plain database counts)."""
+    trending, popular, then plain database counts). Without ``engine``, a shopper in the
+    ``AB_TEST`` gets their variant's engine."""
     n = _clamp(n)
+    variant = assign_variant(shopper) if engine is None else None
+    if variant is not None:
+        engine = variant.engine
+    context = {"list": list_name, "shopper": shopper, "product": None, "n": n, "engine": engine,
+               "variant": variant}
     max_per_category = max_per_category or app_settings.MAX_PER_CATEGORY
     exclude = set(exclude)
     signature = active_models.signature()
@@ -342,7 +469,12 @@ def recommend_for(shopper: Shopper, n: int = 10, *, engine: str | None = None,
     if use_cache and shopper.known:
         cached = _cache_get(shopper.cache_key, field_name, signature)
         if cached is not None:
-            return _hydrate(cached)
+            return _apply_hooks(_hydrate(cached), n, context)
+        if not exclude and max_per_category == app_settings.MAX_PER_CATEGORY:
+            stored = _from_precomputed(shopper, engine or app_settings.SERVING_ENGINE, n)
+            if stored is not None:
+                _cache_set(shopper.cache_key, field_name, signature, [r.as_cacheable() for r in stored])
+                return _apply_hooks(stored, n, context)
 
     history = recent_history(shopper)
     if app_settings.EXCLUDE_PURCHASED:
@@ -364,7 +496,7 @@ def recommend_for(shopper: Shopper, n: int = 10, *, engine: str | None = None,
     _explain(recs, history)
     if use_cache and shopper.known:
         _cache_set(shopper.cache_key, field_name, signature, [r.as_cacheable() for r in recs])
-    return recs
+    return _apply_hooks(recs, n, context)
 
 
 def _hydrate(rows: list[dict]) -> list[Recommendation]:
@@ -376,11 +508,12 @@ def _hydrate(rows: list[dict]) -> list[Recommendation]:
 def _item_list(kind: str, product: Any, n: int, chain: list[tuple[str, str]],
                reason: str) -> list[Recommendation]:
     n = _clamp(n)
+    context = {"list": kind, "shopper": None, "product": product, "n": n, "engine": None, "variant": None}
     signature = active_models.signature()
     key = f"recommendations:{kind}:{product.pk}"
     cached = _cache_get(key, str(n), signature)
     if cached is not None:
-        return _hydrate(cached)
+        return _apply_hooks(_hydrate(cached), n, context)
     candidates: list[Recommendation] = []
     for engine, method in chain:
         loaded = active_models.get(engine)
@@ -400,7 +533,7 @@ def _item_list(kind: str, product: Any, n: int, chain: list[tuple[str, str]],
         candidates += _same_category(product, n * 2)
     recs = _apply_rules(candidates, n, None)
     _cache_set(key, str(n), signature, [r.as_cacheable() for r in recs])
-    return recs
+    return _apply_hooks(recs, n, context)
 
 
 def similar_products(product: Any, n: int = 10) -> list[Recommendation]:
@@ -414,7 +547,8 @@ def also_bought(product: Any, n: int = 10) -> list[Recommendation]:
 
 
 def trending(n: int = 10, *, exclude: Iterable[Any] = ()) -> list[Recommendation]:
-    return recommend_for(Shopper(), n, engine="trending", exclude=exclude, use_cache=False)
+    return recommend_for(Shopper(), n, engine="trending", exclude=exclude, use_cache=False,
+                         list_name="trending")
 
 
 def _database_popular(n: int, exclude: set[Any]) -> list[Recommendation]:

@@ -43,3 +43,73 @@ def train_all(triggered_by: str = "schedule") -> list[int]:
 @shared_task
 def prune_versions() -> int:
     return sum(training.prune(name) for name in training.configured_engines())
+
+
+# -- precomputed "recommended for you" lists ---------------------------------------------------
+def known_shopper_keys() -> list[str]:
+    """Data keys of the signed-in shoppers the app knows: users with events or ratings.
+
+    Anonymous sessions are left out: most never come back, and their lists are computed live.
+    """
+    from .data import shopper_key
+    from .models import Event, Rating
+
+    users = set(Event.objects.filter(user__isnull=False).values_list("user_id", flat=True).distinct())
+    users |= set(Rating.objects.values_list("user_id", flat=True).distinct())
+    return [shopper_key(user) for user in sorted(users, key=str)]
+
+
+@shared_task(bind=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def precompute_lists(self, engine: str | None = None) -> dict:
+    """Split all known shoppers into chunks of ``PRECOMPUTE_CHUNK_SIZE`` and send one
+    ``precompute_chunk`` task per chunk (to the precompute queue, where any number of workers
+    share them). Lists of an older version of the engine are deleted first: serving ignores
+    them anyway."""
+    from .conf import app_settings
+    from .models import PrecomputedList
+
+    engine = engine or app_settings.SERVING_ENGINE
+    active = ModelVersion.objects.filter(engine=engine, is_active=True).values_list("pk", flat=True).first()
+    if active is None:
+        return {"engine": engine, "status": "skipped", "reason": "no active version", "chunks": 0,
+                "shoppers": 0, "task_ids": []}
+    PrecomputedList.objects.filter(engine=engine).exclude(version_id=active).delete()
+    keys = known_shopper_keys()
+    size = max(1, int(app_settings.PRECOMPUTE_CHUNK_SIZE))
+    task_ids = [precompute_chunk.apply_async(args=[keys[i:i + size], engine]).id
+                for i in range(0, len(keys), size)]
+    return {"engine": engine, "status": "sent", "version": active, "shoppers": len(keys),
+            "chunks": len(task_ids), "task_ids": task_ids}
+
+
+@shared_task(bind=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def precompute_chunk(self, shopper_keys: list[str], engine: str) -> dict:
+    """Compute and store (upsert: one row per shopper and engine) the lists of ``shopper_keys``
+    with ``engine``'s active version. Returns which worker did it."""
+    from django.utils import timezone
+
+    from . import serving
+    from .conf import app_settings
+    from .data import SESSION_PREFIX
+    from .models import PrecomputedList
+
+    worker = getattr(self.request, "hostname", None) or "local"
+    version = serving.active_models.active_version(engine, fresh=True)
+    if version is None:
+        return {"engine": engine, "status": "skipped", "worker": worker, "shoppers": 0}
+    n = app_settings.PRECOMPUTE_LENGTH
+    now = timezone.now()
+    rows = []
+    for key in shopper_keys:
+        if key.startswith(SESSION_PREFIX):
+            shopper = serving.Shopper(session_key=key[len(SESSION_PREFIX):])
+        else:
+            shopper = serving.Shopper(user_id=key)
+        recs = serving.recommend_for(shopper, n, engine=engine, use_cache=False)
+        rows.append(PrecomputedList(shopper=key, engine=engine, version_id=version,
+                                    items=serving.precomputed_items(recs), computed_at=now))
+    PrecomputedList.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["shopper", "engine"],
+        update_fields=["version", "items", "computed_at"])
+    return {"engine": engine, "status": "done", "version": version, "worker": worker,
+            "shoppers": len(rows)}

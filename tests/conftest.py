@@ -18,7 +18,7 @@ if SETTINGS != "tests.hostshop.settings":
 if SETTINGS != "demo_shop.settings":
     collect_ignore.append("demo")
 if SETTINGS != "tests.settings":
-    collect_ignore += ["algorithms", "test_import.py", "test_checks.py"]
+    collect_ignore += ["algorithms", "integration", "test_import.py", "test_checks.py"]
 if SETTINGS == "demo_shop.settings":
     collect_ignore += ["test_capture.py"]
 
@@ -60,3 +60,11 @@ def product_factory(db):
 @pytest.fixture
 def shopper(django_user_model):
     return django_user_model.objects.create_user("shopper", password="pw-shopper-1")
+
+
+def recs(**extra) -> dict:
+    """The suite's ``RECOMMENDATIONS`` (a host shop's field mapping included) plus ``extra``;
+    model versions are re-checked on every request so tests see activations at once."""
+    from django.conf import settings
+
+    return {**(getattr(settings, "RECOMMENDATIONS", None) or {}), "ACTIVE_VERSION_CHECK_SECONDS": 0, **extra}

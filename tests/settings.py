@@ -19,6 +19,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "rest_framework",
+    "drf_spectacular",
     "recommendations",
 ]
 MIDDLEWARE = [
@@ -45,7 +46,39 @@ TEMPLATES = [
 DATABASES = {"default": dj_database_url.config(default="sqlite:///:memory:")}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STATIC_URL = "static/"
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Write endpoints' rates per shopper; these override RECOMMENDATIONS["THROTTLE_RATES"].
+    "DEFAULT_THROTTLE_RATES": {"recommendations.events": "1000/min"},
+}
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
 CELERY_TASK_ALWAYS_EAGER = "CELERY_BROKER_URL" not in os.environ
 TEMPLATES[0]["DIRS"] = [os.path.join(os.path.dirname(__file__), "templates")]
+
+# Training and precomputation go to their own queues, as in production.
+from recommendations.conf import CELERY_TASK_ROUTES  # noqa: E402
+
+CELERY_TASK_ROUTES = CELERY_TASK_ROUTES
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
+
+# tests/integration starts real Celery workers with this settings module and hands them, through
+# the environment, what they must share with the test process: the database (DATABASE_URL
+# names pytest-django's test database), the broker, a Redis cache (so the training lock is one
+# lock), the media folder that holds the artifacts, and settings overrides as JSON.
+if os.environ.get("RECOMMENDATIONS_TEST_REDIS"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["RECOMMENDATIONS_TEST_REDIS"],
+            "KEY_PREFIX": "recommendations-tests",
+        }
+    }
+if os.environ.get("RECOMMENDATIONS_TEST_MEDIA_ROOT"):
+    MEDIA_ROOT = os.environ["RECOMMENDATIONS_TEST_MEDIA_ROOT"]
+if os.environ.get("RECOMMENDATIONS_TEST_SETTINGS"):
+    import json
+
+    RECOMMENDATIONS = json.loads(os.environ["RECOMMENDATIONS_TEST_SETTINGS"])
+if os.environ.get("TEST_DATABASE_NAME"):  # a private test database, e.g. beside other runs
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}

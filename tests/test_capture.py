@@ -20,6 +20,7 @@ from recommendations.signals import (
     product_purchased,
     product_viewed,
 )
+from tests.conftest import recs
 
 pytestmark = pytest.mark.django_db
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36"
@@ -126,10 +127,10 @@ def test_repeated_cart_adds_all_count(product, shopper):
     assert Event.objects.count() == 2
 
 
-@override_settings(RECOMMENDATIONS={"VIEW_DEDUP_SECONDS": 0})
 def test_dedup_window_zero_counts_every_view(product, shopper, rf_request):
-    for _ in range(3):
-        product_viewed.send(sender=None, request=rf_request(shopper), product=product)
+    with override_settings(RECOMMENDATIONS=recs(VIEW_DEDUP_SECONDS=0)):
+        for _ in range(3):
+            product_viewed.send(sender=None, request=rf_request(shopper), product=product)
     assert Event.objects.count() == 3
 
 

@@ -11,7 +11,9 @@ from django.test import override_settings
 
 from recommendations import training
 from recommendations.artifacts import load_bundle
-from recommendations.models import Event, ModelVersion, Product, Rating
+from recommendations.conf import get_product_model
+from recommendations.models import Event, ModelVersion, Rating
+from tests.conftest import recs
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +55,7 @@ def test_sync_training_creates_an_active_version_with_metrics(shop, media):
     with open(media / version.artifact, "rb") as fh:
         bundle = load_bundle(fh)
     assert bundle.model.name == "item_cf"
-    assert set(bundle.item_ids.tolist()) == set(Product.objects.values_list("pk", flat=True))
+    assert set(bundle.item_ids.tolist()) == set(get_product_model().objects.values_list("pk", flat=True))
 
 
 def test_worse_version_is_kept_inactive_unless_forced(shop):
@@ -67,9 +69,9 @@ def test_worse_version_is_kept_inactive_unless_forced(shop):
     assert ModelVersion.objects.filter(engine="item_cf", is_active=True).count() == 1
 
 
-@override_settings(RECOMMENDATIONS={"KEEP_VERSIONS": 2})
 def test_old_versions_are_pruned_with_their_files(shop, media):
-    versions = [training.run_sync("popular", force=True) for _ in range(4)]
+    with override_settings(RECOMMENDATIONS=recs(KEEP_VERSIONS=2)):
+        versions = [training.run_sync("popular", force=True) for _ in range(4)]
     left = set(ModelVersion.objects.values_list("pk", flat=True))
     assert left == {versions[-2].pk, versions[-1].pk}
     files = sorted(p.name for p in (media / "recommendations/models/popular").iterdir())

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import DetailView
 
 from recommendations.conf import get_product_model
@@ -16,4 +16,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(template_name="tests/login.html"), name="login"),
     path("products/<int:pk>/", ProductDetail.as_view(), name="product-detail"),
+    path("api/recommendations/", include("recommendations.urls")),
 ]

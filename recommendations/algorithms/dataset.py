@@ -235,7 +235,13 @@ def timestamps_to_unix(column) -> np.ndarray:
     numeric = pd.to_numeric(col, errors="coerce")
     if numeric.notna().all():
         return numeric.to_numpy(dtype=np.float64)
-    parsed = pd.to_datetime(col, utc=True, format="ISO8601")
+    out = numeric.to_numpy(dtype=np.float64, na_value=np.nan).copy()
+    rest = numeric.isna().to_numpy()
+    try:
+        parsed = pd.to_datetime(col[rest], utc=True, format="ISO8601")
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"unparseable timestamps: {exc}") from exc
     if parsed.isna().any():
-        raise ValueError("unparseable timestamps")
-    return (parsed - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64)
+        raise ValueError("unparseable (empty) timestamps")
+    out[rest] = (parsed - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64)
+    return out

@@ -1,0 +1,397 @@
+#!/usr/bin/env python
+"""Load test of the recommendations API served by gunicorn, beside the serving ceiling.
+
+Uses the demo shop on PostgreSQL with Redis as cache (``bench/load_settings.py``): generates the
+demo data when the database has fewer events than ``--events`` (``generate_demo_data``), trains
+popular, trending and item_cf when they have no active version, then starts gunicorn
+(``--workers`` sync workers on 127.0.0.1) for the shop and for ``../shared/bench/ceiling_app.py``
+and measures, one at a time:
+
+* the first, uncached request of each of ``--cold`` shoppers (and products), then the same
+  requests again (cached), one at a time;
+* wrk closed-loop (``-t THREADS -c CONNECTIONS -d DURATION --latency``) on the personalised list
+  (``for-you/``, signed-in shoppers rotated through a Lua script) and on ``products/<pk>/similar/``
+  (products rotated), and on the ceiling app's endpoints;
+* fixed offered rates (open loop, latency measured from each request's scheduled time, so queueing
+  counts) with a small asyncio client, bounded by ``--fixed-seconds`` per rate.
+
+Everything runs on loopback only and stops by itself. Prints a table and writes JSON to
+``bench/results/``::
+
+    python bench/load.py                                    # defaults: 1M events, 2 workers, wrk -t2 -c50 -d10s
+    python bench/load.py --events 100000 --duration 5       # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CEILING = ROOT.parent / "shared" / "bench" / "ceiling_app.py"
+PYTHON = sys.executable
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+API = "/api/recommendations/"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
+
+
+def summary(latencies_ms: list[float]) -> dict[str, float]:
+    return {"n": len(latencies_ms), "p50_ms": percentile(latencies_ms, 0.5),
+            "p90_ms": percentile(latencies_ms, 0.9), "p95_ms": percentile(latencies_ms, 0.95),
+            "p99_ms": percentile(latencies_ms, 0.99),
+            "mean_ms": statistics.fmean(latencies_ms) if latencies_ms else float("nan")}
+
+
+# -- setup in a Django process ------------------------------------------------------------------
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    if result.returncode:
+        sys.exit(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+SETUP = r"""
+import json, sys
+import django
+django.setup()
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.cached_db import SessionStore
+from recommendations.conf import get_product_model
+from recommendations.models import Event, ModelVersion
+n_shoppers = int(sys.argv[1])
+users = list(get_user_model().objects.filter(username__startswith="shopper").order_by("pk")[:n_shoppers])
+cookies = []
+for user in users:
+    s = SessionStore()
+    s[SESSION_KEY] = str(user.pk)
+    s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    s[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    s.save()
+    cookies.append("sessionid=" + s.session_key)
+model = get_product_model()
+products = list(model._default_manager.filter(pk__in=Event.objects.values("product_id")[:200000])
+                .order_by("?").values_list("pk", flat=True)[:n_shoppers])
+print(json.dumps({"cookies": cookies, "products": products,
+                  "events": Event.objects.count(), "products_total": model._default_manager.count(),
+                  "active": list(ModelVersion.objects.filter(is_active=True).values("engine", "pk", "n_events"))}))
+"""
+
+
+def django_setup(env: dict[str, str], n: int) -> dict:
+    result = subprocess.run([PYTHON, "-c", SETUP, str(n)], cwd=ROOT, env=env, capture_output=True, text=True)
+    if result.returncode:
+        sys.exit(result.stderr)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# -- servers -------------------------------------------------------------------------------------
+def wait_port(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def start_gunicorn(app: str, port: int, workers: int, env: dict[str, str], cwd: Path) -> subprocess.Popen:
+    log = open(Path(tempfile.gettempdir()) / f"bench-gunicorn-{port}.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen([GUNICORN, app, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+                             "--log-level", "warning", "--graceful-timeout", "5"],
+                            cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    wait_port(port)
+    return proc
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+# -- a small HTTP/1.1 client (loopback only) -------------------------------------------------
+class Connection:
+    def __init__(self, port: int):
+        self.port = port
+        self.reader = self.writer = None
+
+    async def request(self, path: str, cookie: str = "") -> int:
+        for attempt in (0, 1):
+            if self.writer is None:
+                self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+            head = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: bench-load/1 Mozilla/5.0\r\n"
+            if cookie:
+                head += f"Cookie: {cookie}\r\n"
+            try:
+                self.writer.write((head + "\r\n").encode())
+                await self.writer.drain()
+                status_line = await self.reader.readline()
+                if not status_line:
+                    raise ConnectionError("closed")
+                length, close = 0, False
+                while True:
+                    line = await self.reader.readline()
+                    if line in (b"\r\n", b""):
+                        break
+                    name, _, value = line.decode("latin-1").partition(":")
+                    if name.lower() == "content-length":
+                        length = int(value)
+                    elif name.lower() == "connection" and "close" in value.lower():
+                        close = True
+                await self.reader.readexactly(length)
+                if close:
+                    self.close()
+                return int(status_line.split()[1])
+            except (ConnectionError, asyncio.IncompleteReadError):
+                self.close()
+                if attempt:
+                    raise
+        return 0
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def sequential(port: int, requests: list[tuple[str, str]]) -> tuple[list[float], list[int]]:
+    conn, latencies, codes = Connection(port), [], []
+    for path, cookie in requests:
+        start = time.perf_counter()
+        codes.append(await conn.request(path, cookie))
+        latencies.append((time.perf_counter() - start) * 1000)
+    conn.close()
+    return latencies, codes
+
+
+async def fixed_rate(port: int, requests: list[tuple[str, str]], rate: float, seconds: float,
+                     max_connections: int = 64, timeout: float = 5.0) -> dict:
+    """Open loop: request i is due at start + i / rate and its latency counts from then (waiting
+    for one of ``max_connections`` connections included, so queueing shows). A request taking
+    longer than ``timeout`` counts as an error; the run stops ``timeout`` after the last is due."""
+    total = int(rate * seconds)
+    pool: asyncio.Queue = asyncio.Queue()
+    for _ in range(max_connections):
+        pool.put_nowait(Connection(port))
+    latencies: list[float] = []
+    codes: list[int] = []
+    start = time.perf_counter() + 0.05
+
+    async def one(i: int) -> None:
+        due = start + i / rate
+        conn = await pool.get()
+        path, cookie = requests[i % len(requests)]
+        try:
+            codes.append(await asyncio.wait_for(conn.request(path, cookie), timeout))
+            latencies.append((time.perf_counter() - due) * 1000)
+        except Exception:  # noqa: BLE001  (timeout or connection error)
+            conn.close()
+            codes.append(0)
+        pool.put_nowait(conn)
+
+    tasks = []
+    for i in range(total):
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(i)))
+    _, pending = await asyncio.wait(tasks, timeout=timeout + 1)
+    for task in pending:
+        task.cancel()
+    elapsed = time.perf_counter() - start
+    while not pool.empty():
+        pool.get_nowait().close()
+    ok = sum(1 for c in codes if 200 <= c < 400)
+    return {"offered_rps": rate, "achieved_rps": round(ok / elapsed, 1), "requests": total,
+            "errors_or_timeouts": total - ok, **summary(latencies)}
+
+
+# -- wrk ------------------------------------------------------------------------------------------
+LUA = """
+local entries = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  local e = entries[(i %% #entries) + 1]
+  local headers = {}
+  headers["User-Agent"] = "bench-load/1 Mozilla/5.0"
+  if e[2] ~= "" then headers["Cookie"] = e[2] end
+  return wrk.format("GET", e[1], headers)
+end
+"""
+
+
+def wrk(port: int, requests: list[tuple[str, str]], threads: int, connections: int, duration: int) -> dict:
+    entries = ",".join(f'{{"{path}","{cookie}"}}' for path, cookie in requests)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(LUA % entries)
+        script = fh.name
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s", script,
+               f"http://127.0.0.1:{port}"]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60).stdout
+    os.unlink(script)
+
+    def ms(text: str) -> float:
+        value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+
+    result = {"command": " ".join(command[:6]) + f" http://127.0.0.1:{port}<path>",
+              "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}
+    for q in ("50", "75", "90", "99"):
+        found = re.search(rf"^\s+{q}%\s+(\S+)", out, re.M)
+        result[f"p{q}_ms"] = round(ms(found.group(1)), 2) if found else None
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    result["non_2xx"] = int(errors.group(1)) if errors else 0
+    result["socket_errors"] = socket_errors.group(1) if socket_errors else ""
+    result["requests"] = int(re.search(r"(\d+) requests in", out).group(1))
+    return result
+
+
+# -- main ------------------------------------------------------------------------------------------
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/recs_bench")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/4")
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--rates", default="50,100,200", help="fixed offered rates (req/s)")
+    parser.add_argument("--fixed-seconds", type=float, default=10)
+    parser.add_argument("--cold", type=int, default=200, help="shoppers/products for cold vs warm")
+    parser.add_argument("--port", type=int, default=58000)
+    parser.add_argument("--ceiling-port", type=int, default=58100)
+    parser.add_argument("--json", default="")
+    args = parser.parse_args()
+
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.load_settings", "DATABASE_URL": args.database_url,
+           "BENCH_REDIS_URL": args.redis_url, "PYTHONPATH": str(ROOT)}
+    started = time.perf_counter()
+    manage(env, "migrate", "--noinput")
+    info = django_setup(env, 1)
+    if info["events"] < args.events * 0.95:
+        print(f"generating demo data with {args.events} events ...", flush=True)
+        print(manage(env, "generate_demo_data", "--flush", "--events", str(args.events)))
+    active = {row["engine"] for row in django_setup(env, 1)["active"]}
+    for engine in ("popular", "trending", "item_cf"):
+        if engine not in active:
+            print(f"training {engine} ...", flush=True)
+            print(manage(env, "recommendations_train", "--sync", "--engine", engine, "--force"))
+    # A cold start: nothing cached (sessions are re-created below).
+    import redis
+
+    redis.Redis.from_url(args.redis_url).flushdb()
+    info = django_setup(env, args.cold)
+    cookies, products = info["cookies"], info["products"]
+    print(f"data: {info['events']} events, {info['products_total']} products, active: {info['active']}")
+
+    shop = start_gunicorn("demo_shop.wsgi:application", args.port, args.workers, env, ROOT)
+    ceiling_env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    ceiling = start_gunicorn("ceiling_app:application", args.ceiling_port, args.workers, ceiling_env,
+                             CEILING.parent)
+    results: dict = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": {
+        "cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "data": {"events": info["events"], "products": info["products_total"], "active": info["active"]},
+        "config": vars(args), "gunicorn": f"{args.workers} sync workers, 127.0.0.1",
+        "loadavg_at_start": os.getloadavg(), "cold_vs_cached": {}, "closed_loop": {}, "fixed_rate": {}}
+    try:
+        for_you = [(API + "for-you/", c) for c in cookies]
+        similar = [(API + f"products/{p}/similar/", "") for p in products]
+        # Warm the processes (imports, model load) with one request each, on another shopper.
+        warm = [(API + "trending/", ""), (API + "for-you/", cookies[0]), (API + f"products/{products[0]}/similar/", "")]
+        asyncio.run(sequential(args.port, warm * 4))
+        cold = results["cold_vs_cached"]
+        for label, reqs in (("for-you", for_you[1:]), ("similar", similar[1:])):
+            first, codes = asyncio.run(sequential(args.port, reqs))
+            again, codes2 = asyncio.run(sequential(args.port, reqs))
+            assert all(c == 200 for c in codes + codes2), set(codes + codes2)
+            cold[label] = {"first_uncached": summary(first), "cached": summary(again)}
+
+        loads = {
+            "for-you (personalised, signed in, cached)": (args.port, for_you),
+            "products/<pk>/similar/ (cached)": (args.port, similar),
+            "ceiling: plain HttpResponse": (args.ceiling_port, [("/plain", "")]),
+            "ceiling: Redis list + json.dumps": (args.ceiling_port, [("/cached", "")]),
+            "ceiling: Redis list + DRF Response": (args.ceiling_port, [("/drf", "")]),
+        }
+        closed = results["closed_loop"]
+        for label, (port, reqs) in loads.items():
+            try:
+                closed[label] = wrk(port, reqs, args.threads, args.connections, args.duration)
+            except Exception as exc:  # noqa: BLE001
+                closed[label] = {"error": repr(exc)}
+            time.sleep(1)
+        drf = closed["ceiling: Redis list + DRF Response"].get("rps")
+        for row in closed.values():
+            row["ratio_to_drf_ceiling"] = round(row["rps"] / drf, 3) if drf and "rps" in row else None
+
+        fixed = results["fixed_rate"]
+        for rate in [float(r) for r in args.rates.split(",") if r]:
+            for label, (port, reqs) in (("for-you", (args.port, for_you)),
+                                        ("similar", (args.port, similar)),
+                                        ("ceiling drf", (args.ceiling_port, [("/drf", "")]))):
+                fixed[f"{label} @ {rate:g}/s"] = asyncio.run(fixed_rate(port, reqs, rate, args.fixed_seconds))
+                time.sleep(1)
+    finally:
+        stop(shop)
+        stop(ceiling)
+        results["total_seconds"] = round(time.perf_counter() - started, 1)
+        results["loadavg_at_end"] = os.getloadavg()
+        report(results, args)
+
+
+def report(results: dict, args) -> None:
+
+    print(f"\nLoad test, {results['data']['events']} events, {results['data']['products']} products; "
+          f"gunicorn {args.workers} sync workers; wrk -t{args.threads} -c{args.connections} -d{args.duration}s\n")
+    print("| closed loop (wrk) | req/s | x DRF ceiling | p50 ms | p90 ms | p99 ms | non-2xx |")
+    print("|---|---|---|---|---|---|---|")
+    for label, r in results["closed_loop"].items():
+        if "error" in r:
+            print(f"| {label} | failed: {r['error']} |")
+            continue
+        print(f"| {label} | {r['rps']:.0f} | {r['ratio_to_drf_ceiling'] or 0:.2f} | {r['p50_ms']} | {r['p90_ms']} | "
+              f"{r['p99_ms']} | {r['non_2xx']} |")
+    print("\n| fixed offered rate (open loop) | achieved req/s | p50 ms | p95 ms | p99 ms | errors/timeouts |")
+    print("|---|---|---|---|---|---|")
+    for label, r in results["fixed_rate"].items():
+        print(f"| {label} | {r['achieved_rps']:.0f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
+              f"{r['p99_ms']:.1f} | {r['errors_or_timeouts']} |")
+    print("\n| one request at a time | first (uncached) p50 / p95 ms | cached p50 / p95 ms |")
+    print("|---|---|---|")
+    for label, r in results["cold_vs_cached"].items():
+        f, c = r["first_uncached"], r["cached"]
+        print(f"| {label} ({f['n']} distinct) | {f['p50_ms']:.1f} / {f['p95_ms']:.1f} | "
+              f"{c['p50_ms']:.1f} / {c['p95_ms']:.1f} |")
+    out = Path(args.json or ROOT / "bench" / "results" / f"load-{results['data']['events']}.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=str))
+    print(f"\nJSON: {out}  (load average at start {results['loadavg_at_start']}, "
+          f"at end {results['loadavg_at_end']}: other processes share these cores)")
+
+
+if __name__ == "__main__":
+    main()

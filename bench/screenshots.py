@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Screenshot of the training dashboard on the demo shop -> docs/screenshots/dashboard.png.
+
+    .venv/bin/python bench/screenshots.py                       # demo data, 3 trainings per engine
+    .venv/bin/python bench/screenshots.py --events 100000 --out /tmp/dashboard.png
+
+Everything happens in a temporary folder (SQLite database, artifacts): the demo shop's own
+database and media are left alone. Needs Debian's chromium (``apt-get install chromium``) and
+the ``playwright`` package; it never downloads a browser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ENGINES = ["popular", "trending", "item_cf", "user_cf", "content"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=600)
+    parser.add_argument("--events", type=int, default=30_000)
+    parser.add_argument("--products", type=int, default=800)
+    parser.add_argument("--runs", type=int, default=3, help="trainings per engine (the history chart)")
+    parser.add_argument("--engines", nargs="+", default=ENGINES)
+    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots" / "dashboard.png"))
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="rec-screenshot-"))
+    sys.path.insert(0, str(ROOT))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "demo_shop.settings"
+    os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'db.sqlite3'}"
+    os.environ.pop("CELERY_BROKER_URL", None)  # tasks run in-process
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
+
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.MEDIA_ROOT = str(tmp / "media")
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.management import call_command
+    from django.test.testcases import LiveServerThread
+
+    from recommendations import training
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    call_command("generate_demo_data", users=args.users, events=args.events, products=args.products,
+                 verbosity=0)
+    for run in range(args.runs):
+        for engine in args.engines:
+            version = training.run_sync(engine, triggered_by="screenshot")
+            print(f"run {run + 1}: {engine} v{version.pk} ndcg@10={version.ndcg}", flush=True)
+    print(f"data and trainings: {time.perf_counter() - started:.0f} s", flush=True)
+
+    server = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
+    server.daemon = True
+    server.start()
+    server.is_ready.wait()
+    if server.error:
+        raise server.error
+    url = f"http://127.0.0.1:{server.port}"
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=args.chromium, headless=True,
+                                             args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{url}/admin/login/?next=/admin/recommendations/modelversion/dashboard/")
+        page.fill("#id_username", "admin")
+        page.fill("#id_password", "admin12345")
+        page.click("input[type=submit]")
+        page.wait_for_url("**/modelversion/dashboard/")
+        page.wait_for_selector("svg.rec-chart")
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(out), full_page=True)
+        browser.close()
+    server.terminate()
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,624 @@
+"""``hybrid`` (and its matrix-factorisation component ``als``).
+
+``als``: implicit-feedback ALS (Hu, Koren & Volinsky 2008) in NumPy: confidence
+``1 + alpha * x``, all users (items) solved at once by a few conjugate-gradient steps per
+sweep, so memory is O(nnz + (users + items) * factors). A request-time history folds in by
+solving one small ridge system against the item factors.
+
+``hybrid``: blends component engines built by name through the registry. Each component's
+scores are normalised per shopper (``zscore``, ``minmax`` or ``rank``) and mixed with weights
+tuned on a validation split carved from the training data (ndcg@10 over a grid on the
+simplex). Cold start: a shopper without history gets ``trending``; a short history blends in
+``content`` (when that engine is among the components and item features exist); items with
+no interactions get their score from ``content`` / ``deep`` when present.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any, Self
+
+import numpy as np
+import scipy.sparse as sp
+
+from .base import History, NotFittedError, Recommender, exclusion, top_n, user_profile
+from .dataset import Dataset
+from .item_cf import normalised_matrix
+
+
+# ---------------------------------------------------------------------------------------------
+# implicit ALS
+# ---------------------------------------------------------------------------------------------
+def _cg_sweep(conf: sp.csr_matrix, other: np.ndarray, current: np.ndarray, reg: float, steps: int) -> np.ndarray:
+    """One ALS half-sweep for every row at once: solve (OtO + O^T C'_u O + reg I) x_u = O^T c_u.
+
+    ``conf`` holds ``alpha * x`` (so the confidence is ``1 + conf``); preferences are 1 where
+    ``conf`` is non-zero. Conjugate gradient, warm-started from ``current``.
+    """
+    coo = conf.tocoo()
+    rows, cols, c = coo.row, coo.col, coo.data.astype(np.float64)
+    n = conf.shape[0]
+    gram = other.T @ other + reg * np.eye(other.shape[1])
+
+    def matvec(x: np.ndarray) -> np.ndarray:
+        s = np.einsum("ij,ij->i", x[rows], other[cols]) * c
+        extra = sp.csr_matrix((s, (rows, cols)), shape=conf.shape) @ other
+        return x @ gram + extra
+
+    b = sp.csr_matrix((1.0 + c, (rows, cols)), shape=conf.shape) @ other
+    x = current.copy()
+    r = b - matvec(x)
+    p = r.copy()
+    rs = np.einsum("ij,ij->i", r, r)
+    for _ in range(steps):
+        ap = matvec(p)
+        denom = np.einsum("ij,ij->i", p, ap)
+        a = np.where(denom > 0, rs / np.maximum(denom, 1e-30), 0.0)
+        x += a[:, None] * p
+        r -= a[:, None] * ap
+        rs_new = np.einsum("ij,ij->i", r, r)
+        beta = np.where(rs > 0, rs_new / np.maximum(rs, 1e-30), 0.0)
+        p = r + beta[:, None] * p
+        rs = rs_new
+    empty = np.diff(conf.tocsr().indptr) == 0
+    x[empty] = 0.0
+    return x[:n]
+
+
+class ALSRecommender(Recommender):
+    """Implicit ALS with conjugate-gradient sweeps; folds in histories at request time."""
+
+    name = "als"
+
+    def __init__(
+        self,
+        factors: int = 96,
+        reg: float = 80.0,
+        alpha: float = 15.0,
+        iterations: int = 15,
+        cg_steps: int = 3,
+        binary: bool = True,
+        seed: int = 0,
+    ) -> None:
+        self.factors = int(factors)
+        self.reg = float(reg)
+        self.alpha = float(alpha)
+        self.iterations = int(iterations)
+        self.cg_steps = int(cg_steps)
+        self.binary = binary
+        self.seed = int(seed)
+        self.user_factors_: np.ndarray | None = None
+        self.item_factors_: np.ndarray | None = None
+        self.seen_: sp.csr_matrix | None = None
+
+    def get_params(self) -> dict[str, Any]:
+        return {
+            "factors": self.factors,
+            "reg": self.reg,
+            "alpha": self.alpha,
+            "iterations": self.iterations,
+            "cg_steps": self.cg_steps,
+            "binary": self.binary,
+            "seed": self.seed,
+        }
+
+    def fit(self, dataset: Dataset) -> Self:
+        x = normalised_matrix(dataset, self.binary)
+        conf = x.copy()
+        conf.data = conf.data * self.alpha
+        conf_t = conf.T.tocsr()
+        rng = np.random.default_rng(self.seed)
+        users = rng.normal(0, 0.01, (dataset.n_users, self.factors))
+        items = rng.normal(0, 0.01, (dataset.n_items, self.factors))
+        for _ in range(self.iterations):
+            users = _cg_sweep(conf, items, users, self.reg, self.cg_steps)
+            items = _cg_sweep(conf_t, users, items, self.reg, self.cg_steps)
+        self.user_factors_ = users.astype(np.float32)
+        self.item_factors_ = items.astype(np.float32)
+        self.seen_ = x
+        self._prepare()
+        return self
+
+    def _prepare(self) -> None:
+        self._items64 = self.item_factors_.astype(np.float64)
+        self._yty = self._items64.T @ self._items64
+
+    def _check(self) -> None:
+        if self.item_factors_ is None:
+            raise NotFittedError("als is not fitted")
+
+    def user_vector(self, user: int | None = None, history: History | None = None) -> np.ndarray:
+        """The stored factors of a known user, or folded in (exact solve) when a history is given."""
+        self._check()
+        n_items = self.item_factors_.shape[0]
+        known = user is not None and 0 <= int(user) < self.user_factors_.shape[0]
+        if not history and known:
+            return self.user_factors_[int(user)].astype(np.float64)
+        profile = user_profile(self.seen_, user if known else None, history, n_items)
+        nz = np.flatnonzero(profile)
+        if len(nz) == 0:
+            return np.zeros(self.factors)
+        vals = profile[nz].astype(np.float64)
+        if self.binary:
+            vals = np.ones_like(vals)
+        y = self.item_factors_[nz].astype(np.float64)
+        c = self.alpha * vals
+        a = self._yty + (y.T * c) @ y + self.reg * np.eye(self.factors)
+        return np.linalg.solve(a, y.T @ (1.0 + c))
+
+    def score_all(self, user: int | None = None, history: History | None = None) -> np.ndarray:
+        return self._items64 @ self.user_vector(user, history)
+
+    def score_users(self, users: np.ndarray) -> np.ndarray:
+        self._check()
+        return self.user_factors_[users].astype(np.float64) @ self._items64.T
+
+    def recommend(
+        self,
+        user: int | None = None,
+        *,
+        history: History | None = None,
+        n: int = 10,
+        exclude: np.ndarray | list[int] | None = None,
+        exclude_seen: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        scores = self.score_all(user, history)
+        ex = exclusion(self.seen_, user, history, exclude, exclude_seen, len(scores))
+        return top_n(scores, n, ex)
+
+    def similar_items(self, item: int, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        self._check()
+        y = self.item_factors_.astype(np.float64)
+        norms = np.linalg.norm(y, axis=1)
+        sims = y @ y[int(item)] / np.maximum(norms * norms[int(item)], 1e-12)
+        sims[norms == 0] = -np.inf
+        return top_n(sims, n, np.array([int(item)]))
+
+    def _state(self) -> dict[str, Any]:
+        self._check()
+        return {"user_factors": self.user_factors_, "item_factors": self.item_factors_, "seen": self.seen_}
+
+    def _set_state(self, state: dict[str, np.ndarray]) -> None:
+        self.user_factors_ = np.asarray(state["user_factors"], dtype=np.float32)
+        self.item_factors_ = np.asarray(state["item_factors"], dtype=np.float32)
+        self.seen_ = sp.csr_matrix(state["seen"])
+        self._prepare()
+
+
+# ---------------------------------------------------------------------------------------------
+# hybrid
+# ---------------------------------------------------------------------------------------------
+DEFAULT_COMPONENTS: dict[str, dict[str, Any]] = {"item_cf": {}, "als": {}, "user_cf": {}, "popular": {}}
+#: Engines that can score items without interactions (new products).
+CONTENT_ENGINES = ("content", "deep")
+
+
+def default_components() -> dict[str, dict[str, Any]]:
+    """item_cf (EASE) + als + user_cf + popular, plus ``content`` when that engine is installed: it scores
+    new items and short histories (and gets a blend weight only if it helps on validation).
+    ``deep`` is left out by default: it needs TensorFlow and is slow to tune."""
+    from importlib.util import find_spec
+
+    comps = {name: dict(params) for name, params in DEFAULT_COMPONENTS.items()}
+    if find_spec(f"{__package__}.content") is not None:
+        comps["content"] = {}
+    return comps
+
+
+def normalise_scores(scores: np.ndarray, candidates: np.ndarray | None, method: str) -> np.ndarray:
+    """Per-shopper normalisation of one engine's scores (rows = shoppers, columns = items).
+
+    Statistics are taken over the candidate items (``candidates`` boolean, same shape) only;
+    non-finite scores count as the worst candidate. ``zscore``: (s - mean) / std; ``minmax``:
+    onto [0, 1]; ``rank``: percentile rank in [0, 1] (1 = best).
+    """
+    s = np.array(scores, dtype=np.float64, ndmin=2, copy=True)
+    cand = np.ones_like(s, dtype=bool) if candidates is None else np.array(candidates, dtype=bool, ndmin=2)
+    finite = np.isfinite(s)
+    valid = cand & finite
+    lo = np.where(valid, s, np.inf).min(axis=1, keepdims=True)
+    lo = np.where(np.isfinite(lo), lo, 0.0)
+    s = np.where(finite, s, lo)
+    if method == "zscore":
+        cnt = np.maximum(cand.sum(axis=1, keepdims=True), 1)
+        mean = np.where(cand, s, 0.0).sum(axis=1, keepdims=True) / cnt
+        var = np.where(cand, (s - mean) ** 2, 0.0).sum(axis=1, keepdims=True) / cnt
+        out = (s - mean) / np.where(var > 0, np.sqrt(var), 1.0)
+    elif method == "minmax":
+        hi = np.where(cand, s, -np.inf).max(axis=1, keepdims=True)
+        lo = np.where(cand, s, np.inf).min(axis=1, keepdims=True)
+        hi = np.where(np.isfinite(hi), hi, 0.0)
+        lo = np.where(np.isfinite(lo), lo, 0.0)
+        out = (s - lo) / np.where(hi > lo, hi - lo, 1.0)
+    elif method == "rank":
+        masked = np.where(cand, s, -np.inf)
+        order = np.argsort(-masked, axis=1, kind="stable")
+        ranks = np.empty_like(order)
+        np.put_along_axis(ranks, order, np.arange(s.shape[1])[None, :], axis=1)
+        cnt = np.maximum(cand.sum(axis=1, keepdims=True), 1)
+        out = 1.0 - ranks / cnt
+    else:
+        raise ValueError("normalisation must be 'zscore', 'minmax' or 'rank'")
+    return np.where(cand, out, 0.0)
+
+
+def _simplex_grid(n: int, step: float) -> list[np.ndarray]:
+    units = int(round(1.0 / step))
+    out = []
+    for combo in itertools.product(range(units + 1), repeat=n - 1):
+        if sum(combo) <= units:
+            out.append(np.array([*combo, units - sum(combo)], dtype=np.float64) / units)
+    return out
+
+
+def _batch_ndcg(blend: np.ndarray, relevant: np.ndarray, n_relevant: np.ndarray | None = None,
+                k: int = 10) -> float:
+    """Mean ndcg@k of row-wise rankings of ``blend`` (-inf = not a candidate); ``relevant`` is a
+    0/1 array of the same shape; ``n_relevant`` (default: row sums) sets the ideal DCG."""
+    kk = min(k, blend.shape[1])
+    top = np.argpartition(-blend, kk - 1, axis=1)[:, :kk]
+    order = np.argsort(-np.take_along_axis(blend, top, axis=1), axis=1, kind="stable")
+    top = np.take_along_axis(top, order, axis=1)
+    hits = np.take_along_axis(relevant, top, axis=1) * np.isfinite(np.take_along_axis(blend, top, axis=1))
+    disc = 1.0 / np.log2(np.arange(2, kk + 2))
+    dcg = (hits * disc).sum(axis=1)
+    n_rel = relevant.sum(axis=1) if n_relevant is None else np.asarray(n_relevant)
+    n_rel = np.minimum(n_rel, kk).astype(int)
+    idcg = np.cumsum(disc)[np.maximum(n_rel - 1, 0)]
+    return float(np.mean(np.where(n_rel > 0, dcg / idcg, 0.0)))
+
+
+class HybridRecommender(Recommender):
+    """Weighted blend of normalised component scores, with cold-start routing.
+
+    ``components``: engine name -> constructor params (or a list of names). ``weights``: fixed
+    blend weights in component order (None: tuned on a validation split carved from the
+    training data when ``tune``; equal otherwise). ``fallback``: engine for shoppers without
+    history (``trending``). ``short_history``: below this many distinct items a present
+    ``content`` component gets ``short_history_content_weight`` added to its weight.
+    """
+
+    name = "hybrid"
+
+    def __init__(
+        self,
+        components: dict[str, dict[str, Any]] | list[str] | None = None,
+        weights: list[float] | None = None,
+        normalisation: str = "zscore",
+        tune: bool = True,
+        tune_step: float = 0.1,
+        validation_fraction: float = 0.2,
+        max_validation_users: int = 3000,
+        validation_folds: int = 2,
+        pool_size: int = 100,
+        seed: int = 1234,
+        fallback: str = "trending",
+        fallback_params: dict[str, Any] | None = None,
+        short_history: int = 5,
+        short_history_content_weight: float = 0.5,
+        new_item_weight: float = 1.0,
+    ) -> None:
+        if components is None:
+            components = default_components()
+        elif isinstance(components, (list, tuple)):
+            components = {name: {} for name in components}
+        if not components:
+            raise ValueError("hybrid needs at least one component")
+        if normalisation not in {"zscore", "minmax", "rank"}:
+            raise ValueError("normalisation must be 'zscore', 'minmax' or 'rank'")
+        self.components = {str(k): dict(v) for k, v in components.items()}
+        self.weights = None if weights is None else [float(w) for w in weights]
+        if self.weights is not None and len(self.weights) != len(self.components):
+            raise ValueError("one weight per component")
+        self.normalisation = normalisation
+        self.tune = tune
+        self.tune_step = float(tune_step)
+        self.validation_fraction = float(validation_fraction)
+        self.max_validation_users = int(max_validation_users)
+        self.validation_folds = int(validation_folds)
+        self.pool_size = int(pool_size)
+        self.seed = int(seed)
+        self.fallback = fallback
+        self.fallback_params = dict(fallback_params or {})
+        self.short_history = int(short_history)
+        self.short_history_content_weight = float(short_history_content_weight)
+        self.new_item_weight = float(new_item_weight)
+        self.models_: list[Recommender] | None = None
+        self.fallback_model_: Recommender | None = None
+        self.weights_: np.ndarray | None = None
+        self.seen_: sp.csr_matrix | None = None
+        self.item_counts_: np.ndarray | None = None
+        self.validation_: dict[str, Any] = {}
+
+    def get_params(self) -> dict[str, Any]:
+        return {
+            "components": self.components,
+            "weights": self.weights,
+            "normalisation": self.normalisation,
+            "tune": self.tune,
+            "tune_step": self.tune_step,
+            "validation_fraction": self.validation_fraction,
+            "max_validation_users": self.max_validation_users,
+            "validation_folds": self.validation_folds,
+            "pool_size": self.pool_size,
+            "seed": self.seed,
+            "fallback": self.fallback,
+            "fallback_params": self.fallback_params,
+            "short_history": self.short_history,
+            "short_history_content_weight": self.short_history_content_weight,
+            "new_item_weight": self.new_item_weight,
+        }
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.components)
+
+    @staticmethod
+    def engine_of(key: str) -> str:
+        """Component keys are engine names, optionally labelled: ``item_cf:rp3``."""
+        return key.split(":", 1)[0]
+
+    def _usable(self, key: str, dataset: Dataset) -> bool:
+        """Content engines need item features; every engine needs its module to import."""
+        from . import engine_available
+
+        engine = self.engine_of(key)
+        if engine in CONTENT_ENGINES and dataset.item_features is None:
+            return False
+        return engine_available(engine)
+
+    def _build(self, name: str) -> Recommender:
+        from . import get_engine
+
+        return get_engine(self.engine_of(name), **self.components[name])
+
+    # -- training ---------------------------------------------------------------------------
+    def fit(self, dataset: Dataset) -> Self:
+        from . import get_engine
+
+        usable = {k: v for k, v in self.components.items() if self._usable(k, dataset)}
+        if not usable:
+            raise ValueError("none of the hybrid's components can run on this data")
+        if len(usable) != len(self.components):
+            if self.weights is not None:
+                self.weights = [w for k, w in zip(self.components, self.weights) if k in usable]
+            self.components = usable
+        names = self.names
+        if self.weights is not None:
+            self.weights_ = np.asarray(self.weights, dtype=np.float64)
+        elif self.tune and len(names) > 1:
+            self.weights_ = self._tune(dataset)
+        else:
+            self.weights_ = np.full(len(names), 1.0 / len(names))
+        self.models_ = [self._build(name).fit(dataset) for name in names]
+        self.fallback_model_ = get_engine(self.fallback, **self.fallback_params).fit(dataset)
+        seen = dataset.matrix.astype(np.float32).tocsr(copy=True)
+        self.seen_ = seen
+        self.item_counts_ = np.diff(seen.tocsc().indptr).astype(np.int64)
+        return self
+
+    def _tune(self, dataset: Dataset) -> np.ndarray:
+        """Blend weights maximising mean ndcg@10 over ``validation_folds`` validation splits
+        carved from ``dataset`` (each holds out ``validation_fraction`` of every user's items)."""
+        folds = [self._validation_fold(dataset, self.seed + f) for f in range(max(1, self.validation_folds))]
+        folds = [f for f in folds if f is not None]
+        n_comp = len(self.components)
+        if not folds:
+            return np.full(n_comp, 1.0 / n_comp)
+
+        def score(w: np.ndarray) -> float:
+            total = 0.0
+            for mats, valid, rel, n_rel in folds:
+                blend = sum(wi * m for wi, m in zip(w, mats) if wi > 0)
+                total += _batch_ndcg(np.where(valid, blend, -np.inf), rel, n_rel)
+            return total / len(folds)
+
+        single = {}
+        for j, name in enumerate(self.names):
+            w = np.zeros(n_comp)
+            w[j] = 1.0
+            single[name] = score(w)
+        best_w, best = None, -1.0
+        if math.comb(int(round(1 / self.tune_step)) + n_comp - 1, n_comp - 1) <= 2000:
+            for w in _simplex_grid(n_comp, self.tune_step):
+                value = score(w)
+                if value > best + 1e-9:
+                    best, best_w = value, w
+        else:  # coordinate ascent from the best single engine
+            best_w = np.zeros(n_comp)
+            best_w[int(np.argmax([single[n] for n in self.names]))] = 1.0
+            best = max(single.values())
+            improved = True
+            while improved:
+                improved = False
+                for j in range(n_comp):
+                    for delta in (self.tune_step, -self.tune_step):
+                        w = best_w.copy()
+                        w[j] = max(0.0, w[j] + delta)
+                        if w.sum() <= 0:
+                            continue
+                        w /= w.sum()
+                        value = score(w)
+                        if value > best + 1e-6:
+                            best, best_w, improved = value, w, True
+        self.validation_ = {"ndcg@10": best, "single": single, "folds": len(folds),
+                            "users": int(sum(len(f[3]) for f in folds))}
+        return np.asarray(best_w, dtype=np.float64)
+
+    def _validation_fold(self, dataset: Dataset, seed: int):
+        """One validation split: per component, each user's normalised scores restricted to a
+        candidate pool (the union of every component's top ``pool_size``), so memory stays
+        O(users x pool) whatever the catalogue size. Returns (scores per component, valid
+        mask, relevance, number of relevant items per user), all users x pool."""
+        from ..evaluation import relevant_by_user, split_topn
+
+        fit_mask, val_mask = split_topn(dataset, self.validation_fraction, seed=seed)
+        fit_part = dataset.subset(fit_mask)
+        relevant = relevant_by_user(dataset, val_mask)
+        users = np.array(sorted(relevant), dtype=np.int64)
+        if len(users) > self.max_validation_users:
+            users = np.sort(np.random.default_rng(seed).choice(users, self.max_validation_users, replace=False))
+        if len(users) == 0:
+            return None
+        n_items, n_comp = dataset.n_items, len(self.components)
+        m = min(self.pool_size, n_items)
+        width = min(n_items, m * n_comp)
+        seen = fit_part.matrix.tocsr()
+        models = [self._build(name).fit(fit_part) for name in self.names]
+        pools = np.full((len(users), width), -1, dtype=np.int64)
+        scores = np.zeros((n_comp, len(users), width))
+        batch = max(1, int(4e6 // max(n_items, 1)))
+        for start in range(0, len(users), batch):
+            chunk = users[start:start + batch]
+            cand = np.ones((len(chunk), n_items), dtype=bool)
+            sub = seen[chunk].tocoo()
+            cand[sub.row, sub.col] = False
+            norms = []
+            for model in models:
+                raw = self._batch_scores(model, chunk, n_items)
+                norms.append(normalise_scores(raw, cand, self.normalisation))
+            for row in range(len(chunk)):
+                picks = [top_n(np.where(cand[row], nm[row], -np.inf), m)[0] for nm in norms]
+                pool = np.unique(np.concatenate(picks))[:width]
+                pools[start + row, : len(pool)] = pool
+                for c, nm in enumerate(norms):
+                    scores[c, start + row, : len(pool)] = nm[row, pool]
+        valid = pools >= 0
+        rel = np.zeros(pools.shape)
+        n_rel = np.zeros(len(users))
+        for row, u in enumerate(users):
+            items = relevant[int(u)]
+            n_rel[row] = len(items)
+            rel[row] = np.isin(pools[row], list(items)) & valid[row]
+        return list(scores), valid, rel, n_rel
+
+    @staticmethod
+    def _batch_scores(model: Recommender, users: np.ndarray, n_items: int) -> np.ndarray:
+        if hasattr(model, "score_users"):
+            return np.asarray(model.score_users(users), dtype=np.float64)
+        return np.vstack([HybridRecommender._scores(model, int(u), None, n_items) for u in users])
+
+    @staticmethod
+    def _scores(model: Recommender, user: int | None, history: History | None, n_items: int) -> np.ndarray:
+        """Every item's score from one engine (engines without ``score_all`` via ``recommend``)."""
+        if hasattr(model, "score_all"):
+            return np.asarray(model.score_all(user, history), dtype=np.float64)
+        if hasattr(model, "score_items"):  # content / deep: score_items(history, items, *, user)
+            return np.asarray(model.score_items(history, None, user=user), dtype=np.float64)
+        items, scores = model.recommend(user, history=history, n=n_items, exclude_seen=False)
+        out = np.full(n_items, -np.inf)
+        out[np.asarray(items, dtype=np.int64)] = scores
+        return out
+
+    # -- serving ----------------------------------------------------------------------------
+    def _check(self) -> None:
+        if self.models_ is None:
+            raise NotFittedError("hybrid is not fitted")
+
+    def history_size(self, user: int | None, history: History | None) -> int:
+        n_items = self.seen_.shape[1]
+        return int(np.count_nonzero(user_profile(self.seen_, user, history, n_items)))
+
+    def score_all(self, user: int | None = None, history: History | None = None,
+                  candidates: np.ndarray | None = None) -> np.ndarray:
+        """Blended normalised scores for every item (0 outside ``candidates``)."""
+        self._check()
+        n_items = self.seen_.shape[1]
+        cand = np.ones(n_items, dtype=bool) if candidates is None else np.asarray(candidates, dtype=bool)
+        names = self.names
+        weights = self.weights_.copy()
+        size = self.history_size(user, history)
+        content = [j for j, key in enumerate(names) if self.engine_of(key) == "content"]
+        if content and 0 < size < self.short_history:
+            weights[content[0]] += self.short_history_content_weight
+        blend = np.zeros(n_items)
+        for model, w in zip(self.models_, weights):
+            if w <= 0:
+                continue
+            raw = self._scores(model, user, history, n_items)
+            blend += w * normalise_scores(raw, cand[None, :], self.normalisation)[0]
+        # items nobody has interacted with yet: scored by the content / deep engines alone
+        new = (self.item_counts_ == 0) & cand
+        cold_models = [m for n, m in zip(names, self.models_) if self.engine_of(n) in CONTENT_ENGINES]
+        if new.any() and cold_models:
+            idx = np.flatnonzero(new)
+            part = np.zeros(len(idx))
+            for model in cold_models:
+                if hasattr(model, "cold_start_scores"):
+                    raw = np.asarray(model.cold_start_scores(history, idx, user=user), dtype=np.float64)
+                else:
+                    raw = self._scores(model, user, history, n_items)[idx]
+                part += normalise_scores(raw, None, self.normalisation)[0]
+            blend[idx] = self.new_item_weight * part / len(cold_models)
+        return np.where(cand, blend, 0.0)
+
+    def recommend(
+        self,
+        user: int | None = None,
+        *,
+        history: History | None = None,
+        n: int = 10,
+        exclude: np.ndarray | list[int] | None = None,
+        exclude_seen: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        self._check()
+        n_items = self.seen_.shape[1]
+        known = user is not None and 0 <= int(user) < self.seen_.shape[0]
+        uidx = int(user) if known else None
+        ex = exclusion(self.seen_, uidx, history, exclude, exclude_seen, n_items)
+        if self.history_size(uidx, history) == 0:
+            return self.fallback_model_.recommend(None, history=history, n=n, exclude=ex, exclude_seen=exclude_seen)
+        cand = np.ones(n_items, dtype=bool)
+        cand[ex] = False
+        scores = self.score_all(uidx, history, candidates=cand)
+        return top_n(scores, n, ex)
+
+    def similar_items(self, item: int, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """From the heaviest-weighted component; new items ask a content engine."""
+        self._check()
+        order = [j for j in np.argsort(-self.weights_, kind="stable")
+                 if self.engine_of(self.names[j]) not in ("popular", "trending")]
+        if self.item_counts_[int(item)] == 0:
+            order = [j for j in order if self.engine_of(self.names[j]) in CONTENT_ENGINES] + order
+        for j in order:
+            items, scores = self.models_[j].similar_items(int(item), n)
+            if len(items):
+                return items, scores
+        return np.empty(0, dtype=np.int64), np.empty(0)
+
+    def also_bought(self, item: int, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        self._check()
+        for model in self.models_:
+            if hasattr(model, "also_bought"):
+                return model.also_bought(int(item), n)
+        return self.similar_items(item, n)
+
+    def _state(self) -> dict[str, Any]:
+        self._check()
+        state: dict[str, Any] = {
+            "weights": self.weights_,
+            "seen": self.seen_,
+            "item_counts": self.item_counts_,
+        }
+        for j, model in enumerate(self.models_):
+            for key, value in model._state().items():
+                state[f"c{j}.{key}"] = value
+        for key, value in self.fallback_model_._state().items():
+            state[f"fallback.{key}"] = value
+        return state
+
+    def _set_state(self, state: dict[str, np.ndarray]) -> None:
+        from . import get_engine
+
+        self.weights_ = np.asarray(state["weights"], dtype=np.float64)
+        self.seen_ = sp.csr_matrix(state["seen"])
+        self.item_counts_ = np.asarray(state["item_counts"], dtype=np.int64)
+        self.models_ = []
+        for j, name in enumerate(self.names):
+            model = self._build(name)
+            prefix = f"c{j}."
+            model._set_state({k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)})
+            self.models_.append(model)
+        self.fallback_model_ = get_engine(self.fallback, **self.fallback_params)
+        self.fallback_model_._set_state({k[9:]: v for k, v in state.items() if k.startswith("fallback.")})

@@ -1,0 +1,145 @@
+"""Request and response shapes of the API (responses are built as plain dicts for speed; the
+response serializers document them in the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from ..conf import ENGINE_NAMES, app_settings, get_product_model
+from ..data import field_value
+from ..models import Event, ModelVersion, Rating
+
+EVENT_KINDS = {"view": Event.Kind.VIEW, "cart": Event.Kind.CART, "purchase": Event.Kind.PURCHASE}
+EVENT_NAMES = {v: k for k, v in EVENT_KINDS.items()}
+
+
+def product_field(**kwargs) -> serializers.PrimaryKeyRelatedField:
+    return serializers.PrimaryKeyRelatedField(queryset=get_product_model()._default_manager.all(), **kwargs)
+
+
+# -- query parameters ---------------------------------------------------------------------------
+class ListParamsSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(required=False, min_value=1,
+                                     help_text="How many items (1..MAX_LIMIT, default DEFAULT_LIMIT).")
+    offset = serializers.IntegerField(required=False, min_value=0, default=0,
+                                      help_text="Items to skip (own ratings and history only).")
+    exclude = serializers.CharField(required=False, allow_blank=True,
+                                    help_text="Comma-separated product ids to leave out.")
+    max_per_category = serializers.IntegerField(required=False, min_value=1,
+                                                help_text="At most this many items per category.")
+
+    def validate_limit(self, value: int) -> int:
+        if value > app_settings.MAX_LIMIT:
+            raise serializers.ValidationError(f"Ensure this value is less than or equal to "
+                                              f"{app_settings.MAX_LIMIT}.")
+        return value
+
+    def validate_exclude(self, value: str) -> list[str]:
+        ids = [part.strip() for part in value.split(",") if part.strip()]
+        if len(ids) > 200:
+            raise serializers.ValidationError("At most 200 product ids can be excluded.")
+        return ids
+
+
+# -- responses ------------------------------------------------------------------------------------
+class RecommendedItemSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The product's primary key.")
+    name = serializers.CharField()
+    description = serializers.CharField(allow_null=True)
+    category = serializers.CharField(allow_null=True)
+    brand = serializers.CharField(allow_null=True)
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    url = serializers.CharField(allow_null=True, help_text="The product page, if the model has one.")
+    click_url = serializers.CharField(allow_null=True,
+                                      help_text="Link through this to record the click, then land on url.")
+    score = serializers.FloatField()
+    engine = serializers.CharField()
+    reason = serializers.CharField()
+    recommendation_id = serializers.UUIDField(allow_null=True)
+
+
+class RecommendationListSerializer(serializers.Serializer):
+    recommendation_id = serializers.UUIDField(
+        allow_null=True, help_text="The impression id of this list; send it with clicks (null for bots).")
+    widget = serializers.CharField()
+    engine = serializers.CharField(help_text="The engine behind most of the items.")
+    variant = serializers.CharField(help_text="The shopper's A/B variant ('' outside the test).")
+    results = RecommendedItemSerializer(many=True)
+
+
+class ProductSummarySerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField(allow_null=True)
+    category = serializers.CharField(allow_null=True)
+    brand = serializers.CharField(allow_null=True)
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+
+
+class HistoryItemSerializer(serializers.Serializer):
+    product = ProductSummarySerializer(allow_null=True)
+    product_id = serializers.CharField()
+    event = serializers.ChoiceField(choices=list(EVENT_KINDS))
+    quantity = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+
+class PageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = HistoryItemSerializer(many=True)
+
+
+# -- writes -------------------------------------------------------------------------------------
+class EventSerializer(serializers.Serializer):
+    product = serializers.PrimaryKeyRelatedField(queryset=Event.objects.none())  # set in __init__
+    event = serializers.ChoiceField(choices=list(EVENT_KINDS))
+    quantity = serializers.IntegerField(min_value=1, max_value=10_000, default=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["product"] = product_field()
+
+
+class EventResultSerializer(serializers.Serializer):
+    recorded = serializers.BooleanField(help_text="False for bots and repeated views (not counted).")
+    id = serializers.IntegerField(allow_null=True)
+
+
+class RatingSerializer(serializers.ModelSerializer):
+    score = serializers.IntegerField(min_value=1, max_value=5)
+    product_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Rating
+        fields = ["id", "product", "product_name", "score", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        validators = []  # (user, product) uniqueness is handled by the upsert
+
+    def get_product_name(self, obj: Rating) -> str:
+        value = field_value(obj.product, "name")
+        return str(value if value is not None else obj.product)
+
+
+class RatingScoreSerializer(serializers.Serializer):
+    score = serializers.IntegerField(min_value=1, max_value=5)
+
+
+class ClickSerializer(serializers.Serializer):
+    recommendation_id = serializers.UUIDField(help_text="The list's recommendation (impression) id.")
+    product = serializers.CharField(max_length=64, help_text="The id of the product followed.")
+
+
+class RetrainSerializer(serializers.Serializer):
+    engine = serializers.ChoiceField(choices=list(ENGINE_NAMES))
+    force = serializers.BooleanField(default=False,
+                                     help_text="Activate even if validation is worse than the active one.")
+
+
+class ModelVersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ModelVersion
+        fields = ["id", "engine", "status", "stage", "progress", "is_active", "activation_note",
+                  "metrics", "params", "n_users", "n_products", "n_events", "fit_seconds",
+                  "total_seconds", "peak_memory_mb", "error", "triggered_by", "task_id",
+                  "created_at", "started_at", "finished_at"]
+        read_only_fields = fields

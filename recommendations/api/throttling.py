@@ -1,0 +1,47 @@
+"""Throttling and CSRF for the API's write endpoints."""
+
+from __future__ import annotations
+
+from django.middleware.csrf import CsrfViewMiddleware
+from rest_framework import exceptions
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.settings import api_settings
+from rest_framework.throttling import ScopedRateThrottle
+
+from ..conf import app_settings
+
+
+class WriteRateThrottle(ScopedRateThrottle):
+    """``ScopedRateThrottle`` for writes only (reads are never throttled by it), with rates from
+    ``RECOMMENDATIONS["THROTTLE_RATES"]``, overridden per scope by
+    ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``; a scope without a rate is not throttled.
+    Shoppers are told apart by user, else client IP (DRF's ``NUM_PROXIES`` applies)."""
+
+    def allow_request(self, request, view):
+        if request.method in SAFE_METHODS:
+            return True
+        return super().allow_request(request, view)
+
+    def get_rate(self):
+        rates = {**(app_settings.THROTTLE_RATES or {}), **(api_settings.DEFAULT_THROTTLE_RATES or {})}
+        return rates.get(self.scope)
+
+
+class _CSRFCheck(CsrfViewMiddleware):
+    def _reject(self, request, reason):
+        return reason
+
+
+class CsrfForSessionShoppersMixin:
+    """DRF's ``SessionAuthentication`` checks CSRF only for signed-in users. Anonymous shoppers
+    are identified by their session cookie too, so their writes need the CSRF token as well
+    (send the ``X-CSRFToken`` header). Clients authenticated otherwise (token, basic) are exempt."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method not in SAFE_METHODS and request.successful_authenticator is None:
+            check = _CSRFCheck(lambda req: None)
+            check.process_request(request)
+            reason = check.process_view(request, None, (), {})
+            if reason:
+                raise exceptions.PermissionDenied(f"CSRF Failed: {reason}")

@@ -1,0 +1,287 @@
+"""The REST API: lists for the current shopper and for a product, event capture for JavaScript
+front ends, the shopper's own ratings and history, click feedback, and staff-only model versions.
+
+Every list is computed by ``serving`` (through ``presentation``, shared with the template tags)
+and stored as an impression whose id comes back as ``recommendation_id``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError
+from django.http import Http404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import feedback, presentation, training
+from ..capture import record_event
+from ..conf import app_settings, get_product_model
+from ..models import ModelVersion, Rating
+from ..serving import Shopper
+from . import serializers as s
+from .throttling import CsrfForSessionShoppersMixin, WriteRateThrottle
+
+logger = logging.getLogger(__name__)
+
+LIST_PARAMETERS = [
+    OpenApiParameter("limit", int, description="1..MAX_LIMIT (default DEFAULT_LIMIT); above: 400."),
+    OpenApiParameter("exclude", str, description="Comma-separated product ids to leave out."),
+    OpenApiParameter("max_per_category", int, description="At most this many items per category."),
+]
+PAGE_PARAMETERS = [
+    OpenApiParameter("limit", int, description="1..MAX_LIMIT (default DEFAULT_LIMIT); above: 400."),
+    OpenApiParameter("offset", int, description="Items to skip."),
+]
+ERRORS = {
+    400: OpenApiResponse(description="Invalid parameter or payload: the body names the field."),
+    404: OpenApiResponse(description="Unknown product."),
+}
+
+
+def list_params(request) -> dict[str, Any]:
+    params = s.ListParamsSerializer(data=request.query_params)
+    params.is_valid(raise_exception=True)
+    data = dict(params.validated_data)
+    data.setdefault("limit", app_settings.DEFAULT_LIMIT)
+    return data
+
+
+def get_product(pk: str):
+    model = get_product_model()
+    try:
+        return model._default_manager.get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError, DjangoValidationError):
+        raise Http404(f"No product with id {pk!r}.") from None
+
+
+class ShopperAPIView(CsrfForSessionShoppersMixin, APIView):
+    """Open to anonymous shoppers (identified by their session) and signed-in ones."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [WriteRateThrottle]
+
+
+class _ListView(ShopperAPIView):
+    widget = ""
+
+    def product(self, kwargs):
+        return None
+
+    def get(self, request, **kwargs):
+        params = list_params(request)
+        product = self.product(kwargs)
+        shown = presentation.show(request, self.widget, params["limit"], product=product,
+                                  exclude=params.get("exclude", ()),
+                                  max_per_category=params.get("max_per_category"))
+        return Response({"recommendation_id": shown.recommendation_id, "widget": shown.widget,
+                         "engine": shown.engine, "variant": shown.variant, "results": shown.items})
+
+
+class ForYouView(_ListView):
+    widget = presentation.FOR_YOU
+
+    @extend_schema(summary="Recommended for the current shopper", parameters=LIST_PARAMETERS,
+                   responses={200: s.RecommendationListSerializer, 400: ERRORS[400]})
+    def get(self, request, **kwargs):
+        return super().get(request, **kwargs)
+
+
+class TrendingView(_ListView):
+    widget = presentation.TRENDING
+
+    @extend_schema(summary="Trending products", parameters=LIST_PARAMETERS,
+                   responses={200: s.RecommendationListSerializer, 400: ERRORS[400]})
+    def get(self, request, **kwargs):
+        return super().get(request, **kwargs)
+
+
+class SimilarView(_ListView):
+    widget = presentation.SIMILAR
+
+    def product(self, kwargs):
+        return get_product(kwargs["pk"])
+
+    @extend_schema(summary="Products similar to a product", parameters=LIST_PARAMETERS,
+                   responses={200: s.RecommendationListSerializer, **ERRORS})
+    def get(self, request, **kwargs):
+        return super().get(request, **kwargs)
+
+
+class AlsoBoughtView(SimilarView):
+    widget = presentation.ALSO_BOUGHT
+
+    @extend_schema(summary="Customers who bought a product also bought", parameters=LIST_PARAMETERS,
+                   responses={200: s.RecommendationListSerializer, **ERRORS})
+    def get(self, request, **kwargs):
+        return super().get(request, **kwargs)
+
+
+class EventView(ShopperAPIView):
+    throttle_scope = "recommendations.events"
+
+    @extend_schema(summary="Record a view, add-to-cart or purchase by the current shopper",
+                   request=s.EventSerializer,
+                   responses={201: s.EventResultSerializer, 200: s.EventResultSerializer,
+                              400: ERRORS[400]})
+    def post(self, request):
+        payload = s.EventSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        event = record_event(s.EVENT_KINDS[data["event"]], data["product"], request=request,
+                             quantity=data["quantity"])
+        if event is None:
+            return Response({"recorded": False, "id": None}, status=status.HTTP_200_OK)
+        return Response({"recorded": True, "id": event.pk}, status=status.HTTP_201_CREATED)
+
+
+class HistoryView(ShopperAPIView):
+    @extend_schema(summary="The current shopper's own history (newest first)",
+                   parameters=PAGE_PARAMETERS, responses={200: s.PageSerializer, 400: ERRORS[400]})
+    def get(self, request):
+        params = list_params(request)
+        shopper = Shopper.from_request(request)
+        if not shopper.known:
+            return Response({"count": 0, "results": []})
+        events = shopper.events().order_by("-created_at", "-id")
+        start = params["offset"]
+        rows = list(events.values_list("product_id", "kind", "quantity", "created_at")[
+            start:start + params["limit"]])
+        model = get_product_model()
+        products = model._default_manager.in_bulk({r[0] for r in rows})
+        results = [{"product": presentation.public_fields(products[pid]) if pid in products else None,
+                    "product_id": pid, "event": s.EVENT_NAMES[kind], "quantity": quantity,
+                    "created_at": created} for pid, kind, quantity, created in rows]
+        return Response({"count": events.count(), "results": results})
+
+
+class RatingListView(ShopperAPIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "recommendations.ratings"
+
+    @extend_schema(summary="The signed-in shopper's own ratings", parameters=PAGE_PARAMETERS,
+                   responses={200: s.RatingSerializer(many=True)})
+    def get(self, request):
+        params = list_params(request)
+        ratings = Rating.objects.filter(user=request.user).select_related("product").order_by(
+            "-updated_at", "-id")
+        start = params["offset"]
+        page = ratings[start:start + params["limit"]]
+        return Response({"count": ratings.count(),
+                         "results": s.RatingSerializer(page, many=True).data})
+
+    @extend_schema(summary="Rate a product 1-5 (creates, or updates the existing rating)",
+                   request=s.RatingSerializer,
+                   responses={201: s.RatingSerializer, 200: s.RatingSerializer, 400: ERRORS[400]})
+    def post(self, request):
+        payload = s.RatingSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        rating, created = Rating.objects.update_or_create(
+            user=request.user, product=data["product"],
+            defaults={"score": data["score"], "updated_at": timezone.now()})
+        return Response(s.RatingSerializer(rating).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class RatingDetailView(ShopperAPIView):
+    permission_classes = [IsAuthenticated]
+    throttle_scope = "recommendations.ratings"
+
+    def get_object(self, pk) -> Rating:
+        try:
+            return Rating.objects.select_related("product").get(pk=int(pk), user=self.request.user)
+        except (Rating.DoesNotExist, ValueError):
+            raise Http404("No such rating of yours.") from None
+
+    @extend_schema(summary="One of the shopper's own ratings", responses={200: s.RatingSerializer})
+    def get(self, request, pk):
+        return Response(s.RatingSerializer(self.get_object(pk)).data)
+
+    @extend_schema(summary="Change the score of one's own rating", request=s.RatingScoreSerializer,
+                   responses={200: s.RatingSerializer, **ERRORS})
+    def put(self, request, pk):
+        rating = self.get_object(pk)
+        payload = s.RatingScoreSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        rating.score = payload.validated_data["score"]
+        rating.updated_at = timezone.now()
+        rating.save(update_fields=["score", "updated_at"])
+        return Response(s.RatingSerializer(rating).data)
+
+    patch = put
+
+    @extend_schema(summary="Delete one's own rating", responses={204: None, 404: ERRORS[404]})
+    def delete(self, request, pk):
+        self.get_object(pk).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ClickView(ShopperAPIView):
+    throttle_scope = "recommendations.clicks"
+
+    @extend_schema(summary="Record that the shopper followed a recommended product",
+                   request=s.ClickSerializer, responses={201: None, 200: None, 400: ERRORS[400]})
+    def post(self, request):
+        payload = s.ClickSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        impression = feedback.get_impression(data["recommendation_id"], Shopper.from_request(request))
+        if impression is None:
+            raise exceptions.ValidationError(
+                {"recommendation_id": ["Unknown recommendation id (or not a list shown to you)."]})
+        if not feedback.in_impression(impression, data["product"]):
+            raise exceptions.ValidationError({"product": ["This product was not in that list."]})
+        _, created = feedback.record_click(impression, data["product"])
+        return Response({"recorded": created},
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class ModelVersionListView(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(summary="Model versions, newest first (staff only)",
+                   parameters=[OpenApiParameter("engine", str), *PAGE_PARAMETERS],
+                   responses={200: s.ModelVersionSerializer(many=True)})
+    def get(self, request):
+        params = list_params(request)
+        versions = ModelVersion.objects.all()
+        if request.query_params.get("engine"):
+            versions = versions.filter(engine=request.query_params["engine"])
+        start = params["offset"]
+        page = versions[start:start + params["limit"]]
+        return Response({"count": versions.count(),
+                         "results": s.ModelVersionSerializer(page, many=True).data})
+
+
+class RetrainView(APIView):
+    permission_classes = [IsAdminUser]
+    throttle_classes = [WriteRateThrottle]
+    throttle_scope = "recommendations.retrain"
+
+    @extend_schema(summary="Queue a training of an engine (staff only)", request=s.RetrainSerializer,
+                   responses={202: s.ModelVersionSerializer, 400: ERRORS[400],
+                              503: OpenApiResponse(description="The task broker cannot be reached.")})
+    def post(self, request):
+        payload = s.RetrainSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        try:
+            version = training.queue(data["engine"], triggered_by=request.user.get_username(),
+                                     force=data["force"])
+        except DatabaseError:
+            raise
+        except Exception as exc:  # noqa: BLE001  (queue raises only when the broker is unreachable)
+            logger.error("recommendations: could not queue %s training: %s", data["engine"], exc)
+            return Response(
+                {"detail": f"The training could not be queued: the task broker (Celery) cannot be "
+                           f"reached ({type(exc).__name__}: {exc}). Nothing was started and the "
+                           "active model keeps serving; start the broker and a worker, then retry."},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(s.ModelVersionSerializer(version).data, status=status.HTTP_202_ACCEPTED)

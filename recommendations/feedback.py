@@ -1,0 +1,211 @@
+"""The feedback loop: which lists were shown (impressions), which products were followed from
+them (clicks), and how each engine, widget and A/B variant does (CTR, conversion).
+
+Every list the template tags or the API show gets an :class:`~recommendations.models.Impression`
+row whose id (the *recommendation id*) travels with the list. A click comes back either through
+the redirect view the widgets link through (``r/<recommendation id>/<product id>/``) or through
+``POST clicks/`` from a JavaScript front end; both end in :func:`record_click`.
+:func:`ctr_report` turns the rows into plain dicts for the admin dashboard.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import CharField, Count, Exists, OuterRef, Q
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from .conf import app_settings
+from .models import Click, Event, Impression
+
+logger = logging.getLogger(__name__)
+
+#: The dimensions :func:`ctr_report` breaks results down by.
+DIMENSIONS = ("engine", "widget", "variant")
+
+
+def dominant_engine(recommendations: Iterable[Any]) -> str:
+    """The engine that produced most items of a list (lists can mix engines when the fallback
+    chain filled them up); '' for an empty list."""
+    counts = Counter(rec.engine for rec in recommendations)
+    return counts.most_common(1)[0][0] if counts else ""
+
+
+def record_impression(shopper: Any, widget: str, recommendations: Sequence[Any], *,
+                      variant: str = "", engine: str | None = None) -> Impression | None:
+    """Store that ``recommendations`` were shown to ``shopper`` (a ``serving.Shopper``) in
+    ``widget``; returns the row, or None when nothing is stored (empty list, impressions
+    switched off, or the database write failed — showing the list matters more)."""
+    if not recommendations or not app_settings.RECORD_IMPRESSIONS:
+        return None
+    impression = Impression(
+        user_id=shopper.user_id, session_key=(shopper.session_key or "")[:40] if shopper.user_id is None
+        else "", widget=widget[:32], engine=(engine or dominant_engine(recommendations))[:32],
+        variant=(variant or "")[:32], product_ids=[_jsonable(r.product_id) for r in recommendations],
+    )
+    try:
+        _store(impression)
+    except Exception:  # noqa: BLE001
+        logger.exception("recommendations: could not store an impression for %s", widget)
+        return None
+    return impression
+
+
+def _store(impression: Impression) -> None:
+    """Insert one impression. Like captured events (``CAPTURE_ASYNC_COMMIT``), on PostgreSQL
+    outside a surrounding transaction the commit does not wait for the disk flush (a crash may
+    lose the last moment of impressions; showing a list never waits for an fsync), and the
+    transaction goes to the server in one round trip instead of four."""
+    connection = connections[router.db_for_write(Impression)]
+    if (app_settings.CAPTURE_ASYNC_COMMIT and connection.vendor == "postgresql"
+            and connection.get_autocommit()):
+        fields = Impression._meta.local_concrete_fields
+        values = [f.get_db_prep_save(f.pre_save(impression, True), connection) for f in fields]
+        quote = connection.ops.quote_name
+        sql = (f"BEGIN; SET LOCAL synchronous_commit TO OFF; "
+               f"INSERT INTO {quote(Impression._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+               f"VALUES ({', '.join(['%s'] * len(fields))}); COMMIT")
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, values)
+            return
+        except Exception:  # noqa: BLE001  (e.g. server-side binding: fall back to the ORM)
+            with connection.cursor() as cursor:
+                cursor.execute("ROLLBACK")
+            logger.debug("recommendations: one-round-trip impression insert failed", exc_info=True)
+    impression.save(force_insert=True)
+
+
+def _jsonable(value: Any) -> Any:
+    return value if isinstance(value, (int, str)) else str(value)
+
+
+def owns(impression: Impression, shopper: Any) -> bool:
+    """Whether ``shopper`` is the one the list was shown to (lists shown to an anonymous
+    visitor without a session belong to nobody in particular)."""
+    if impression.user_id is not None:
+        return shopper.user_id is not None and str(shopper.user_id) == str(impression.user_id)
+    if impression.session_key:
+        return shopper.user_id is None and shopper.session_key == impression.session_key
+    return True
+
+
+def get_impression(recommendation_id: Any, shopper: Any) -> Impression | None:
+    """The shopper's own impression with that id, else None (unknown, malformed or someone
+    else's: the caller cannot tell which)."""
+    try:
+        key = recommendation_id if isinstance(recommendation_id, uuid.UUID) else uuid.UUID(str(recommendation_id))
+    except (TypeError, ValueError):
+        return None
+    impression = Impression.objects.filter(pk=key).first()
+    return impression if impression is not None and owns(impression, shopper) else None
+
+
+def in_impression(impression: Impression, product_id: Any) -> bool:
+    return str(product_id) in {str(p) for p in impression.product_ids}
+
+
+def record_click(impression: Impression, product_id: Any) -> tuple[Click, bool]:
+    """Record a click on ``product_id`` from ``impression`` (once per impression and product);
+    returns ``(click, created)``. The caller checks ownership and that the product was shown."""
+    product_id = str(product_id)[:64]
+    try:
+        with transaction.atomic():
+            return Click.objects.get_or_create(impression=impression, product_id=product_id)
+    except IntegrityError:  # a concurrent click on the same link won the race
+        return Click.objects.get(impression=impression, product_id=product_id), False
+
+
+# -- reporting ---------------------------------------------------------------------------------
+def _rate(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def _converted_clicks():
+    """Clicks followed by a purchase of the clicked product by the same shopper."""
+    purchases = Event.objects.annotate(pid=Cast("product_id", CharField())).filter(
+        kind=Event.Kind.PURCHASE,
+        pid=OuterRef("product_id"),
+        created_at__gte=OuterRef("created_at"),
+    ).filter(
+        Q(user_id=OuterRef("impression__user_id"))
+        | Q(user__isnull=True, session_key=OuterRef("impression__session_key"))
+    )
+    return Exists(purchases)
+
+
+def ctr_report(since: datetime | None = None, until: datetime | None = None, *,
+               days: int = 30) -> dict[str, Any]:
+    """Click-through and conversion per engine, per widget and per A/B variant.
+
+    Window: impressions shown in ``[since, until)`` (default: the last ``days`` days). For each
+    group: ``impressions`` (lists shown), ``clicks`` (products followed), ``clicked_impressions``
+    (lists with at least one click), ``ctr`` = clicked_impressions / impressions,
+    ``clicks_per_impression``, ``conversions`` (clicks followed by a purchase of that product by
+    the same shopper) and ``conversion_rate`` = conversions / clicks. Plain dicts and lists,
+    sorted by impressions, ready for a template or JSON::
+
+        {"since": ..., "until": ..., "ab_test": {...} | None,
+         "totals": {...}, "by_engine": [{"engine": "item_cf", ...}], "by_widget": [...],
+         "by_variant": [{"variant": "hybrid", ...}]}
+    """
+    until = until or timezone.now()
+    since = since or until - timedelta(days=days)
+    impressions = Impression.objects.filter(created_at__gte=since, created_at__lt=until)
+    clicks = Click.objects.filter(impression__in=impressions.values("pk"))
+    converted = clicks.filter(_converted_clicks())
+
+    def breakdown(dimension: str | None) -> list[dict[str, Any]]:
+        counts = {"impressions": Count("id", distinct=True),
+                  "clicked_impressions": Count("id", distinct=True, filter=Q(clicks__isnull=False)),
+                  "clicks": Count("clicks")}
+        if dimension is None:
+            shown = [impressions.aggregate(**counts)]
+            conv_by = {None: converted.count()}
+        else:
+            shown = impressions.values(dimension).annotate(**counts).order_by()
+            prefix = f"impression__{dimension}"
+            conv = converted.values(prefix).annotate(n=Count("id")).order_by()
+            conv_by = {row[prefix]: row["n"] for row in conv}
+        rows = []
+        for row in shown:
+            key = row[dimension] if dimension else None
+            if dimension == "variant" and not key:
+                continue  # lists shown outside the A/B test
+            conversions = conv_by.get(key, 0)
+            entry = {dimension: key} if dimension else {}
+            entry.update(
+                impressions=row["impressions"], clicks=row["clicks"],
+                clicked_impressions=row["clicked_impressions"],
+                ctr=_rate(row["clicked_impressions"], row["impressions"]),
+                clicks_per_impression=_rate(row["clicks"], row["impressions"]),
+                conversions=conversions, conversion_rate=_rate(conversions, row["clicks"]),
+            )
+            rows.append(entry)
+        return sorted(rows, key=lambda r: (-r["impressions"], str(r.get(dimension, ""))))
+
+    totals = breakdown(None)
+    variants = breakdown("variant")
+    arms = {}
+    if app_settings.AB_TEST:
+        from .serving import ab_variants
+
+        arms = {name: engine for name, engine, _ in ab_variants()}
+        for row in variants:
+            row["engine"] = arms.get(row["variant"], "")
+    return {
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "ab_test": app_settings.AB_TEST or None,
+        "totals": totals[0],
+        "by_engine": breakdown("engine"),
+        "by_widget": breakdown("widget"),
+        "by_variant": variants,
+    }

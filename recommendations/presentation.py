@@ -1,0 +1,179 @@
+"""What the template tags and the REST API share: which serving call answers each widget, the
+request-level business rules, the impression behind every list shown, and a product's public
+fields read through ``PRODUCT_FIELDS``."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from django.urls import NoReverseMatch, reverse
+
+from . import feedback, serving
+from .capture import is_bot
+from .conf import app_settings, get_product_model
+from .data import field_value
+from .models import Event
+from .serving import Recommendation, Shopper
+
+logger = logging.getLogger(__name__)
+
+#: Widget names (also the ``widget`` of their impressions).
+FOR_YOU, SIMILAR, ALSO_BOUGHT, TRENDING, RECENTLY_VIEWED = (
+    "for_you", "similar", "also_bought", "trending", "recently_viewed")
+WIDGETS = (FOR_YOU, SIMILAR, ALSO_BOUGHT, TRENDING, RECENTLY_VIEWED)
+PUBLIC_FIELDS = ("name", "description", "category", "brand", "price")
+
+
+def public_fields(product: Any) -> dict[str, Any]:
+    """id, name, description, category, brand, price of a product of any product model."""
+    data: dict[str, Any] = {"id": product.pk}
+    for key in PUBLIC_FIELDS:
+        value = field_value(product, key)
+        if value is not None and not isinstance(value, (str, int, float)):
+            value = str(value)  # a related object's label; a Decimal price as an exact string
+        data[key] = value
+    if data["name"] is None:
+        data["name"] = str(product)
+    return data
+
+
+def product_url(product: Any) -> str | None:
+    getter = getattr(product, "get_absolute_url", None)
+    if getter is None:
+        return None
+    try:
+        return getter()
+    except Exception:  # noqa: BLE001  (a shop's URL that cannot be built: show no link)
+        logger.warning("recommendations: no URL for product %r", product.pk, exc_info=True)
+        return None
+
+
+def click_url(recommendation_id: Any, product_id: Any, pattern: str | None = None) -> str | None:
+    """The redirect that records a click and sends the shopper on to the product page
+    (``pattern``: a ``_click_pattern()`` computed once per list)."""
+    if recommendation_id is None:
+        return None
+    pattern = pattern or _click_pattern()
+    if pattern is None:  # the host did not include recommendations.urls
+        return None
+    if not pattern.endswith("/0/"):
+        return reverse("recommendations:click-redirect", args=[recommendation_id, product_id])
+    return (pattern[:-2].replace(_NO_ID, str(recommendation_id), 1)
+            + quote(str(product_id), safe="") + "/")
+
+
+_NO_ID = "00000000-0000-0000-0000-000000000000"
+
+
+def _click_pattern() -> str | None:
+    """reverse() once per list instead of once per item (it is a visible share of a request)."""
+    try:
+        return reverse("recommendations:click-redirect", args=[_NO_ID, 0])
+    except NoReverseMatch:
+        return None
+
+
+@dataclass
+class ShownList:
+    widget: str
+    recommendations: list[Recommendation]
+    recommendation_id: Any = None
+    variant: str = ""
+    engine: str = ""
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _post_filter(recs: list[Recommendation], n: int, exclude: set[str],
+                 max_per_category: int | None) -> list[Recommendation]:
+    chosen, per_category = [], {}
+    for rec in recs:
+        if str(rec.product_id) in exclude:
+            continue
+        if max_per_category:
+            category = serving._category(rec.product)
+            if per_category.get(category, 0) >= max_per_category:
+                continue
+            per_category[category] = per_category.get(category, 0) + 1
+        chosen.append(rec)
+        if len(chosen) == n:
+            break
+    return chosen
+
+
+def recently_viewed(shopper: Shopper, n: int, exclude: set[str]) -> list[Recommendation]:
+    """The shopper's latest distinct viewed products, newest first."""
+    if not shopper.known:
+        return []
+    ids: list[Any] = []
+    rows = shopper.events().filter(kind=Event.Kind.VIEW).order_by("-created_at").values_list(
+        "product_id", flat=True)[: max(n * 4, app_settings.HISTORY_LIMIT)]
+    for pid in rows:
+        if pid not in ids and str(pid) not in exclude:
+            ids.append(pid)
+    products = serving._products(ids)
+    return [Recommendation(pid, 0.0, "history", "You viewed this", products[pid])
+            for pid in ids if pid in products][:n]
+
+
+def compute(widget: str, shopper: Shopper, n: int, *, product: Any = None, exclude=(),
+            max_per_category: int | None = None) -> tuple[list[Recommendation], str]:
+    """The list a widget shows, and the A/B variant behind it ('' outside the test)."""
+    exclude = {str(e) for e in exclude}
+    if product is not None:
+        exclude.add(str(product.pk))
+    variant = ""
+    if widget == FOR_YOU:
+        arm = serving.assign_variant(shopper)
+        variant = arm.name if arm else ""
+        model_pk = get_product_model()._meta.pk
+        excluded_pks = set()
+        for value in exclude:
+            try:
+                excluded_pks.add(model_pk.to_python(value))
+            except Exception:  # noqa: BLE001  (not a valid key: nothing to exclude)
+                continue
+        recs = serving.recommend_for(shopper, n, exclude=excluded_pks, max_per_category=max_per_category)
+        return _post_filter(recs, n, exclude, None), variant
+    if widget == RECENTLY_VIEWED:
+        return recently_viewed(shopper, n, exclude), variant
+    # Item lists and trending: fetch more when request rules will drop some.
+    fetch = n
+    if exclude or max_per_category:
+        fetch = min(app_settings.MAX_LIMIT, n * (3 if max_per_category else 1) + len(exclude))
+    if widget == SIMILAR:
+        recs = serving.similar_products(product, fetch)
+    elif widget == ALSO_BOUGHT:
+        recs = serving.also_bought(product, fetch)
+    elif widget == TRENDING:
+        recs = serving.trending(fetch)
+    else:
+        raise ValueError(f"unknown widget {widget!r}")
+    return _post_filter(recs, n, exclude, max_per_category), variant
+
+
+def show(request: Any, widget: str, n: int | None = None, *, product: Any = None, exclude=(),
+         max_per_category: int | None = None, shopper: Shopper | None = None) -> ShownList:
+    """Compute a widget's list for the shopper behind ``request`` and record its impression
+    (not for bots). Items carry the product's public fields, its URL and the click link."""
+    n = n or app_settings.DEFAULT_LIMIT
+    if shopper is None:
+        shopper = Shopper.from_request(request) if request is not None else Shopper()
+    recs, variant = compute(widget, shopper, n, product=product, exclude=exclude,
+                            max_per_category=max_per_category)
+    impression = None
+    if recs and not is_bot(request):
+        impression = feedback.record_impression(shopper, widget, recs, variant=variant)
+    shown = ShownList(widget, recs, impression.pk if impression else None, variant,
+                      impression.engine if impression else feedback.dominant_engine(recs))
+    pattern = _click_pattern() if shown.recommendation_id else None
+    for rec in recs:
+        item = public_fields(rec.product)
+        url = product_url(rec.product)
+        item.update(score=round(rec.score, 6), engine=rec.engine, reason=rec.reason,
+                    recommendation_id=shown.recommendation_id, url=url,
+                    click_url=click_url(shown.recommendation_id, rec.product_id, pattern) if url else None)
+        shown.items.append(item)
+    return shown

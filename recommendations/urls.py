@@ -1,0 +1,28 @@
+"""The app's URLs; a host includes them once::
+
+    path("api/recommendations/", include("recommendations.urls")),
+"""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import views
+from .api import views as api
+
+app_name = "recommendations"
+urlpatterns = [
+    path("for-you/", api.ForYouView.as_view(), name="for-you"),
+    path("trending/", api.TrendingView.as_view(), name="trending"),
+    path("products/<str:pk>/similar/", api.SimilarView.as_view(), name="similar"),
+    path("products/<str:pk>/also-bought/", api.AlsoBoughtView.as_view(), name="also-bought"),
+    path("events/", api.EventView.as_view(), name="events"),
+    path("ratings/", api.RatingListView.as_view(), name="ratings"),
+    path("ratings/<str:pk>/", api.RatingDetailView.as_view(), name="rating"),
+    path("me/history/", api.HistoryView.as_view(), name="history"),
+    path("clicks/", api.ClickView.as_view(), name="clicks"),
+    path("models/", api.ModelVersionListView.as_view(), name="models"),
+    path("models/retrain/", api.RetrainView.as_view(), name="retrain"),
+    path("r/<str:recommendation_id>/<str:product_id>/", views.click_redirect, name="click-redirect"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="recommendations:schema"), name="docs"),
+]

@@ -1,0 +1,174 @@
+"""The ``deep`` engine on tiny generated data (no Django). TensorFlow is needed to fit only."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("tensorflow")
+
+from recommendations.algorithms.base import NotFittedError  # noqa: E402
+from recommendations.algorithms.dataset import PURCHASE, VIEW, Dataset, ItemFeatures  # noqa: E402
+from recommendations.algorithms.deep import DeepRecommender, blend_cold_scores  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+CATS = ["Shoes", "Books", "Garden"]
+WORDS = {
+    "Shoes": ["running", "sneaker", "leather", "boot", "sole"],
+    "Books": ["novel", "paperback", "story", "author", "chapter"],
+    "Garden": ["hose", "shovel", "seeds", "planter", "soil"],
+}
+N_PER_CAT = 20
+COLD = np.array([c * N_PER_CAT + j for c in range(3) for j in range(17, 20)])  # never touched
+
+
+def make_dataset(n_users: int = 60, seed: int = 0) -> Dataset:
+    rng = np.random.default_rng(seed)
+    names, descs, cats, brands, prices = [], [], [], [], []
+    for c, cat in enumerate(CATS):
+        for _ in range(N_PER_CAT):
+            words = rng.choice(WORDS[cat], size=3, replace=False)
+            names.append(f"{words[0]} {words[1]}")
+            descs.append(f"a {words[2]} thing")
+            cats.append(cat)
+            brands.append(f"{cat}Co")
+            prices.append(10.0 * (c + 1) + rng.random())
+    feats = ItemFeatures(names, descs, cats, brands, np.array(prices))
+    users, items, kinds = [], [], []
+    for u in range(n_users):
+        cat = u % 3
+        pool = np.arange(cat * N_PER_CAT, (cat + 1) * N_PER_CAT - 3)
+        # a popular head inside each category, so the id part has something to learn too
+        p = np.linspace(2.0, 1.0, len(pool))
+        for i in rng.choice(pool, size=7, replace=False, p=p / p.sum()):
+            users.append(u)
+            items.append(int(i))
+            kinds.append(PURCHASE if rng.random() < 0.3 else VIEW)
+    n = len(users)
+    return Dataset(
+        user_ids=np.arange(n_users),
+        item_ids=np.arange(len(names)) + 500,
+        user=np.array(users),
+        item=np.array(items),
+        kind=np.array(kinds),
+        value=np.ones(n),
+        timestamp=np.arange(n, dtype=np.float64),
+        item_features=feats,
+    )
+
+
+PARAMS = dict(dim=16, epochs=40, batch_size=16, learning_rate=1e-2, patience=40, val_fraction=0.2, seed=3)
+
+
+@pytest.fixture(scope="module")
+def data() -> Dataset:
+    return make_dataset()
+
+
+@pytest.fixture(scope="module")
+def model(data) -> DeepRecommender:
+    return DeepRecommender(**PARAMS).fit(data)
+
+
+def category_of(item) -> int:
+    return int(item) // N_PER_CAT
+
+
+def test_planted_categories_are_recovered(model, data):
+    hits = total = 0
+    for u in range(data.n_users):
+        items, scores = model.recommend(u, n=5)
+        assert len(items) == 5 and np.all(np.diff(scores) <= 1e-6)
+        assert not set(items.tolist()) & set(data.matrix[u].indices.tolist())
+        hits += sum(category_of(i) == u % 3 for i in items)
+        total += len(items)
+    assert hits / total > 0.9
+    assert model.history_["epochs_run"] >= 1 and model.history_["fit_seconds"] > 0
+
+
+def test_new_products_get_feature_embeddings(model, data):
+    # items nobody touched: their serving embedding is the feature-only one
+    np.testing.assert_allclose(model.item_out_[COLD], model.cold_out_[COLD])
+    assert not model.seen_[COLD].any() and np.linalg.norm(model.item_out_[COLD], axis=1).min() > 0
+    # a shoes shopper: new shoes rank above new books and garden tools
+    hist = {0: 1.0, 1: 1.0, 2: 3.0}
+    s = model.cold_start_scores(hist, COLD)
+    assert s[:3].min() > s[3:].max()
+    # a new product's nearest neighbours are products of its category
+    items, _ = model.similar_items(int(COLD[-1]), n=5)
+    assert sum(category_of(i) == 2 for i in items) >= 4
+    b = blend_cold_scores([s, -s])
+    np.testing.assert_allclose(b, 0.0, atol=1e-9)
+
+
+def test_history_fold_in(model, data):
+    row = data.matrix[7]
+    hist = dict(zip(row.indices.tolist(), row.data.tolist()))
+    a, b = model.recommend(7, n=10), model.recommend(history=hist, n=10)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_allclose(a[1], b[1], rtol=1e-5)
+    # a brand-new shopper with two garden views (one of them a never-touched product)
+    items, _ = model.recommend(history={45: 1.0, int(COLD[-1]): 1.0}, n=5)
+    assert sum(category_of(i) == 2 for i in items) >= 4
+    assert len(model.recommend(history={}, n=5)[0]) == 5
+
+
+def test_save_load_round_trip_and_no_tensorflow_at_serving(model, data, tmp_path):
+    path = tmp_path / "deep.npz"
+    model.save(path)
+    loaded = DeepRecommender.load(path)
+    for u in range(data.n_users):
+        a, b = model.recommend(u, n=10), loaded.recommend(u, n=10)
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_allclose(a[1], b[1], rtol=1e-6)
+    expected = model.recommend(3, n=10)[0].tolist()
+    code = f"""
+import json, sys
+from recommendations.algorithms.deep import DeepRecommender
+from recommendations.algorithms import load_model
+m = DeepRecommender.load({str(path)!r})
+items, _ = m.recommend(3, n=10)
+m.recommend(history={{1: 1.0}}, n=5); m.cold_start_scores({{1: 1.0}}, [57, 58]); m.similar_items(2)
+load_model({str(path)!r}).recommend(3, n=10)
+tf = any(k.split('.')[0] in ('tensorflow', 'keras') for k in sys.modules)
+print(json.dumps({{"items": items.tolist(), "tf": tf}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    assert res["tf"] is False
+    assert res["items"] == expected
+
+
+def test_same_seed_same_top10(model, data):
+    again = DeepRecommender(**PARAMS).fit(data)
+    for u in (0, 1, 2, 10):
+        np.testing.assert_array_equal(model.recommend(u, n=10)[0], again.recommend(u, n=10)[0])
+
+
+def test_not_fitted():
+    with pytest.raises(NotFittedError):
+        DeepRecommender().recommend(0)
+
+
+def test_small_data_without_validation_ensemble_and_refit():
+    ds = make_dataset(n_users=12)  # too few users for a validation split: trains on the loss
+    quick = dict(dim=8, epochs=3, batch_size=8, seed=1)
+    single = DeepRecommender(val_fraction=0.0, **quick).fit(ds)
+    assert single.history_["members"] == 1 and single.item_in_.shape == (ds.n_items, 8)
+    pair = DeepRecommender(n_models=2, **quick).fit(ds)
+    assert pair.item_in_.shape == (ds.n_items, 16) and pair.history_["members"] == 2
+    assert len(pair.recommend(0, n=5)[0]) == 5
+    refit = DeepRecommender(refit=True, val_fraction=0.5, **quick).fit(make_dataset(n_users=24))
+    assert refit.history_["best_epoch"][0] >= 0 and len(refit.recommend(history={3: 1.0}, n=5)[0]) == 5
+
+
+def test_params_round_trip():
+    params = DeepRecommender(dim=12, activation="relu", n_models=2).get_params()
+    assert params["dim"] == 12 and DeepRecommender(**params).get_params() == params
+    json.dumps(params)

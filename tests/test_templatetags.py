@@ -1,0 +1,190 @@
+"""``{% load recommendations %}``: every widget, with and without trained models, for anonymous
+and signed-in shoppers; escaping, impressions, click links, and no error ever reaching a page."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.db import SessionStore
+from django.core.cache import cache
+from django.template import Context, Template
+from django.test import Client, RequestFactory, override_settings
+
+from recommendations import presentation, serving, training
+from recommendations.capture import ANONYMOUS_KEY_SESSION_ENTRY
+from recommendations.conf import get_product_model
+from recommendations.models import Click, Event, Impression
+from tests.conftest import recs
+
+pytestmark = pytest.mark.django_db
+
+
+
+
+@pytest.fixture(autouse=True)
+def fresh(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    cache.clear()
+    serving.active_models.clear()
+    with override_settings(RECOMMENDATIONS=recs()):
+        yield
+    serving.active_models.clear()
+
+
+@pytest.fixture
+def shop(product_factory, django_user_model):
+    rng = np.random.default_rng(5)
+    books = [product_factory(f"Book {i}", category="Books") for i in range(10)]
+    garden = [product_factory(f"Tool {i}", category="Garden") for i in range(10)]
+    events, users = [], []
+    for u in range(30):
+        user = django_user_model.objects.create_user(f"t{u}")
+        users.append(user)
+        liked = books if u % 2 else garden
+        for p in rng.choice(len(liked), size=5, replace=False):
+            events.append(Event(user=user, product=liked[p], kind=Event.Kind.VIEW))
+            events.append(Event(user=user, product=liked[p], kind=Event.Kind.PURCHASE))
+    Event.objects.bulk_create(events)
+    return books, garden, users
+
+
+@pytest.fixture
+def linked(monkeypatch):
+    """Give the product model a page (the app's default model and the host shop's have none)."""
+    monkeypatch.setattr(get_product_model(), "get_absolute_url", lambda self: f"/products/{self.pk}/",
+                        raising=False)
+
+
+def request_for(user=None, session_key: str | None = None):
+    request = RequestFactory().get("/", HTTP_USER_AGENT="Mozilla/5.0 Firefox/140.0")
+    request.user = user or AnonymousUser()
+    request.session = SessionStore(session_key)
+    if session_key:
+        request.session[ANONYMOUS_KEY_SESSION_ENTRY] = session_key
+    return request
+
+
+def render(source: str, **context) -> str:
+    return Template("{% load recommendations %}" + source).render(Context(context))
+
+
+def names(html: str, products) -> list[str]:
+    return [p for p in (str(x) for x in products) if f">{p}<" in html]
+
+
+ALL_TAGS = ["{% recommended_for_you %}", "{% similar_products product %}", "{% also_bought product %}",
+            "{% trending_products %}", "{% recently_viewed %}"]
+
+
+def test_every_widget_renders_with_no_model_trained(shop):
+    books, garden, users = shop
+    assert not serving.active_models.signature()
+    request = request_for(users[1])
+    for tag in ALL_TAGS:
+        html = render(tag, request=request, product=books[0])
+        assert 'class="recommendations ' in html, tag
+        assert "data-recommendation-id=" in html
+    widgets = set(Impression.objects.values_list("widget", flat=True))
+    assert widgets == set(presentation.WIDGETS)
+    assert set(Impression.objects.values_list("user_id", flat=True)) == {users[1].pk}
+
+
+def test_anonymous_visitor_without_a_session_gets_lists_and_no_history(shop):
+    books, garden, users = shop
+    request = request_for()
+    html = render("{% recommended_for_you limit=3 %}{% recently_viewed %}", request=request)
+    assert html.count('class="recommendations-item"') == 3
+    assert "recommendations-recently_viewed" not in html  # nothing viewed: nothing rendered
+    impression = Impression.objects.get()
+    assert impression.user_id is None and impression.session_key == ""
+
+
+def test_tags_work_without_a_request_in_the_context(shop):
+    books, garden, users = shop
+    html = render("{% trending_products limit=2 %}{% similar_products product limit=2 %}", product=books[0])
+    assert html.count('class="recommendations-item"') == 4
+
+
+def test_anonymous_session_history_drives_recently_viewed_and_for_you(shop):
+    books, garden, users = shop
+    training.run_sync("item_cf", force=True)
+    Event.objects.bulk_create(Event(session_key="visitor-1", product=p, kind=Event.Kind.VIEW) for p in garden[:3])
+    request = request_for(session_key="visitor-1")
+    viewed = render("{% recently_viewed limit=5 %}", request=request)
+    assert len(names(viewed, garden[:3])) == 3 and "You viewed this" in viewed
+    with override_settings(RECOMMENDATIONS=recs(SERVING_ENGINE="item_cf")):
+        html = render("{% recommended_for_you limit=4 %}", request=request)
+    assert len(names(html, garden[3:])) == 4 and not names(html, books)
+    assert "Because you viewed Tool " in html
+    assert Impression.objects.filter(session_key="visitor-1", widget="for_you", engine="item_cf").exists()
+
+
+def test_limit_and_title(shop):
+    books, garden, users = shop
+    html = render('{% trending_products limit=3 title="Hot this week" %}', request=request_for())
+    assert html.count('class="recommendations-item"') == 3 and "Hot this week" in html
+    html = render("{% also_bought product limit=2 %}", request=request_for(), product=books[0])
+    assert html.count('class="recommendations-item"') == 2 and "Customers also bought" in html
+    assert render("{% similar_products missing %}", request=request_for()) == ""
+
+
+def test_widget_shows_name_price_reason_and_links_through_the_click_redirect(shop, linked):
+    books, garden, users = shop
+    training.run_sync("item_cf", force=True)
+    html = render("{% similar_products product limit=3 %}", request=request_for(users[1]), product=books[0])
+    impression = Impression.objects.get(widget="similar")
+    item = impression.product_ids[0]
+    assert f'href="/api/recommendations/r/{impression.pk}/{item}/"' in html
+    assert f'data-recommendation-id="{impression.pk}"' in html and f'data-product-id="{item}"' in html
+    assert f'data-product-url="/products/{item}/"' in html
+    assert "9.99" in html and "Similar to Book 0" in html
+    client = Client(HTTP_USER_AGENT="Mozilla/5.0 Firefox/140.0")
+    client.force_login(users[1])
+    response = client.get(f"/api/recommendations/r/{impression.pk}/{item}/")
+    assert response.status_code == 302 and response["Location"] == f"/products/{item}/"
+    assert Click.objects.filter(impression=impression, product_id=str(item)).exists()
+
+
+def test_hostile_product_names_are_escaped(shop, product_factory, linked):
+    books, garden, users = shop
+    evil = product_factory('<script>alert("x")</script>', category="Books")
+    Event.objects.bulk_create(Event(user=u, product=evil, kind=Event.Kind.PURCHASE) for u in users)
+    viewer = users[0]
+    Event.objects.create(user=viewer, product=evil, kind=Event.Kind.VIEW)
+    html = render("{% trending_products %}{% recently_viewed %}", request=request_for(viewer))
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+    training.run_sync("item_cf", force=True)
+    with override_settings(RECOMMENDATIONS=recs(SERVING_ENGINE="item_cf")):
+        html = render("{% recommended_for_you %}", request=request_for(viewer))
+    assert "<script>" not in html and "Because you viewed &lt;script&gt;" in html
+
+
+def test_an_unexpected_error_renders_nothing_and_is_logged(shop, monkeypatch, caplog):
+    books, garden, users = shop
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(presentation, "compute", broken)
+    with caplog.at_level(logging.ERROR, logger="recommendations.templatetags"):
+        html = render("<p>page</p>" + "".join(ALL_TAGS), request=request_for(users[0]), product=books[0])
+    assert html == "<p>page</p>"
+    assert "database on fire" in caplog.text and "widget failed" in caplog.text
+
+
+def test_bots_see_widgets_but_leave_no_impressions(shop):
+    request = RequestFactory().get("/", HTTP_USER_AGENT="Mozilla/5.0 (compatible; bingbot/2.0)")
+    request.user, request.session = AnonymousUser(), SessionStore()
+    html = render("{% trending_products limit=2 %}", request=request)
+    assert html.count('class="recommendations-item"') == 2 and not Impression.objects.exists()
+
+
+def test_impressions_can_be_switched_off(shop):
+    with override_settings(RECOMMENDATIONS=recs(RECORD_IMPRESSIONS=False)):
+        html = render("{% trending_products limit=2 %}", request=request_for())
+    assert html.count('class="recommendations-item"') == 2 and not Impression.objects.exists()
+    assert "data-recommendation-id" not in html
