@@ -1,0 +1,64 @@
+"""The demo shop end to end through its own pages: capture from its views and signals, widgets
+on its pages, and named shoppers with different tastes seeing different home pages."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+
+from demo_shop.catalog import generator
+from demo_shop.catalog.models import Product
+from recommendations import serving
+from recommendations.models import Event
+
+pytestmark = pytest.mark.django_db
+CHROME = {"HTTP_USER_AGENT": "Mozilla/5.0 Chrome/156.0"}
+
+
+@pytest.fixture
+def demo(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    cache.clear()
+    serving.active_models.clear()
+    call_command("generate_demo_data", "--users", "200", "--events", "30000", "--products", "600",
+                 stdout=io.StringIO(), stderr=io.StringIO())
+    call_command("recommendations_train", "--sync", "--engine", "item_cf", "--engine", "trending",
+                 "--engine", "popular", stdout=io.StringIO())
+    yield
+    serving.active_models.clear()
+
+
+def test_browsing_buying_and_widgets(client, demo):
+    product = Product.objects.first()
+    assert client.get("/", **CHROME).status_code == 200
+    page = client.get(product.get_absolute_url(), **CHROME)
+    assert page.status_code == 200
+    assert b"Similar products" in page.content and b"Customers also bought" in page.content
+    client.post(f"/product/{product.pk}/add-to-cart/", {"quantity": 2}, **CHROME)
+    client.login(username="alice", password="demo12345")
+    assert client.post("/checkout/", **CHROME).status_code == 302
+    alice_events = Event.objects.filter(user__username="alice", product=product)
+    assert sorted(alice_events.values_list("kind", "quantity")) == [
+        (Event.Kind.VIEW, 1), (Event.Kind.CART, 2), (Event.Kind.PURCHASE, 2)]
+
+
+def test_named_shoppers_see_their_tastes_on_the_home_page(client, demo):
+    def for_you_categories(username):
+        client.login(username=username, password="demo12345")
+        html = client.get("/", **CHROME).content.decode()
+        client.logout()
+        start = html.index('data-widget="for_you"')
+        section = html[start:html.index("</section>", start)]
+        ids = [int(i) for i in re.findall(r'<li class="recommendations-item" data-product-id="(\d+)"', section)]
+        assert len(ids) == 8
+        return Counter(Product.objects.get(pk=i).category.name for i in ids)
+
+    for named in generator.NAMED_SHOPPERS:
+        seen = for_you_categories(named["username"])
+        in_taste = sum(n for category, n in seen.items() if category in named["categories"])
+        assert in_taste >= 5, (named["username"], seen)  # random: ~1.3 of 8
