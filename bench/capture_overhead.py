@@ -1,10 +1,10 @@
 #!/usr/bin/env python
 """What capturing one product view adds to a request.
 
-Serves the same product page twice through Django's full request path (middleware, session,
-auth, template): once plain, once with ``TrackProductViewMixin``. Each request is a new
-shopper-product pair, so every tracked request stores a row (the dedup query plus the insert);
-a second pass repeats views so they hit the dedup window (query, no insert). Prints median and
+Serves the same product page through Django's full request path (middleware, session, auth,
+template): plain, and with ``TrackProductViewMixin``, for anonymous and signed-in shoppers.
+Each tracked request is a new shopper-product pair, so it stores a row (the dedup query plus
+the insert); a repeat pass hits the dedup window (query, no insert). Prints median and
 p95 per variant and the difference, and writes JSON.
 
     python bench/capture_overhead.py                       # SQLite (temp file)
@@ -45,6 +45,10 @@ def main() -> None:
     from django.conf import settings
 
     settings.ROOT_URLCONF = "bench.capture_urls"
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # as demo_shop/settings.py
+        settings.DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+        settings.DATABASES["default"]["TEST"] = {"NAME": f"{tmp}/test.sqlite3"}  # a file, not memory
     django.setup()
     from django.core.management import call_command
     from django.db import connection
@@ -59,40 +63,49 @@ def main() -> None:
         call_command("check")
         products = Product.objects.bulk_create(Product(name=f"P{i}", category="c") for i in range(200))
         agent = {"HTTP_USER_AGENT": "Mozilla/5.0 Chrome/156.0"}
-        timings: dict[str, list[float]] = {"plain": [], "tracked (new view)": [], "tracked (repeat view)": []}
-        clients = [Client() for _ in range(args.requests // len(products) + 1)]
-        for c in clients:  # warm sessions and connections
+        from django.contrib.auth.models import User
+
+        timings: dict[str, list[float]] = {}
+        n_clients = args.requests // len(products) + 1
+        anonymous = [Client() for _ in range(n_clients)]
+        signed_in = [Client() for _ in range(n_clients)]
+        for i, c in enumerate(signed_in):
+            c.force_login(User.objects.create_user(f"bench{i}"))
+        for c in anonymous + signed_in:  # warm sessions and connections
             c.get(f"/plain/{products[0].pk}/", **agent)
-        for n in range(args.requests):
-            client, product = clients[n // len(products)], products[n % len(products)]
-            for label, prefix in (("plain", "plain"), ("tracked (new view)", "tracked")):
+
+        def measure(label: str, clients: list, prefix: str) -> None:
+            values = timings.setdefault(label, [])
+            for n in range(args.requests):
+                client, product = clients[n // len(products)], products[n % len(products)]
                 start = time.perf_counter()
                 response = client.get(f"/{prefix}/{product.pk}/", **agent)
-                timings[label].append((time.perf_counter() - start) * 1000)
+                values.append((time.perf_counter() - start) * 1000)
                 assert response.status_code == 200
-        stored = Event.objects.count()
-        for n in range(args.requests):
-            client, product = clients[n // len(products)], products[n % len(products)]
-            start = time.perf_counter()
-            client.get(f"/tracked/{product.pk}/", **agent)
-            timings["tracked (repeat view)"].append((time.perf_counter() - start) * 1000)
-        assert Event.objects.count() == stored == args.requests, (stored, args.requests)
+
+        measure("plain, anonymous", anonymous, "plain")
+        measure("tracked, anonymous", anonymous, "tracked")
+        measure("tracked, anonymous repeat", anonymous, "tracked")
+        measure("plain, signed in", signed_in, "plain")
+        measure("tracked, signed in", signed_in, "tracked")
+        assert Event.objects.count() == 2 * args.requests, Event.objects.count()
     finally:
         connection.creation.destroy_test_db(test_db, verbosity=0)
 
     vendor = connection.vendor
-    base_median, base_p95 = statistics.median(timings["plain"]), percentile(timings["plain"], 0.95)
     rows = []
     for label, values in timings.items():
+        base = timings["plain, signed in" if "signed in" in label else "plain, anonymous"]
+        base_median, base_p95 = statistics.median(base), percentile(base, 0.95)
         median, p95 = statistics.median(values), percentile(values, 0.95)
         rows.append({"database": vendor, "variant": label, "requests": len(values),
                      "median_ms": round(median, 3), "p95_ms": round(p95, 3),
                      "added_median_ms": round(median - base_median, 3),
                      "added_p95_ms": round(p95 - base_p95, 3)})
-    print(f"{'database':<11}{'variant':<24}{'requests':>9}{'median ms':>11}{'p95 ms':>9}"
+    print(f"{'database':<11}{'variant':<28}{'requests':>9}{'median ms':>11}{'p95 ms':>9}"
           f"{'added median':>14}{'added p95':>11}")
     for r in rows:
-        print(f"{r['database']:<11}{r['variant']:<24}{r['requests']:>9}{r['median_ms']:>11.3f}"
+        print(f"{r['database']:<11}{r['variant']:<28}{r['requests']:>9}{r['median_ms']:>11.3f}"
               f"{r['p95_ms']:>9.3f}{r['added_median_ms']:>14.3f}{r['added_p95_ms']:>11.3f}")
     out = Path(args.json)
     out = out.with_name(f"{out.stem}-{vendor}{out.suffix}")

@@ -25,7 +25,7 @@ def demo(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     cache.clear()
     serving.active_models.clear()
-    call_command("generate_demo_data", "--users", "200", "--events", "30000", "--products", "600",
+    call_command("generate_demo_data", "--users", "200", "--events", "30000",
                  stdout=io.StringIO(), stderr=io.StringIO())
     call_command("recommendations_train", "--sync", "--engine", "item_cf", "--engine", "trending",
                  "--engine", "popular", stdout=io.StringIO())
