@@ -24,6 +24,8 @@ VENV = ROOT / ".venv"
 PYTHON = VENV / "bin" / "python"
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CI_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+FAST_DEMO_ENGINES = [arg for name in ("popular", "trending", "item_cf", "user_cf", "content")
+                     for arg in ("--engine", name)]
 
 # (label, settings module, paths): the product model is fixed per process, so each
 # configuration is its own pytest run (tests/conftest.py picks the directories).
@@ -59,8 +61,18 @@ def demo() -> None:
     ensure_venv()
     manage("migrate", "--noinput")
     manage("generate_demo_data")
-    manage("recommendations_train", "--sync", "--missing")
-    manage("runserver", "127.0.0.1:8000")
+    # The fast engines train before the shop opens; the slow ones (rating, deep, hybrid) go on
+    # in the background, and the shop serves fallbacks until each model is ready.
+    manage("recommendations_train", "--sync", "--missing", *FAST_DEMO_ENGINES)
+    log = ROOT / "demo-training.log"
+    print(f"+ training the remaining engines in the background (log: {log.name})", flush=True)
+    with log.open("w") as out:
+        trainer = subprocess.Popen([str(PYTHON), "manage.py", "recommendations_train", "--sync", "--missing"],
+                                   cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        manage("runserver", "127.0.0.1:8000")
+    finally:
+        trainer.terminate()
 
 
 def pytest_suites(extra_env: dict[str, str], label: str) -> list[Path]:

@@ -92,6 +92,8 @@ RECOMMENDATIONS = {
         "price": "unit_price",
         "available": "in_stock",
     },
+    # Keep the deep model's training short on a laptop-sized demo.
+    "ENGINE_PARAMS": {"deep": {"max_seconds": 120}},
 }
 
 # Training and precomputation get their own queues (and so their own workers) in production:
