@@ -68,3 +68,54 @@ def recs(**extra) -> dict:
     from django.conf import settings
 
     return {**(getattr(settings, "RECOMMENDATIONS", None) or {}), "ACTIVE_VERSION_CHECK_SECONDS": 0, **extra}
+
+
+@pytest.fixture
+def isolated_serving(settings, tmp_path):
+    """Artifacts in a temp folder, empty caches, no model loaded, versions checked per request."""
+    from django.core.cache import cache
+    from django.test import override_settings
+
+    from recommendations import serving
+
+    settings.MEDIA_ROOT = tmp_path
+    cache.clear()
+    serving.active_models.clear()
+    with override_settings(RECOMMENDATIONS=recs()):
+        yield
+    serving.active_models.clear()
+
+
+@pytest.fixture
+def taste_shop(product_factory, django_user_model):
+    """Build a shop with planted tastes: odd shoppers like books, even ones garden tools.
+    Returns ``(books, garden, users)``."""
+    import numpy as np
+
+    from recommendations.models import Event
+
+    def build(products: int = 12, users: int = 40, picks: int = 6, seed: int = 3,
+              then: int = 2, prefix: str = "s"):
+        rng = np.random.default_rng(seed)
+        books = [product_factory(f"Book {i}", category="Books") for i in range(products)]
+        garden = [product_factory(f"Tool {i}", category="Garden") for i in range(products)]
+        events, shoppers = [], []
+        for u in range(users):
+            user = django_user_model.objects.create_user(f"{prefix}{u}")
+            shoppers.append(user)
+            liked = books if u % 2 else garden
+            for p in rng.choice(len(liked), size=picks, replace=False):
+                events.append(Event(user=user, product=liked[p], kind=Event.Kind.VIEW))
+                events.append(Event(user=user, product=liked[p], kind=then))
+        Event.objects.bulk_create(events)
+        return books, garden, shoppers
+
+    return build
+
+
+def train(*engines: str) -> None:
+    """Train engines in this process and activate them whatever their validation score."""
+    from recommendations import training
+
+    for name in engines:
+        training.run_sync(name, force=True)

@@ -8,7 +8,6 @@ import json
 import re
 import types
 
-import numpy as np
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
@@ -34,30 +33,14 @@ Status = ModelVersion.Status
 
 
 @pytest.fixture(autouse=True)
-def fresh(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    cache.clear()
-    serving.active_models.clear()
+def fresh(isolated_serving):
     with override_settings(RECOMMENDATIONS=recs(ENGINES=["popular", "item_cf"])):
         yield
-    serving.active_models.clear()
 
 
 @pytest.fixture
-def shop(product_factory, django_user_model):
-    rng = np.random.default_rng(3)
-    books = [product_factory(f"Book {i}", category="Books") for i in range(12)]
-    garden = [product_factory(f"Tool {i}", category="Garden") for i in range(12)]
-    events, users = [], []
-    for u in range(30):
-        user = django_user_model.objects.create_user(f"s{u}")
-        users.append(user)
-        liked = books if u % 2 else garden
-        for p in rng.choice(len(liked), size=6, replace=False):
-            events.append(Event(user=user, product=liked[p], kind=Event.Kind.VIEW))
-            events.append(Event(user=user, product=liked[p], kind=Event.Kind.CART))
-    Event.objects.bulk_create(events)
-    return books, garden, users
+def shop(taste_shop):
+    return taste_shop(products=12, users=30, picks=6, seed=3, then=Event.Kind.CART, prefix="s")
 
 
 @pytest.fixture

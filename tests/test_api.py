@@ -10,15 +10,12 @@ import sys
 import textwrap
 from pathlib import Path
 
-import numpy as np
 import pytest
-from django.core.cache import cache
 from django.test import Client, override_settings
 
-from recommendations import serving, training
 from recommendations.models import Click, Event, Impression, ModelVersion, Rating
 from recommendations.serving import Recommendation
-from tests.conftest import recs
+from tests.conftest import recs, train
 
 pytestmark = pytest.mark.django_db
 API = "/api/recommendations/"
@@ -27,38 +24,17 @@ BROWSER = {"HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0"}
 
 
 @pytest.fixture(autouse=True)
-def fresh(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    cache.clear()
-    serving.active_models.clear()
-    with override_settings(RECOMMENDATIONS=recs()):
-        yield
-    serving.active_models.clear()
+def fresh(isolated_serving):
+    yield
 
 
 @pytest.fixture
-def shop(product_factory, django_user_model):
-    """Odd shoppers like books, even ones garden tools."""
-    rng = np.random.default_rng(3)
-    books = [product_factory(f"Book {i}", category="Books") for i in range(12)]
-    garden = [product_factory(f"Tool {i}", category="Garden") for i in range(12)]
-    events, users = [], []
-    for u in range(40):
-        user = django_user_model.objects.create_user(f"s{u}")
-        users.append(user)
-        liked = books if u % 2 else garden
-        for p in rng.choice(len(liked), size=6, replace=False):
-            events.append(Event(user=user, product=liked[p], kind=Event.Kind.VIEW))
-            events.append(Event(user=user, product=liked[p], kind=Event.Kind.CART))
-    Event.objects.bulk_create(events)
-    return books, garden, users
+def shop(taste_shop):
+    return taste_shop(products=12, users=40, picks=6, seed=3, then=Event.Kind.CART, prefix="s")
 
 
 
 
-def train(*engines):
-    for name in engines:
-        training.run_sync(name, force=True)
 
 
 def as_user(user) -> Client:

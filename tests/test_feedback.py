@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-import numpy as np
 import pytest
-from django.core.cache import cache
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -25,30 +23,13 @@ AB = {"name": "engines-2026-11", "variants": {"item_cf": 50, "popular": 50}}
 
 
 @pytest.fixture(autouse=True)
-def fresh(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    cache.clear()
-    serving.active_models.clear()
-    with override_settings(RECOMMENDATIONS=recs()):
-        yield
-    serving.active_models.clear()
+def fresh(isolated_serving):
+    yield
 
 
 @pytest.fixture
-def shop(product_factory, django_user_model):
-    rng = np.random.default_rng(7)
-    books = [product_factory(f"Book {i}", category="Books") for i in range(10)]
-    garden = [product_factory(f"Tool {i}", category="Garden") for i in range(10)]
-    events, users = [], []
-    for u in range(30):
-        user = django_user_model.objects.create_user(f"f{u}")
-        users.append(user)
-        liked = books if u % 2 else garden
-        for p in rng.choice(len(liked), size=5, replace=False):
-            events.append(Event(user=user, product=liked[p], kind=Event.Kind.VIEW))
-            events.append(Event(user=user, product=liked[p], kind=Event.Kind.CART))
-    Event.objects.bulk_create(events)
-    return books, garden, users
+def shop(taste_shop):
+    return taste_shop(products=10, users=30, picks=5, seed=7, then=Event.Kind.CART, prefix="f")
 
 
 # -- A/B -------------------------------------------------------------------------------------------

@@ -2,54 +2,31 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
-from recommendations import serving, training
 from recommendations.conf import app_settings
 from recommendations.data import field_value
 from recommendations.models import Event, ModelVersion
 from recommendations.serving import Shopper, also_bought, recommend_for, similar_products, trending
 from recommendations.signals import product_purchased, product_viewed
-from tests.conftest import recs
+from tests.conftest import recs, train
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def fresh(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    cache.clear()
-    serving.active_models.clear()
-    with override_settings(RECOMMENDATIONS=recs()):
-        yield
-    serving.active_models.clear()
+def fresh(isolated_serving):
+    yield
 
 
 @pytest.fixture
-def shop(product_factory, django_user_model):
-    """Shoppers with one of two disjoint tastes; odd users like books, even ones garden tools."""
-    rng = np.random.default_rng(1)
-    books = [product_factory(f"Book {i}", category="Books") for i in range(15)]
-    garden = [product_factory(f"Tool {i}", category="Garden") for i in range(15)]
-    events, users = [], []
-    for u in range(60):
-        user = django_user_model.objects.create_user(f"s{u}")
-        users.append(user)
-        liked = books if u % 2 else garden
-        for p in rng.choice(len(liked), size=7, replace=False):
-            events.append(Event(user=user, product=liked[p], kind=Event.Kind.VIEW))
-            events.append(Event(user=user, product=liked[p], kind=Event.Kind.CART))
-    Event.objects.bulk_create(events)
-    return books, garden, users
+def shop(taste_shop):
+    return taste_shop(products=15, users=60, picks=7, seed=1, then=Event.Kind.CART, prefix="s")
 
 
-def train(*engines):
-    for name in engines:
-        training.run_sync(name, force=True)
 
 
 def categories(recs):
