@@ -36,21 +36,32 @@ def _baseline(r: sp.csr_matrix, reg_u: float, reg_i: float, n_iter: int) -> tupl
     return mu, bu, bi
 
 
-def _pearson_baseline_sims(resid: sp.csr_matrix, shrink: float) -> np.ndarray:
-    """Items x items shrunk pearson-baseline similarity over common raters (dense float32)."""
+def _pearson_baseline_sims(resid: sp.csr_matrix, shrink: float, block: int = 2048) -> np.ndarray:
+    """Items x items shrunk pearson-baseline similarity over common raters (dense float32).
+
+    Computed a block of columns at a time, so the float64 intermediates stay ``items x block``
+    and peak memory is about the float32 result itself.
+    """
     e = resid.tocsc().astype(np.float64)
     m = e.copy()
     m.data[:] = 1.0
     e2 = e.multiply(e).tocsc()
-    num = (e.T @ e).toarray()
-    a = (e2.T @ m).toarray()  # a[i, j] = sum over common raters of e_ui^2
-    den = np.sqrt(a * a.T)
-    n = (m.T @ m).toarray()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sim = np.where(den > 0, num / den, 0.0)
-    sim *= np.maximum(n - 1, 0) / (np.maximum(n - 1, 0) + shrink)
+    et, mt, e2t = e.T.tocsr(), m.T.tocsr(), e2.T.tocsr()
+    n_items = e.shape[1]
+    sim = np.zeros((n_items, n_items), dtype=np.float32)
+    for start in range(0, n_items, block):
+        stop = min(start + block, n_items)
+        num = (et @ e[:, start:stop]).toarray()
+        a = (e2t @ m[:, start:stop]).toarray()  # a[i, j] = sum over common raters of e_ui^2
+        b = (mt @ e2[:, start:stop]).toarray()  # b[i, j] = sum over common raters of e_uj^2
+        n = (mt @ m[:, start:stop]).toarray()
+        den = np.sqrt(a * b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            part = np.where(den > 0, num / den, 0.0)
+        part *= np.maximum(n - 1, 0) / (np.maximum(n - 1, 0) + shrink)
+        sim[:, start:stop] = part
     np.fill_diagonal(sim, 0.0)
-    return sim.astype(np.float32)
+    return sim
 
 
 def _solve_rows(mat: sp.csr_matrix, other: np.ndarray, reg: float, chunk_rows: int = 4096) -> np.ndarray:
