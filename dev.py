@@ -84,7 +84,8 @@ def pytest_suites(extra_env: dict[str, str], label: str) -> list[Path]:
         print(f"\n=== {name} suite on {label} ===", flush=True)
         # tests/integration (real Celery workers, Redis, a browser) needs PostgreSQL: it runs
         # in the PostgreSQL pass, never skipped under CI=true.
-        skip = [] if label == "postgresql" else ["--ignore=tests/integration"]
+        # The engines' own tests (tests/algorithms) touch no database: the SQLite pass is enough.
+        skip = ["--ignore=tests/algorithms"] if label == "postgresql" else ["--ignore=tests/integration"]
         run(PYTHON, "-m", "pytest", *paths, *skip, "--ds", settings, f"--junitxml={report}", "-p",
             "no:cacheprovider", env=env)
         reports.append(report)
