@@ -1,6 +1,6 @@
 """ML-100K benchmark of the ``content`` and ``deep`` engines (top-N and cold-start protocols).
 
-    .venv/bin/python bench/deep_ml100k.py [--data /work/shared/data/ml-100k] [--out bench/deep_ml100k.json]
+    .venv/bin/python bench/deep_ml100k.py [--data ../shared/data/ml-100k] [--out bench/results/deep_ml100k.json]
                                           [--engines content,deep] [--threads 2]
 
 Top-N: every user with >= 5 distinct items has a random 20% of distinct items held out
@@ -119,7 +119,7 @@ def project_dataset(path: str | Path) -> Dataset:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=os.environ.get("ML100K", "/work/shared/data/ml-100k"))
-    ap.add_argument("--out", default="bench/deep_ml100k.json")
+    ap.add_argument("--out", default="bench/results/deep_ml100k.json")
     ap.add_argument("--engines", default="content,deep")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-cold", action="store_true")
