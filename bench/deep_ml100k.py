@@ -118,7 +118,8 @@ def project_dataset(path: str | Path) -> Dataset:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=os.environ.get("ML100K", "/work/shared/data/ml-100k"))
+    shared = Path(__file__).resolve().parents[2] / "shared/data/ml-100k"
+    ap.add_argument("--data", default=os.environ.get("ML100K", str(shared)))
     ap.add_argument("--out", default="bench/results/deep_ml100k.json")
     ap.add_argument("--engines", default="content,deep")
     ap.add_argument("--threads", type=int, default=2)
