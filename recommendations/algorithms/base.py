@@ -34,7 +34,6 @@ class Recommender(ABC):
     @abstractmethod
     def fit(self, dataset: Dataset) -> Self: ...
 
-    @abstractmethod
     def recommend(
         self,
         user: int | None = None,
@@ -43,7 +42,12 @@ class Recommender(ABC):
         n: int = 10,
         exclude: np.ndarray | list[int] | None = None,
         exclude_seen: bool = True,
-    ) -> tuple[np.ndarray, np.ndarray]: ...
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Default for engines that score every item (``score_all``) and keep the training
+        matrix as ``seen_``: the top ``n`` scores, less seen and excluded items."""
+        scores = self.score_all(user, history)  # type: ignore[attr-defined]
+        ex = exclusion(self.seen_, user, history, exclude, exclude_seen, len(scores))  # type: ignore[attr-defined]
+        return top_n(scores, n, ex)
 
     @abstractmethod
     def similar_items(self, item: int, n: int = 10) -> tuple[np.ndarray, np.ndarray]: ...

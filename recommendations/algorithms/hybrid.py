@@ -154,19 +154,6 @@ class ALSRecommender(Recommender):
         self._check()
         return self.user_factors_[users].astype(np.float64) @ self._items64.T
 
-    def recommend(
-        self,
-        user: int | None = None,
-        *,
-        history: History | None = None,
-        n: int = 10,
-        exclude: np.ndarray | list[int] | None = None,
-        exclude_seen: bool = True,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        scores = self.score_all(user, history)
-        ex = exclusion(self.seen_, user, history, exclude, exclude_seen, len(scores))
-        return top_n(scores, n, ex)
-
     def similar_items(self, item: int, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         self._check()
         y = self.item_factors_.astype(np.float64)

@@ -15,7 +15,7 @@ from typing import Any, Self
 import numpy as np
 import scipy.sparse as sp
 
-from .base import History, NotFittedError, Recommender, exclusion, top_n, user_profile
+from .base import History, NotFittedError, Recommender, top_n, user_profile
 from .dataset import CART, PURCHASE, Dataset
 
 
@@ -245,19 +245,6 @@ class ItemCFRecommender(Recommender):
         """Dense scores for a batch of known users (evaluation speed-up)."""
         self._check()
         return np.asarray((self.seen_[users] @ self.weights_).toarray(), dtype=np.float64)
-
-    def recommend(
-        self,
-        user: int | None = None,
-        *,
-        history: History | None = None,
-        n: int = 10,
-        exclude: np.ndarray | list[int] | None = None,
-        exclude_seen: bool = True,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        scores = self.score_all(user, history)
-        ex = exclusion(self.seen_, user, history, exclude, exclude_seen, len(scores))
-        return top_n(scores, n, ex)
 
     def similar_items(self, item: int, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         self._check()

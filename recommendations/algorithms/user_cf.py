@@ -14,7 +14,7 @@ from typing import Any, Self
 import numpy as np
 import scipy.sparse as sp
 
-from .base import History, NotFittedError, Recommender, exclusion, top_n, user_profile
+from .base import History, NotFittedError, Recommender, top_n, user_profile
 from .dataset import Dataset
 from .item_cf import normalised_matrix
 
@@ -159,19 +159,6 @@ class UserCFRecommender(Recommender):
         if self.normalise_scores:
             scores /= max(float(sims.sum()), 1e-12)
         return scores
-
-    def recommend(
-        self,
-        user: int | None = None,
-        *,
-        history: History | None = None,
-        n: int = 10,
-        exclude: np.ndarray | list[int] | None = None,
-        exclude_seen: bool = True,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        scores = self.score_all(user, history)
-        ex = exclusion(self.seen_, user, history, exclude, exclude_seen, len(scores))
-        return top_n(scores, n, ex)
 
     def similar_items(self, item: int, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Items most co-liked by the users who interacted with ``item`` (cosine over users)."""
