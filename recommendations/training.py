@@ -121,8 +121,11 @@ def train(version: ModelVersion, *, force: bool = False,
 
     started = time.perf_counter()
     try:
+        # Kept on the instance too: the final save() writes every field. Serving treats events
+        # after started_at as new to this model (they were not in its training data).
+        version.started_at = timezone.now()
         ModelVersion.objects.filter(pk=version.pk).update(
-            status=Status.RUNNING, started_at=timezone.now(), error="", stage="loading data",
+            status=Status.RUNNING, started_at=version.started_at, error="", stage="loading data",
             progress=5)
         params = {**app_settings.ENGINE_PARAMS.get(engine, {}), **(version.params or {})}
         dataset = build_dataset()

@@ -52,6 +52,8 @@ def test_sync_training_creates_an_active_version_with_metrics(shop, media):
     assert version.n_events == Event.objects.count() + Rating.objects.count()
     assert 0 < version.metrics["ndcg@10"] <= 1 and "precision@10" in version.metrics
     assert version.fit_seconds > 0 and version.peak_memory_mb > 0 and version.progress == 100
+    # Serving folds in only events newer than started_at, so it must survive the final save.
+    assert version.started_at is not None and version.started_at <= version.finished_at
     with open(media / version.artifact, "rb") as fh:
         bundle = load_bundle(fh)
     assert bundle.model.name == "item_cf"
