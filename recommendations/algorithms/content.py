@@ -29,7 +29,7 @@ from typing import Any, Self
 import numpy as np
 import scipy.sparse as sp
 
-from .base import History, NotFittedError, Recommender, top_n
+from .base import History, NotFittedError, Recommender, top_n, user_profile
 from .dataset import Dataset, ItemFeatures
 
 
@@ -224,16 +224,12 @@ class ContentRecommender(Recommender):
             raise NotFittedError("ContentRecommender is not fitted")
 
     def _history_vector(self, user: int | None, history: History | None) -> tuple[np.ndarray, np.ndarray]:
-        """(item indices, weights) of the history; an explicit ``history`` wins over ``user``."""
-        if history is not None:
-            items = np.fromiter((int(k) for k in history), dtype=np.int64, count=len(history))
-            weights = np.fromiter((float(v) for v in history.values()), dtype=np.float64, count=len(history))
-            ok = (items >= 0) & (items < self.item_features_.shape[0])
-            return items[ok], weights[ok]
-        if user is not None and 0 <= user < self.user_items_.shape[0]:
-            row = self.user_items_[user]
-            return row.indices.astype(np.int64), row.data.astype(np.float64)
-        return np.empty(0, dtype=np.int64), np.empty(0)
+        """(item indices, weights) of a known ``user``'s stored row plus the request-time
+        ``history``, combined as every engine combines them (``user_profile``)."""
+        known = user is not None and 0 <= user < self.user_items_.shape[0]
+        vec = user_profile(self.user_items_, user if known else None, history, self.item_features_.shape[0])
+        items = np.flatnonzero(vec)
+        return items.astype(np.int64), vec[items].astype(np.float64)
 
     def profile(self, user: int | None = None, *, history: History | None = None) -> np.ndarray:
         """The shopper's dense profile in feature space (zeros when there is no history)."""
