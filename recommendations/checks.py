@@ -121,6 +121,10 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         errors.append(_error(
             f"RECOMMENDATIONS['ARTIFACT_STORAGE'] {app_settings.ARTIFACT_STORAGE!r} is not in STORAGES.",
             "Name one of the storages defined in STORAGES (e.g. 'default').", 17))
+    share = app_settings.RECENT_ACTIVITY_SHARE
+    if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 <= share < 1:
+        errors.append(_error(f"RECOMMENDATIONS['RECENT_ACTIVITY_SHARE'] must be a number in [0, 1), got {share!r}.",
+                             "It is the share of a personalised list given to the shopper's newest events.", 18))
     for key in ("MIN_SUPPORT", "IMPORT_BATCH_SIZE", "KEEP_VERSIONS", "HISTORY_LIMIT", "MAX_LIMIT"):
         value = getattr(app_settings, key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:

@@ -67,6 +67,9 @@ DEFAULTS: dict[str, Any] = {
     "FALLBACK_CHAIN": ["item_cf", "trending", "popular"],
     # How many of a shopper's latest events are folded in at request time.
     "HISTORY_LIMIT": 50,
+    # Share of a known shopper's personalised list given to what they did since the model was
+    # trained (0 turns it off): a few fresh views visibly steer the next page without a retrain.
+    "RECENT_ACTIVITY_SHARE": 0.35,
     # Cache of computed lists: alias in CACHES, lifetime in seconds.
     "CACHE_ALIAS": "default",
     "CACHE_TIMEOUT": 15 * 60,

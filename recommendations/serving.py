@@ -411,8 +411,37 @@ def _from_engine(loaded: LoadedModel, engine: str, shopper: Shopper, history: li
     excluded = [bundle.item_index[p] for p in exclude if p in bundle.item_index]
     items, scores = bundle.model.recommend(user, history=vector or None, n=n, exclude=excluded)
     ids = bundle.item_ids
-    return [Recommendation(ids[i].item(), float(s), engine, "") for i, s in zip(items, scores)
+    recs = [Recommendation(ids[i].item(), float(s), engine, "") for i, s in zip(items, scores)
             if np.isfinite(s)]
+    share = app_settings.RECENT_ACTIVITY_SHARE
+    if user is None or not vector or share <= 0 or engine in POPULARITY_ENGINES:
+        return recs
+    # A known shopper's months of history outweigh a few fresh clicks in any profile, so what
+    # they did since training also gets its own list, and a share of the slots.
+    items, scores = bundle.model.recommend(None, history=vector, n=n, exclude=excluded)
+    session = [Recommendation(ids[i].item(), float(s), engine, "") for i, s in zip(items, scores)
+               if np.isfinite(s)]
+    return _interleave(recs, session, share)
+
+
+def _interleave(main: list[Recommendation], extra: list[Recommendation], share: float) -> list[Recommendation]:
+    """``main`` with ``extra`` woven in so that about ``share`` of every prefix comes from it."""
+    merged: list[Recommendation] = []
+    taken: set[Any] = set()
+    main_iter, extra_iter = iter(main), iter(extra)
+    from_extra = 0
+    while True:
+        want_extra = from_extra < int(share * (len(merged) + 1) + 0.5)
+        source = extra_iter if want_extra else main_iter
+        rec = next((r for r in source if r.product_id not in taken), None)
+        if rec is None:
+            rec = next((r for r in (main_iter if want_extra else extra_iter) if r.product_id not in taken), None)
+            if rec is None:
+                return merged
+            want_extra = not want_extra
+        from_extra += want_extra
+        taken.add(rec.product_id)
+        merged.append(rec)
 
 
 def _explain(recs: list[Recommendation], history: list[HistoryEvent]) -> None:

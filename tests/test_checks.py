@@ -33,6 +33,7 @@ def test_defaults_are_clean():
     ({"ACTIVATION_TOLERANCE": -1}, "recommendations.E015", "ACTIVATION_TOLERANCE"),
     ({"CACHE_ALIAS": "nope"}, "recommendations.E016", "'nope' is not in CACHES"),
     ({"ARTIFACT_STORAGE": "nope"}, "recommendations.E017", "'nope' is not in STORAGES"),
+    ({"RECENT_ACTIVITY_SHARE": 1.0}, "recommendations.E018", "must be a number in [0, 1), got 1.0"),
 ])
 def test_bad_settings_are_reported(setting, expected_id, text):
     with override_settings(RECOMMENDATIONS=setting):
