@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Screenshot of the training dashboard on the demo shop -> docs/screenshots/dashboard.png.
+"""Screenshots of the demo shop -> docs/screenshots/: the home page and a product page as the
+demo shopper alice sees them (home.png, product.png) and the staff dashboard (dashboard.png).
 
     .venv/bin/python bench/screenshots.py                       # demo data, 3 trainings per engine
-    .venv/bin/python bench/screenshots.py --events 100000 --out /tmp/dashboard.png
+    .venv/bin/python bench/screenshots.py --events 100000 --out-dir /tmp/shots
 
 Everything happens in a temporary folder (SQLite database, artifacts): the demo shop's own
 database and media are left alone. Needs Debian's chromium (``apt-get install chromium``) and
@@ -31,7 +32,7 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=800)
     parser.add_argument("--runs", type=int, default=3, help="trainings per engine (the history chart)")
     parser.add_argument("--engines", nargs="+", default=ENGINES)
-    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots" / "dashboard.png"))
+    parser.add_argument("--out-dir", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     args = parser.parse_args()
 
@@ -61,6 +62,8 @@ def main() -> None:
         for engine in args.engines:
             version = training.run_sync(engine, triggered_by="screenshot")
             print(f"run {run + 1}: {engine} v{version.pk} ndcg@10={version.ndcg}", flush=True)
+    version = training.run_sync("hybrid", triggered_by="screenshot")  # what the shop serves
+    print(f"hybrid v{version.pk} ndcg@10={version.ndcg}", flush=True)
     print(f"data and trainings: {time.perf_counter() - started:.0f} s", flush=True)
 
     server = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
@@ -76,6 +79,20 @@ def main() -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=args.chromium, headless=True,
                                              args=CHROMIUM_ARGS)
+        out = Path(args.out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        shopper = browser.new_page(viewport={"width": 1280, "height": 900})
+        shopper.goto(f"{url}/accounts/login/")
+        shopper.fill("#id_username", "alice")
+        shopper.fill("#id_password", "demo12345")
+        shopper.click("main button[type=submit]")
+        shopper.wait_for_selector("[data-widget=for_you] .recommendations-item")
+        shopper.click("[data-widget=for_you] .why summary")  # one explanation open
+        shopper.screenshot(path=str(out / "home.png"), full_page=True)
+        shopper.click("[data-widget=for_you] .recommendations-item a")
+        shopper.wait_for_selector("[data-widget=similar] .recommendations-item")
+        shopper.screenshot(path=str(out / "product.png"), full_page=True)
+
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(f"{url}/admin/login/?next=/admin/recommendations/modelversion/dashboard/")
         page.fill("#id_username", "admin")
@@ -83,12 +100,10 @@ def main() -> None:
         page.click("input[type=submit]")
         page.wait_for_url("**/modelversion/dashboard/")
         page.wait_for_selector("svg.rec-chart")
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(out), full_page=True)
+        page.screenshot(path=str(out / "dashboard.png"), full_page=True)
         browser.close()
     server.terminate()
-    print(f"wrote {out}")
+    print(f"wrote home.png, product.png and dashboard.png in {out}")
 
 
 if __name__ == "__main__":

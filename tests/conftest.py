@@ -23,6 +23,10 @@ if SETTINGS == "demo_shop.settings":
     collect_ignore += ["test_capture.py"]
 
 _counter = itertools.count(1)
+CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+CHROMIUM = os.environ.get("RECOMMENDATIONS_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def make_product(name: str | None = None, category: str = "Books", **extra):
@@ -119,3 +123,33 @@ def train(*engines: str) -> None:
 
     for name in engines:
         training.run_sync(name, force=True)
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Debian's chromium driven by Playwright (never ``playwright install``); fails under CI
+    when either is missing, skips otherwise."""
+    import shutil
+
+    from django.db import connections
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        if CI:
+            pytest.fail(f"playwright is not installed: {exc}", pytrace=False)
+        pytest.skip(f"playwright is not installed: {exc}")
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        if CI:
+            pytest.fail(f"no chromium at {CHROMIUM} (apt-get install chromium)", pytrace=False)
+        pytest.skip(f"no chromium at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+            # Django opened a database connection in Playwright's context; close it, or the
+            # test database cannot be dropped at the end of the session.
+            connections.close_all()

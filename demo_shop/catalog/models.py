@@ -1,6 +1,9 @@
-"""The demo shop's own catalogue. It stands for an existing shop: it knows nothing of the
-recommendations app, which reads it through ``RECOMMENDATIONS['PRODUCT_FIELDS']``."""
+"""The demo shop's own catalogue and orders. It stands for an existing shop: it knows nothing of
+the recommendations app, which reads it through ``RECOMMENDATIONS['PRODUCT_FIELDS']``."""
 
+from decimal import Decimal
+
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
@@ -27,6 +30,9 @@ class Product(models.Model):
     brand = models.CharField(max_length=100, blank=True)
     unit_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     in_stock = models.BooleanField(default=True)
+    # Units sold, kept by checkout (as shops keep such counters) so "sort by popularity" is an
+    # indexed column rather than a count over every order.
+    sales_count = models.PositiveIntegerField(default=0, db_index=True)
 
     class Meta:
         ordering = ["title"]
@@ -36,3 +42,37 @@ class Product(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("catalog:product", args=[self.pk])
+
+    def get_image_url(self) -> str:
+        return reverse("catalog:product_image", args=[self.pk])
+
+
+class Order(models.Model):
+    """A checked-out cart. Payment is simulated: only the card's last four digits are kept."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="orders")
+    created_at = models.DateTimeField(auto_now_add=True)
+    full_name = models.CharField(max_length=200)
+    address = models.TextField()
+    card_last4 = models.CharField(max_length=4)
+    total = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Order #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalog:order", args=[self.pk])
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+
+    @property
+    def subtotal(self) -> Decimal:
+        return self.unit_price * self.quantity

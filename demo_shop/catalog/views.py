@@ -1,76 +1,221 @@
 """The demo shop's pages. Capture uses only the recommendations app's public API: the view
-mixin on the product page and the signals in the cart and checkout."""
+mixin on the product page, the signals in the cart and checkout, and its Rating model."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import UserCreationForm
 from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Avg, Count, F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView
 
+from recommendations.models import Rating
 from recommendations.signals import product_added_to_cart, product_purchased
 from recommendations.tracking import TrackProductViewMixin
 
-from .models import Category, Product
+from .forms import CartLineForm, CheckoutForm, QuantityForm, RatingForm
+from .images import product_svg
+from .models import Category, Order, OrderLine, Product
 
 CART_SESSION_KEY = "cart"
+PAGE_SIZE = 24
+MAX_QUANTITY = 99
+SORTS = {  # ?sort= value -> (label, ordering)
+    "name": ("Name", ("title", "pk")),
+    "price": ("Price: low to high", ("unit_price", "pk")),
+    "-price": ("Price: high to low", ("-unit_price", "pk")),
+    "popularity": ("Best selling", ("-sales_count", "pk")),
+    "rating": ("Customer rating", (F("rating_avg").desc(nulls_last=True), "-rating_count", "pk")),
+}
+
+
+def with_ratings(products: QuerySet[Product]) -> QuerySet[Product]:
+    return products.select_related("category").annotate(
+        rating_avg=Avg("ratings__score"), rating_count=Count("ratings"))
+
+
+def _listing(request: HttpRequest, products: QuerySet[Product], context: dict, default_sort: str = "name"):
+    sort = request.GET.get("sort", default_sort)
+    if sort not in SORTS:
+        sort = default_sort
+    products = with_ratings(products).order_by(*SORTS[sort][1])
+    page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "catalog/listing.html", {
+        **context, "page": page, "sort": sort,
+        "sorts": [(key, label) for key, (label, _) in SORTS.items()],
+    })
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    products = Product.objects.select_related("category").filter(in_stock=True)
-    page = Paginator(products, 24).get_page(request.GET.get("page"))
-    return render(request, "catalog/home.html",
-                  {"page": page, "categories": Category.objects.all()})
+    best_sellers = with_ratings(Product.objects.filter(in_stock=True)).order_by("-sales_count", "pk")[:10]
+    categories = Category.objects.annotate(n_products=Count("products")).order_by("name")
+    return render(request, "catalog/home.html", {"best_sellers": best_sellers, "category_tiles": categories})
+
+
+def all_products(request: HttpRequest) -> HttpResponse:
+    return _listing(request, Product.objects.all(), {"heading": "All products"})
 
 
 def category(request: HttpRequest, slug: str) -> HttpResponse:
     cat = get_object_or_404(Category, slug=slug)
-    page = Paginator(cat.products.select_related("category"), 24).get_page(request.GET.get("page"))
-    return render(request, "catalog/home.html",
-                  {"page": page, "category": cat, "categories": Category.objects.all()})
+    return _listing(request, cat.products.all(), {"heading": cat.name, "category": cat})
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()[:100]
+    products = Product.objects.none()
+    if query:
+        match = Q()
+        for word in query.split()[:8]:
+            match &= (Q(title__icontains=word) | Q(summary__icontains=word) | Q(brand__icontains=word)
+                      | Q(category__name__icontains=word))
+        products = Product.objects.filter(match)
+    heading = f"Results for “{query}”" if query else "Search"
+    return _listing(request, products, {"heading": heading, "query": query}, default_sort="popularity")
 
 
 class ProductDetailView(TrackProductViewMixin, DetailView):
     model = Product
-    queryset = Product.objects.select_related("category")
     template_name = "catalog/product_detail.html"
 
+    def get_queryset(self) -> QuerySet[Product]:
+        return with_ratings(Product.objects.all())
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        own = (Rating.objects.filter(user=user, product=self.object).values_list("score", flat=True).first()
+               if user.is_authenticated else None)
+        context.update(own_rating=own, rating_form=RatingForm(initial={"score": own}),
+                       quantity_form=QuantityForm())
+        return context
+
+
+@cache_control(max_age=86400, public=True)
+def product_image(request: HttpRequest, pk: int) -> HttpResponse:
+    product = get_object_or_404(Product.objects.select_related("category"), pk=pk)
+    svg = product_svg(product.pk, product.title, product.category.name, product.brand)
+    return HttpResponse(svg, content_type="image/svg+xml")
+
+
+@login_required
+@require_POST
+def rate(request: HttpRequest, pk: int) -> HttpResponse:
+    product = get_object_or_404(Product, pk=pk)
+    form = RatingForm(request.POST)
+    if form.is_valid():
+        Rating.objects.update_or_create(user=request.user, product=product,
+                                        defaults={"score": form.cleaned_data["score"]})
+        messages.success(request, f"Thanks! You rated {product.title} {form.cleaned_data['score']} out of 5.")
+    else:
+        messages.error(request, "Choose a rating from 1 to 5 stars.")
+    return redirect(product)
+
+
+# -- cart and checkout ------------------------------------------------------------------------
 
 def _cart(request: HttpRequest) -> dict[str, int]:
     return request.session.setdefault(CART_SESSION_KEY, {})
 
 
+def cart_lines(request: HttpRequest) -> tuple[list[tuple[Product, int, Decimal]], Decimal]:
+    items = _cart(request)
+    products = Product.objects.select_related("category").in_bulk([int(pk) for pk in items])
+    lines = [(products[int(pk)], qty, (products[int(pk)].unit_price or Decimal(0)) * qty)
+             for pk, qty in items.items() if int(pk) in products]
+    return lines, sum((subtotal for *_, subtotal in lines), Decimal(0))
+
+
 @require_POST
 def add_to_cart(request: HttpRequest, pk: int) -> HttpResponse:
     product = get_object_or_404(Product, pk=pk)
-    quantity = max(1, int(request.POST.get("quantity", 1) or 1))
+    form = QuantityForm(request.POST)
+    if not product.in_stock or not form.is_valid():
+        messages.error(request, f"{product.title} is out of stock." if not product.in_stock
+                       else f"Choose a quantity from 1 to {MAX_QUANTITY}.")
+        return redirect(product)
+    quantity = form.cleaned_data["quantity"]
     cart = _cart(request)
-    cart[str(product.pk)] = cart.get(str(product.pk), 0) + quantity
+    cart[str(product.pk)] = min(MAX_QUANTITY, cart.get(str(product.pk), 0) + quantity)
     request.session.modified = True
     product_added_to_cart.send(sender=Product, request=request, product=product, quantity=quantity)
     messages.success(request, f"Added {product.title} to your cart.")
     return redirect("catalog:cart")
 
 
+@require_POST
+def update_cart(request: HttpRequest, pk: int) -> HttpResponse:
+    cart = _cart(request)
+    form = CartLineForm(request.POST)
+    if str(pk) in cart and form.is_valid():
+        if form.cleaned_data["quantity"]:
+            cart[str(pk)] = form.cleaned_data["quantity"]
+        else:
+            del cart[str(pk)]
+        request.session.modified = True
+    return redirect("catalog:cart")
+
+
 def cart(request: HttpRequest) -> HttpResponse:
-    items = _cart(request)
-    products = Product.objects.in_bulk([int(pk) for pk in items])
-    lines = [(products[int(pk)], qty) for pk, qty in items.items() if int(pk) in products]
-    return render(request, "catalog/cart.html", {"lines": lines})
+    lines, total = cart_lines(request)
+    return render(request, "catalog/cart.html", {"lines": lines, "total": total})
 
 
 @login_required
-@require_POST
 def checkout(request: HttpRequest) -> HttpResponse:
-    items = _cart(request)
-    products = Product.objects.in_bulk([int(pk) for pk in items])
-    for pk, quantity in items.items():
-        if int(pk) in products:
-            product_purchased.send(sender=Product, request=request, product=products[int(pk)],
-                                   quantity=quantity)
-    request.session[CART_SESSION_KEY] = {}
-    messages.success(request, "Thank you for your order.")
-    return redirect("catalog:home")
+    lines, total = cart_lines(request)
+    if not lines:
+        messages.info(request, "Your cart is empty.")
+        return redirect("catalog:cart")
+    form = CheckoutForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            order = Order.objects.create(user=request.user, full_name=form.cleaned_data["full_name"],
+                                         address=form.cleaned_data["address"],
+                                         card_last4=form.cleaned_data["card_number"][-4:], total=total)
+            OrderLine.objects.bulk_create([
+                OrderLine(order=order, product=product, quantity=qty, unit_price=product.unit_price or 0)
+                for product, qty, _ in lines])
+            for product, qty, _ in lines:
+                Product.objects.filter(pk=product.pk).update(sales_count=F("sales_count") + qty)
+        for product, qty, _ in lines:
+            product_purchased.send(sender=Order, request=request, product=product, quantity=qty)
+        request.session[CART_SESSION_KEY] = {}
+        messages.success(request, f"Thank you for your order! Payment of ${total} accepted (simulated).")
+        return redirect(order)
+    return render(request, "catalog/checkout.html", {"form": form, "lines": lines, "total": total})
+
+
+@login_required
+def orders(request: HttpRequest) -> HttpResponse:
+    history = Order.objects.filter(user=request.user).prefetch_related("lines__product")
+    return render(request, "catalog/orders.html", {"orders": history})
+
+
+@login_required
+def order(request: HttpRequest, pk: int) -> HttpResponse:
+    placed = get_object_or_404(Order.objects.prefetch_related("lines__product"), pk=pk, user=request.user)
+    return render(request, "catalog/order.html", {"order": placed})
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    form = UserCreationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user)  # keeps what they did while anonymous (the app merges it on login)
+        messages.success(request, f"Welcome, {user.username}!")
+        next_url = request.POST.get("next", "")
+        if url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+            return redirect(next_url)
+        return redirect("catalog:home")
+    return render(request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")})

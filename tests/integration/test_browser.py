@@ -5,44 +5,14 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import django.contrib.admin
 import pytest
-from django.db import connections
 
 from recommendations import training
 
 pytestmark = pytest.mark.integration
-
-CHROMIUM = os.environ.get("RECOMMENDATIONS_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"playwright is not installed: {exc}", pytrace=False)
-        pytest.skip(f"playwright is not installed: {exc}")
-    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"no chromium at {CHROMIUM} (apt-get install chromium)", pytrace=False)
-        pytest.skip(f"no chromium at {CHROMIUM}")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-            # Django opened a database connection in Playwright's context; close it, or the
-            # test database cannot be dropped at the end of the session.
-            connections.close_all()
 
 
 def test_dashboard_in_a_browser_shows_charts_and_live_progress(stack, shop, live_server, browser,

@@ -25,7 +25,7 @@ from django.db.models import ProtectedError, Q
 from django.utils.text import slugify
 
 from demo_shop.catalog import generator
-from demo_shop.catalog.models import Category, Product
+from demo_shop.catalog.models import Category, Order, Product
 from recommendations.conf import app_settings
 from recommendations.models import Event, Rating
 
@@ -117,6 +117,7 @@ class Command(BaseCommand):
                     Event.objects.using(db).all()._raw_delete(db),
                     Rating.objects.using(db).all()._raw_delete(db),
                 ]
+                Order.objects.using(db).all().delete()
                 counts.append(Product.objects.using(db).all().delete()[0])
                 Category.objects.using(db).all().delete()
                 User.objects.using(db).filter(
@@ -135,9 +136,12 @@ class Command(BaseCommand):
                     name=name, defaults={"slug": slugify(name)}
                 )
                 categories[name] = cat.pk
+            purchases = data.events[data.events["event"] == "purchase"]
+            sales = purchases.groupby("product_id")["value"].sum().astype(int).to_dict()
             products = [
                 Product(pk=int(pid), title=name, summary=desc, category_id=categories[cat],
-                        brand=brand, unit_price=Decimal(f"{price:.2f}"), in_stock=int(pid) % 29 != 0)
+                        brand=brand, unit_price=Decimal(f"{price:.2f}"), in_stock=int(pid) % 29 != 0,
+                        sales_count=sales.get(pid, 0))
                 for pid, name, desc, cat, brand, price in data.products.itertuples(index=False)
             ]
             Product.objects.using(db).bulk_create(products, batch_size=2000)

@@ -1,0 +1,199 @@
+"""Every storefront page through Django's test client: listing, sorting, search, rating, cart,
+(simulated) payment, order history, sign-up, hostile product text, and query counts that do not
+grow with the number of products on a page."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from demo_shop.catalog.forms import luhn_ok
+from demo_shop.catalog.models import Category, Order, Product
+from recommendations.models import Event, Rating
+
+pytestmark = pytest.mark.django_db
+CHROME = {"HTTP_USER_AGENT": "Mozilla/5.0 Chrome/156.0"}
+CARD = {"full_name": "Alice Reader", "address": "1 Library Lane", "card_number": "4242 4242 4242 4242",
+        "expiry": "12/29", "cvc": "123"}
+
+
+@pytest.fixture
+def catalogue(django_user_model):
+    books = Category.objects.create(name="Books", slug="books")
+    garden = Category.objects.create(name="Garden", slug="garden")
+    made = [Product.objects.create(title=f"Book {i:02d}", summary="A gripping novel", category=books,
+                                   brand="Quillstone", unit_price=Decimal(10 + i), sales_count=i)
+            for i in range(30)]
+    made += [Product.objects.create(title=f"Rake {i}", summary="Steel garden rake", category=garden,
+                                    brand="Rootstock", unit_price=Decimal(5 + i)) for i in range(5)]
+    return made
+
+
+def product_ids(html: str) -> list[int]:
+    return [int(i) for i in re.findall(r'<li class="card">\s*<a class="card-link" href="/product/(\d+)/"', html)]
+
+
+def test_every_page_renders(client, catalogue, django_user_model):
+    django_user_model.objects.create_user("alice", password="pw-alice-1")
+    client.login(username="alice", password="pw-alice-1")
+    product = catalogue[0]
+    for url in ["/", "/products/", "/category/books/", "/search/?q=rake", product.get_absolute_url(),
+                product.get_image_url(), "/cart/", "/orders/", "/accounts/login/", "/accounts/signup/"]:
+        assert client.get(url, **CHROME).status_code == 200, url
+    assert client.get("/category/nope/").status_code == 404
+    assert client.get("/product/999999/").status_code == 404
+    django_user_model.objects.create_superuser("boss", password="pw-boss-1")
+    client.login(username="boss", password="pw-boss-1")
+    assert 'href="/admin/recommendations/modelversion/dashboard/"' in client.get("/").content.decode()
+
+
+def test_category_listing_sorts_and_paginates(client, catalogue):
+    html = client.get("/category/books/?sort=-price").content.decode()
+    ids = product_ids(html)
+    prices = [Product.objects.get(pk=i).unit_price for i in ids]
+    assert len(ids) == 24 and prices == sorted(prices, reverse=True)
+    assert "Page 1 of 2" in html
+    second = product_ids(client.get("/category/books/?sort=-price&page=2").content.decode())
+    assert len(second) == 6 and not set(ids) & set(second)
+    best = product_ids(client.get("/category/books/?sort=popularity").content.decode())
+    assert Product.objects.get(pk=best[0]).title == "Book 29"  # the highest sales_count
+    assert product_ids(client.get("/category/books/?sort=bogus").content.decode())[0] == \
+        Product.objects.get(title="Book 00").pk  # unknown sort falls back to name
+
+
+def test_sort_by_rating_puts_rated_products_first(client, catalogue, django_user_model):
+    users = [django_user_model.objects.create_user(f"u{i}") for i in range(3)]
+    low, high = catalogue[3], catalogue[7]
+    for user in users:
+        Rating.objects.create(user=user, product=low, score=2)
+        Rating.objects.create(user=user, product=high, score=5)
+    ids = product_ids(client.get("/category/books/?sort=rating").content.decode())
+    assert ids[:2] == [high.pk, low.pk]
+    assert 'aria-label="Rated 5.0 out of 5 by 3 shoppers"' in client.get(high.get_absolute_url()).content.decode()
+
+
+def test_search_matches_every_word_in_any_field(client, catalogue):
+    ids = product_ids(client.get("/search/?q=steel+rootstock").content.decode())
+    assert sorted(ids) == sorted(p.pk for p in catalogue if p.title.startswith("Rake"))
+    assert product_ids(client.get("/search/?q=steel+quillstone").content.decode()) == []
+    assert "Nothing matches" in client.get("/search/?q=zebra").content.decode()
+
+
+def test_rating_creates_then_updates_one_row(client, catalogue, django_user_model):
+    product = catalogue[0]
+    assert client.post(f"/product/{product.pk}/rate/", {"score": 4}).status_code == 302
+    assert not Rating.objects.exists()  # anonymous: sent to log in, nothing stored
+    django_user_model.objects.create_user("alice", password="pw-alice-1")
+    client.login(username="alice", password="pw-alice-1")
+    client.post(f"/product/{product.pk}/rate/", {"score": 4})
+    client.post(f"/product/{product.pk}/rate/", {"score": 2})
+    client.post(f"/product/{product.pk}/rate/", {"score": 9})  # refused, keeps 2
+    assert list(Rating.objects.values_list("user__username", "score")) == [("alice", 2)]
+    assert "You rated it 2 out of 5" in client.get(product.get_absolute_url()).content.decode()
+
+
+def test_cart_checkout_and_order_history(client, catalogue, django_user_model):
+    book, rake = catalogue[0], catalogue[-1]
+    client.post(f"/product/{book.pk}/add-to-cart/", {"quantity": 2}, **CHROME)
+    client.post(f"/product/{rake.pk}/add-to-cart/", {"quantity": 1}, **CHROME)
+    client.post(f"/cart/{rake.pk}/", {"quantity": 3})
+    client.post(f"/product/{book.pk}/add-to-cart/", {"quantity": "lots"})  # refused
+    cart = client.get("/cart/").content.decode()
+    total = 2 * book.unit_price + 3 * rake.unit_price
+    assert f"${total}" in cart
+    assert client.get("/checkout/").status_code == 302  # log in first
+    django_user_model.objects.create_user("alice", password="pw-alice-1")
+    client.login(username="alice", password="pw-alice-1")  # the cart survives logging in
+
+    refused = client.post("/checkout/", {**CARD, "card_number": "4242 4242 4242 4241"}, **CHROME)
+    assert refused.status_code == 200 and "not valid" in refused.content.decode()
+    assert not Order.objects.exists() and not Event.objects.filter(kind=Event.Kind.PURCHASE).exists()
+
+    placed = client.post("/checkout/", CARD, **CHROME)
+    order = Order.objects.get()
+    assert placed.url == order.get_absolute_url()
+    assert (order.total, order.card_last4) == (total, "4242")
+    assert sorted(order.lines.values_list("product_id", "quantity")) == sorted([(book.pk, 2), (rake.pk, 3)])
+    assert sorted(Event.objects.filter(kind=Event.Kind.PURCHASE, user__username="alice")
+                  .values_list("product_id", "quantity")) == sorted([(book.pk, 2), (rake.pk, 3)])
+    book.refresh_from_db()
+    assert book.sales_count == 0 + 2
+    assert "Your cart is empty" in client.get("/cart/").content.decode()
+    assert f"Order #{order.pk}" in client.get("/orders/").content.decode()
+
+    django_user_model.objects.create_user("mallory", password="pw-mallory-1")
+    client.login(username="mallory", password="pw-mallory-1")
+    assert client.get(order.get_absolute_url()).status_code == 404
+    assert f"Order #{order.pk}" not in client.get("/orders/").content.decode()
+
+
+def test_out_of_stock_cannot_be_added(client, catalogue):
+    product = catalogue[1]
+    Product.objects.filter(pk=product.pk).update(in_stock=False)
+    client.post(f"/product/{product.pk}/add-to-cart/", {"quantity": 1})
+    assert client.session.get("cart", {}) == {}
+
+
+def test_signup_logs_in_and_keeps_anonymous_history(client, catalogue, django_user_model):
+    viewed = catalogue[5]
+    client.get(viewed.get_absolute_url(), **CHROME)
+    response = client.post("/accounts/signup/", {"username": "newbie", "password1": "a-Long-pass-42",
+                                                 "password2": "a-Long-pass-42"})
+    assert response.status_code == 302
+    user = django_user_model.objects.get(username="newbie")
+    assert list(Event.objects.filter(user=user).values_list("product_id", flat=True)) == [viewed.pk]
+    assert "Log out newbie" in client.get("/").content.decode()
+
+
+def test_hostile_product_text_is_escaped_everywhere(client, catalogue):
+    evil = catalogue[0]
+    Product.objects.filter(pk=evil.pk).update(title='<script>alert("x")</script>', brand="<b>Bold</b>")
+    client.get(evil.get_absolute_url(), **CHROME)  # so it shows in "recently viewed" too
+    for url in ["/", "/products/", "/category/books/", "/search/?q=script", evil.get_absolute_url(),
+                evil.get_image_url()]:
+        body = client.get(url, **CHROME).content.decode()
+        assert "<script>" not in body and "<b>Bold" not in body, url
+
+
+def test_card_numbers_are_checked_with_luhn():
+    assert luhn_ok("4242424242424242") and luhn_ok("79927398713")
+    assert not luhn_ok("4242424242424241") and not luhn_ok("79927398710")
+
+
+@pytest.mark.parametrize("url", ["/", "/products/", "/category/books/?sort=rating", "/search/?q=novel",
+                                 "/product/{pk}/", "/cart/", "/orders/"])
+def test_queries_per_page_do_not_grow_with_the_products_shown(client, django_user_model, url):
+    """The page is rendered with 2 and with 26 products in the shop (and in the cart, the orders
+    and the history): the same number of queries."""
+    user = django_user_model.objects.create_user("alice", password="pw-alice-1")
+    client.login(username="alice", password="pw-alice-1")
+    books = Category.objects.create(name="Books", slug="books")
+    made: list[Product] = []
+
+    def queries(n_products: int) -> tuple[int, int]:
+        cache.clear()
+        made.extend(Product.objects.create(title=f"Book {len(made) + i}", summary="A novel", category=books,
+                                           brand="Quillstone", unit_price=Decimal(12))
+                    for i in range(n_products - len(made)))
+        Rating.objects.bulk_create([Rating(user=user, product=p, score=4) for p in made], ignore_conflicts=True)
+        session = client.session
+        session["cart"] = {str(p.pk): 1 for p in made}
+        session.save()
+        order = Order.objects.create(user=user, full_name="A", address="B", card_last4="4242")
+        order.lines.bulk_create([order.lines.model(order=order, product=p, quantity=1, unit_price=1) for p in made])
+        for p in made:
+            client.get(p.get_absolute_url(), **CHROME)  # history for the widgets
+        client.get(url.format(pk=made[0].pk), **CHROME)  # warm caches of this size
+        with CaptureQueriesContext(connection) as captured:
+            html = client.get(url.format(pk=made[0].pk), **CHROME).content.decode()
+        Order.objects.all().delete()
+        return len(captured.captured_queries), html.count('/image.svg') + html.count('href="/product/')
+
+    (few, links_few), (many, links_many) = queries(2), queries(26)
+    assert links_many > links_few  # more products really are on the page
+    assert few == many, (few, many)
