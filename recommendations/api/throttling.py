@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.middleware.csrf import CsrfViewMiddleware
 from rest_framework import exceptions
 from rest_framework.permissions import SAFE_METHODS
@@ -10,17 +12,25 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from ..conf import app_settings
 
+logger = logging.getLogger(__name__)
+
 
 class WriteRateThrottle(ScopedRateThrottle):
     """``ScopedRateThrottle`` for writes only (reads are never throttled by it), with rates from
     ``RECOMMENDATIONS["THROTTLE_RATES"]``, overridden per scope by
     ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``; a scope without a rate is not throttled.
-    Shoppers are told apart by user, else client IP (DRF's ``NUM_PROXIES`` applies)."""
+    Shoppers are told apart by user, else client IP (DRF's ``NUM_PROXIES`` applies). The
+    counters live in the cache: if it is unreachable, writes are let through (and logged) rather
+    than lost, as capture never depends on the cache."""
 
     def allow_request(self, request, view):
         if request.method in SAFE_METHODS:
             return True
-        return super().allow_request(request, view)
+        try:
+            return super().allow_request(request, view)
+        except Exception as exc:  # noqa: BLE001  (cache down)
+            logger.warning("recommendations: throttle cache unavailable, request allowed: %s", exc)
+            return True
 
     def get_rate(self):
         rates = {**(app_settings.THROTTLE_RATES or {}), **(api_settings.DEFAULT_THROTTLE_RATES or {})}
