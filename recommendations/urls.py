@@ -7,6 +7,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
+from .api import privacy as privacy_api
 from .api import views as api
 
 app_name = "recommendations"
@@ -19,6 +20,7 @@ urlpatterns = [
     path("ratings/", api.RatingListView.as_view(), name="ratings"),
     path("ratings/<str:pk>/", api.RatingDetailView.as_view(), name="rating"),
     path("me/history/", api.HistoryView.as_view(), name="history"),
+    path("me/data/", privacy_api.MyDataView.as_view(), name="my-data"),
     path("clicks/", api.ClickView.as_view(), name="clicks"),
     path("models/", api.ModelVersionListView.as_view(), name="models"),
     path("models/retrain/", api.RetrainView.as_view(), name="retrain"),

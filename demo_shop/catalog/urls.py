@@ -18,4 +18,5 @@ urlpatterns = [
     path("orders/", views.orders, name="orders"),
     path("orders/<int:pk>/", views.order, name="order"),
     path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/data/", views.my_data, name="my_data"),
 ]

@@ -19,7 +19,9 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView
 
+from recommendations import privacy
 from recommendations.models import Rating
+from recommendations.serving import Shopper
 from recommendations.signals import product_added_to_cart, product_purchased
 from recommendations.tracking import TrackProductViewMixin
 
@@ -219,3 +221,16 @@ def signup(request: HttpRequest) -> HttpResponse:
             return redirect(next_url)
         return redirect("catalog:home")
     return render(request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+@login_required
+def my_data(request: HttpRequest) -> HttpResponse:
+    """Download or erase what the recommendations know about you (orders stay: they are the shop's)."""
+    shopper = Shopper.from_request(request)
+    if request.method == "POST":
+        deleted = privacy.erase(shopper)
+        messages.success(request, f"Erased {deleted['events']} events and {deleted['ratings']} ratings; "
+                                  "recommendations start afresh.")
+        return redirect("catalog:my_data")
+    data = privacy.export(shopper)
+    return render(request, "catalog/my_data.html", {"n_events": len(data["events"]), "n_ratings": len(data["ratings"])})

@@ -197,3 +197,19 @@ def test_queries_per_page_do_not_grow_with_the_products_shown(client, django_use
     (few, links_few), (many, links_many) = queries(2), queries(26)
     assert links_many > links_few  # more products really are on the page
     assert few == many, (few, many)
+
+
+def test_your_data_page_counts_and_erases_only_your_history(client, catalogue, django_user_model):
+    alice = django_user_model.objects.create_user("alice", password="pw-alice-1")
+    bob = django_user_model.objects.create_user("bob")
+    Event.objects.create(user=bob, product=catalogue[0], kind=Event.Kind.VIEW)
+    client.login(username="alice", password="pw-alice-1")
+    for product in catalogue[:3]:
+        client.get(product.get_absolute_url(), **CHROME)
+    client.post(f"/product/{catalogue[0].pk}/rate/", {"score": 5})
+    page = client.get("/accounts/data/").content.decode()
+    assert "based on 3 things you did" in page and "1 rating" in page
+    assert len(client.get("/api/recommendations/me/data/").json()["events"]) == 3
+    client.post("/accounts/data/")
+    assert not Event.objects.filter(user=alice).exists() and not Rating.objects.filter(user=alice).exists()
+    assert Event.objects.filter(user=bob).count() == 1
