@@ -20,6 +20,8 @@ Everything runs on loopback only and stops by itself. Prints a table and writes 
 
     python bench/load.py                                    # defaults: 1M events, 2 workers, wrk -t2 -c50 -d10s
     python bench/load.py --events 100000 --duration 5       # quicker
+    mkdir /tmp/before && git archive HEAD~1 | tar -x -C /tmp/before
+    python bench/load.py --code-root /tmp/before --rates ""  # the same load on an older checkout
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ django.setup()
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.sessions.backends.cached_db import SessionStore
 from recommendations.conf import get_product_model
-from recommendations.models import Event, ModelVersion
+from recommendations.models import Event, Impression, ModelVersion
 n_shoppers = int(sys.argv[1])
 users = list(get_user_model().objects.filter(username__startswith="shopper").order_by("pk")[:n_shoppers])
 cookies = []
@@ -90,6 +92,7 @@ products = list(model._default_manager.filter(pk__in=Event.objects.values("produ
                 .order_by("?").values_list("pk", flat=True)[:n_shoppers])
 print(json.dumps({"cookies": cookies, "products": products,
                   "events": Event.objects.count(), "products_total": model._default_manager.count(),
+                  "impressions": Impression.objects.count(),
                   "active": list(ModelVersion.objects.filter(is_active=True).values("engine", "pk", "n_events"))}))
 """
 
@@ -119,6 +122,19 @@ def start_gunicorn(app: str, port: int, workers: int, env: dict[str, str], cwd: 
                             cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     wait_port(port)
     return proc
+
+
+def cpu_seconds(proc: subprocess.Popen) -> float:
+    """CPU time (user + system) used so far by a gunicorn master's workers, from /proc: unlike
+    req/s it barely depends on what else the shared machine is running."""
+    total = 0
+    for child in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split():
+        try:
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -285,6 +301,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=58000)
     parser.add_argument("--ceiling-port", type=int, default=58100)
     parser.add_argument("--json", default="")
+    parser.add_argument("--code-root", default=str(ROOT),
+                        help="serve the shop from another checkout (e.g. `git archive` of an older "
+                             "commit) on the same database, cache and artifacts: a before/after")
     args = parser.parse_args()
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.load_settings", "DATABASE_URL": args.database_url,
@@ -308,7 +327,10 @@ def main() -> None:
     cookies, products = info["cookies"], info["products"]
     print(f"data: {info['events']} events, {info['products_total']} products, active: {info['active']}")
 
-    shop = start_gunicorn("demo_shop.wsgi:application", args.port, args.workers, env, ROOT)
+    code = Path(args.code_root).resolve()
+    shop_env = {**env, "PYTHONPATH": str(code),
+                "BENCH_MEDIA_ROOT": env.get("BENCH_MEDIA_ROOT", str(ROOT / "bench" / ".media" / "media"))}
+    shop = start_gunicorn("demo_shop.wsgi:application", args.port, args.workers, shop_env, code)
     ceiling_env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     ceiling = start_gunicorn("ceiling_app:application", args.ceiling_port, args.workers, ceiling_env,
                              CEILING.parent)
@@ -340,7 +362,11 @@ def main() -> None:
         closed = results["closed_loop"]
         for label, (port, reqs) in loads.items():
             try:
+                server = shop if port == args.port else ceiling
+                before = cpu_seconds(server)
                 closed[label] = wrk(port, reqs, args.threads, args.connections, args.duration)
+                closed[label]["worker_cpu_ms_per_request"] = round(
+                    (cpu_seconds(server) - before) * 1000 / max(1, closed[label]["requests"]), 2)
             except Exception as exc:  # noqa: BLE001
                 closed[label] = {"error": repr(exc)}
             time.sleep(1)
@@ -358,6 +384,18 @@ def main() -> None:
     finally:
         stop(shop)
         stop(ceiling)
+        # Every list response must have left its impression in the database once the workers
+        # have exited (they buffer impressions and write the rest on exit). wrk counts only the
+        # responses it read before its deadline, so the server may have answered a few more.
+        shop_label = ("for-you", "products/", "similar")
+        answered = 2 * sum(r["first_uncached"]["n"] for r in results["cold_vs_cached"].values())
+        answered += 12  # the warm-up requests
+        answered += sum(r.get("requests", 0) - r.get("non_2xx", 0) for label, r in results["closed_loop"].items()
+                        if label.startswith(shop_label))
+        answered += sum(round(r["requests"] - r["errors_or_timeouts"]) for label, r in results["fixed_rate"].items()
+                        if label.startswith(shop_label))
+        written = django_setup(env, 0)["impressions"] - info["impressions"]
+        results["impressions"] = {"list_responses_counted_by_clients": answered, "written": written}
         results["total_seconds"] = round(time.perf_counter() - started, 1)
         results["loadavg_at_end"] = os.getloadavg()
         report(results, args)
@@ -367,14 +405,14 @@ def report(results: dict, args) -> None:
 
     print(f"\nLoad test, {results['data']['events']} events, {results['data']['products']} products; "
           f"gunicorn {args.workers} sync workers; wrk -t{args.threads} -c{args.connections} -d{args.duration}s\n")
-    print("| closed loop (wrk) | req/s | x DRF ceiling | p50 ms | p90 ms | p99 ms | non-2xx |")
-    print("|---|---|---|---|---|---|---|")
+    print("| closed loop (wrk) | req/s | x DRF ceiling | p50 ms | p90 ms | p99 ms | non-2xx | worker CPU ms/req |")
+    print("|---|---|---|---|---|---|---|---|")
     for label, r in results["closed_loop"].items():
         if "error" in r:
             print(f"| {label} | failed: {r['error']} |")
             continue
         print(f"| {label} | {r['rps']:.0f} | {r['ratio_to_drf_ceiling'] or 0:.2f} | {r['p50_ms']} | {r['p90_ms']} | "
-              f"{r['p99_ms']} | {r['non_2xx']} |")
+              f"{r['p99_ms']} | {r['non_2xx']} | {r.get('worker_cpu_ms_per_request', '')} |")
     print("\n| fixed offered rate (open loop) | achieved req/s | p50 ms | p95 ms | p99 ms | errors/timeouts |")
     print("|---|---|---|---|---|---|")
     for label, r in results["fixed_rate"].items():
@@ -386,6 +424,11 @@ def report(results: dict, args) -> None:
         f, c = r["first_uncached"], r["cached"]
         print(f"| {label} ({f['n']} distinct) | {f['p50_ms']:.1f} / {f['p95_ms']:.1f} | "
               f"{c['p50_ms']:.1f} / {c['p95_ms']:.1f} |")
+    imp = results.get("impressions")
+    if imp:
+        print(f"\nImpressions written to the database: {imp['written']} for "
+              f"{imp['list_responses_counted_by_clients']} list responses counted by the clients "
+              "(wrk leaves the last in-flight responses uncounted).")
     out = Path(args.json or ROOT / "bench" / "results" / f"load-{results['data']['events']}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, default=str))

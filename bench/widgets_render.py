@@ -4,8 +4,10 @@
 Renders the same product page template in-process for signed-in demo shoppers, once plain and
 once with ``{% recommended_for_you %}``, ``{% similar_products product %}`` and
 ``{% trending_products %}``, after one warm-up render per shopper and product (model loaded,
-lists cached). Impressions are stored as in production (3 INSERTs per page); a third variant
-switches them off to show their share. Uses the demo shop database of ``bench/load.py``::
+lists cached). Impressions are recorded as in production (3 per page, buffered and written in
+bulk by the process's writer thread; the script checks that every one reached the database); a
+third variant switches them off to show their share. Uses the demo shop database of
+``bench/load.py``::
 
     python bench/widgets_render.py                     # PostgreSQL recs_bench, Redis db 4
     python bench/widgets_render.py --pages 300
@@ -57,6 +59,7 @@ def main() -> None:
     from django.test import RequestFactory, override_settings
 
     from recommendations.conf import get_product_model
+    from recommendations.feedback import flush_impressions
     from recommendations.models import Event, Impression
 
     users = list(get_user_model().objects.filter(username__startswith="shopper").order_by("pk")[: args.shoppers])
@@ -77,6 +80,7 @@ def main() -> None:
 
     for i in range(max(len(users), len(products))):  # warm: models loaded, every list cached
         assert "recommendations-item" in render(templates["page + 3 widgets"], i)
+    flush_impressions()
     before = Impression.objects.count()
     timings: dict[str, list[float]] = {label: [] for label in templates}
     for i in range(args.pages):
@@ -89,6 +93,7 @@ def main() -> None:
                 start = time.perf_counter()
                 render(template, i)
             timings[label].append((time.perf_counter() - start) * 1000)
+    flush_impressions()  # what the writer thread has not written yet
     stored = Impression.objects.count() - before
     assert stored == 3 * args.pages, stored
 

@@ -135,7 +135,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
 
 @checks.register()
 def check_presentation_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """RANKING_HOOKS, AB_TEST, THROTTLE_RATES, RECORD_IMPRESSIONS, DEFAULT_LIMIT (E030-E034)."""
+    """RANKING_HOOKS, AB_TEST, THROTTLE_RATES, RECORD_IMPRESSIONS, DEFAULT_LIMIT, buffers (E030-E035)."""
     from django.utils.module_loading import import_string
     from rest_framework.throttling import SimpleRateThrottle
 
@@ -198,4 +198,14 @@ def check_presentation_settings(app_configs: Any = None, **kwargs: Any) -> list[
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= app_settings.MAX_LIMIT:
         errors.append(_error(f"RECOMMENDATIONS['DEFAULT_LIMIT'] must be an integer in 1..MAX_LIMIT, got {limit!r}.",
                              f"Default: {DEFAULTS['DEFAULT_LIMIT']}.", 34))
+    for key in ("IMPRESSION_BUFFER_SECONDS", "PRODUCT_CACHE_SECONDS"):
+        value = getattr(app_settings, key)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+            errors.append(_error(f"RECOMMENDATIONS[{key!r}] must be a number >= 0, got {value!r}.",
+                                 f"Default: {DEFAULTS[key]}; 0 turns it off.", 35))
+    for key in ("IMPRESSION_BUFFER_SIZE", "PRODUCT_CACHE_SIZE"):
+        value = getattr(app_settings, key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            errors.append(_error(f"RECOMMENDATIONS[{key!r}] must be an integer >= 1, got {value!r}.",
+                                 f"Default: {DEFAULTS[key]}.", 35))
     return errors

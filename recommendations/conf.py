@@ -92,6 +92,15 @@ DEFAULTS: dict[str, Any] = {
     "AB_TEST": None,
     # Store an Impression row for each list shown by the template tags and the API.
     "RECORD_IMPRESSIONS": True,
+    # Impressions wait in the process for one bulk INSERT at most this long (seconds; 0: each
+    # is written at once), or until this many are waiting. Inside a transaction: at once.
+    "IMPRESSION_BUFFER_SECONDS": 1.0,
+    "IMPRESSION_BUFFER_SIZE": 100,
+    # Products of cached lists kept in process memory (0: none); dropped on any product save or
+    # delete in any process (through the cache), and after this many seconds at most, for
+    # changes that bypass signals (QuerySet.update, bulk imports). At most PRODUCT_CACHE_SIZE.
+    "PRODUCT_CACHE_SECONDS": 60,
+    "PRODUCT_CACHE_SIZE": 10_000,
     # Default length of a list from the API and the template tags.
     "DEFAULT_LIMIT": 10,
     # Rates of the API's write endpoints per shopper (user, else client IP), DRF format;

@@ -10,7 +10,11 @@ the redirect view the widgets link through (``r/<recommendation id>/<product id>
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -50,12 +54,120 @@ def record_impression(shopper: Any, widget: str, recommendations: Sequence[Any],
         else "", widget=widget[:32], engine=(engine or dominant_engine(recommendations))[:32],
         variant=(variant or "")[:32], product_ids=[_jsonable(r.product_id) for r in recommendations],
     )
+    if buffer.accepts():
+        buffer.add(impression)
+        return impression
     try:
         _store(impression)
     except Exception:  # noqa: BLE001
         logger.exception("recommendations: could not store an impression for %s", widget)
         return None
     return impression
+
+
+class ImpressionBuffer:
+    """Impressions of this process waiting for one bulk INSERT, so that showing a list costs no
+    database round trip. A background thread writes them at most ``IMPRESSION_BUFFER_SECONDS``
+    after the first one came in, or as soon as ``IMPRESSION_BUFFER_SIZE`` are waiting; the
+    process writes what is left when it exits, and before answering a click on an impression it
+    still holds or a CTR report. Inside a transaction (``ATOMIC_REQUESTS``, tests) impressions are
+    written at once, with the transaction. A crash loses at most the buffered moment."""
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._rows: list[Impression] = []
+        self._due: float | None = None  # when the writer writes the waiting rows
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def accepts(self) -> bool:
+        """Whether to buffer: switched on, and not inside a transaction (whose rollback must
+        take the impression with it, and whose tests read it back at once)."""
+        if app_settings.IMPRESSION_BUFFER_SECONDS <= 0:
+            return False
+        connection = connections[router.db_for_write(Impression)]
+        return not connection.in_atomic_block and connection.settings_dict.get("AUTOCOMMIT", True)
+
+    def add(self, impression: Impression) -> None:
+        with self._lock:
+            self._rows.append(impression)
+            if len(self._rows) >= app_settings.IMPRESSION_BUFFER_SIZE:
+                self._due = 0.0
+            elif len(self._rows) == 1:
+                self._due = time.monotonic() + app_settings.IMPRESSION_BUFFER_SECONDS
+            else:
+                return
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="recommendations-impressions",
+                                                daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def holds(self, pk: Any) -> bool:
+        with self._lock:
+            return any(row.pk == pk for row in self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def _run(self) -> None:
+        """The writer: sleeps until rows are due (woken when the first comes in or the buffer
+        fills up), writes them, and keeps its own database connection between writes."""
+        while True:
+            with self._lock:
+                due = self._due
+            if self._wake.wait(None if due is None else max(0.0, due - time.monotonic())):
+                self._wake.clear()
+                continue  # a new deadline: wait again
+            self.flush()
+            for connection in connections.all(initialized_only=True):  # this thread's own
+                connection.close_if_unusable_or_obsolete()
+
+    def flush(self) -> int:
+        """Write the waiting impressions now (one INSERT); returns how many were written."""
+        with self._lock:
+            rows, self._rows, self._due = self._rows, [], None
+        if not rows:
+            return 0
+        try:
+            _store_many(rows)
+            return len(rows)
+        except Exception:  # noqa: BLE001  (e.g. a shopper deleted meanwhile: write the others)
+            logger.warning("recommendations: bulk impression insert failed, writing one by one",
+                           exc_info=True)
+        written = 0
+        for row in rows:
+            try:
+                _store(row)
+                written += 1
+            except Exception:  # noqa: BLE001
+                logger.exception("recommendations: could not store an impression for %s", row.widget)
+        return written
+
+
+buffer = ImpressionBuffer()
+os.register_at_fork(after_in_child=buffer._reset)
+atexit.register(buffer.flush)
+
+
+def flush_impressions() -> int:
+    """Write this process's buffered impressions now; returns how many."""
+    return buffer.flush()
+
+
+def _store_many(rows: list[Impression]) -> None:
+    """One bulk INSERT in one transaction; on PostgreSQL without waiting for the disk flush
+    (see ``_store``)."""
+    alias = router.db_for_write(Impression)
+    with transaction.atomic(using=alias):
+        connection = connections[alias]
+        if app_settings.CAPTURE_ASYNC_COMMIT and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        Impression.objects.using(alias).bulk_create(rows)
 
 
 def _store(impression: Impression) -> None:
@@ -104,7 +216,16 @@ def get_impression(recommendation_id: Any, shopper: Any) -> Impression | None:
         key = recommendation_id if isinstance(recommendation_id, uuid.UUID) else uuid.UUID(str(recommendation_id))
     except (TypeError, ValueError):
         return None
+    if buffer.holds(key):  # shown a moment ago by this process and not written yet
+        buffer.flush()
     impression = Impression.objects.filter(pk=key).first()
+    if impression is None and buffer.accepts():
+        # Shown a moment ago by another process whose buffer has not been written yet: it will
+        # be within IMPRESSION_BUFFER_SECONDS, so wait that long (only on this rare path).
+        deadline = time.monotonic() + app_settings.IMPRESSION_BUFFER_SECONDS + 0.25
+        while impression is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            impression = Impression.objects.filter(pk=key).first()
     return impression if impression is not None and owns(impression, shopper) else None
 
 
@@ -156,6 +277,7 @@ def ctr_report(since: datetime | None = None, until: datetime | None = None, *,
          "totals": {...}, "by_engine": [{"engine": "item_cf", ...}], "by_widget": [...],
          "by_variant": [{"variant": "hybrid", ...}]}
     """
+    buffer.flush()
     until = until or timezone.now()
     since = since or until - timedelta(days=days)
     impressions = Impression.objects.filter(created_at__gte=since, created_at__lt=until)

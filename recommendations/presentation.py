@@ -4,12 +4,15 @@ fields read through ``PRODUCT_FIELDS``."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from django.urls import NoReverseMatch, reverse
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 
 from . import feedback, serving
 from .capture import is_bot
@@ -69,11 +72,25 @@ _NO_ID = "00000000-0000-0000-0000-000000000000"
 
 
 def _click_pattern() -> str | None:
-    """reverse() once per list instead of once per item (it is a visible share of a request)."""
+    """The click link with a placeholder id, reversed once per URL configuration and script
+    prefix instead of once per item (reverse() is a visible share of a cached list request)."""
+    return _reverse_click_pattern(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+
+
+@functools.lru_cache(maxsize=32)
+def _reverse_click_pattern(prefix: str, urlconf: Any) -> str | None:
     try:
-        return reverse("recommendations:click-redirect", args=[_NO_ID, 0])
+        return reverse("recommendations:click-redirect", args=[_NO_ID, 0], urlconf=urlconf)
     except NoReverseMatch:
         return None
+
+
+def _clear_click_pattern(*, setting: str, **kwargs: Any) -> None:
+    if setting == "ROOT_URLCONF":
+        _reverse_click_pattern.cache_clear()
+
+
+setting_changed.connect(_clear_click_pattern)
 
 
 @dataclass
@@ -169,11 +186,17 @@ def show(request: Any, widget: str, n: int | None = None, *, product: Any = None
     shown = ShownList(widget, recs, impression.pk if impression else None, variant,
                       impression.engine if impression else feedback.dominant_engine(recs))
     pattern = _click_pattern() if shown.recommendation_id else None
+    recommendation_id = str(shown.recommendation_id) if shown.recommendation_id else None
     for rec in recs:
-        item = public_fields(rec.product)
-        url = product_url(rec.product)
+        item = dict(serving.product_cache.payload(rec.product, product_payload))
         item.update(score=round(rec.score, 6), engine=rec.engine, reason=rec.reason,
-                    recommendation_id=shown.recommendation_id, url=url,
-                    click_url=click_url(shown.recommendation_id, rec.product_id, pattern) if url else None)
+                    recommendation_id=recommendation_id,
+                    click_url=click_url(recommendation_id, rec.product_id, pattern) if item["url"] else None)
         shown.items.append(item)
     return shown
+
+
+def product_payload(product: Any) -> dict[str, Any]:
+    """What every list shows of a product: its public fields and its URL (memoised per cached
+    product, since reversing a URL per item is a visible share of a request)."""
+    return {**public_fields(product), "url": product_url(product)}

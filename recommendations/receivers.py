@@ -10,6 +10,7 @@ from django.dispatch import receiver
 
 from . import signals
 from .capture import merge_anonymous_history, record_event
+from .conf import app_settings
 from .models import Event, Rating
 
 
@@ -51,3 +52,19 @@ def on_rating_changed(sender: Any, instance: Rating, **kwargs: Any) -> None:
     from .serving import Shopper, invalidate
 
     invalidate(Shopper(user_id=instance.user_id))
+
+
+
+def on_product_changed(sender: Any, **kwargs: Any) -> None:
+    """A product saved or deleted: every process drops its serving product cache (so a product
+    made unavailable is not shown from a cached list)."""
+    from .serving import products_changed
+
+    products_changed()
+
+
+# The product model is swappable: connected by its label, resolved once the model is loaded.
+post_save.connect(on_product_changed, sender=app_settings.product_model,
+                  dispatch_uid="recommendations.product_saved")
+post_delete.connect(on_product_changed, sender=app_settings.product_model,
+                    dispatch_uid="recommendations.product_deleted")

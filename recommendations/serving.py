@@ -13,6 +13,7 @@ import hashlib
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -20,6 +21,7 @@ from typing import Any
 
 import numpy as np
 from django.core.cache import caches
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
@@ -165,10 +167,15 @@ def _cache():
 
 
 def _cache_get(key: str, field_name: str, signature: str) -> list[dict] | None:
+    """The cached list, read in the same round trip as the catalogue generation, which keeps
+    the process's product cache in step with product saves in every process."""
     try:
-        entry = _cache().get(key)
-    except Exception:  # noqa: BLE001  (cache down: compute instead)
+        found = _cache().get_many([key, CATALOG_KEY])
+    except Exception:  # noqa: BLE001  (cache down: compute instead, products from the database)
+        product_cache.clear()
         return None
+    product_cache.sync(found.get(CATALOG_KEY))
+    entry = found.get(key)
     if entry and entry.get("versions") == signature:
         return entry["lists"].get(field_name)
     return None
@@ -196,6 +203,98 @@ def invalidate(shopper: Shopper) -> None:
         logger.warning("recommendations: cache unavailable, could not invalidate", exc_info=True)
     if shopper.known:
         PrecomputedList.objects.filter(shopper=shopper.data_key).delete()
+
+
+# -- products ---------------------------------------------------------------------------------
+#: A token in the shared cache that changes whenever a product is saved or deleted (any process).
+CATALOG_KEY = "recommendations:catalog"
+
+
+class ProductCache:
+    """Product instances of recent lists, kept in process memory so that serving a cached list
+    needs no database query. Entries are dropped when the catalogue token read with the list
+    changes (``products_changed``, sent by every product save or delete), after
+    ``PRODUCT_CACHE_SECONDS`` (changes that bypass signals, e.g. ``QuerySet.update``) and when
+    ``PRODUCT_CACHE_SIZE`` is exceeded. Lists computed afresh always read the database."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[Any, list] = {}  # pk -> [instance or None, available, payload or None]
+        self._token: Any = None
+        self._filled_at = time.monotonic()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries = {}
+            self._filled_at = time.monotonic()
+
+    def sync(self, token: Any) -> None:
+        """Forget everything if the catalogue changed since the entries were read, or they are old."""
+        expired = time.monotonic() - self._filled_at > app_settings.PRODUCT_CACHE_SECONDS
+        if token != self._token or expired:
+            with self._lock:
+                self._entries, self._token, self._filled_at = {}, token, time.monotonic()
+
+    def store(self, found: dict[Any, tuple[Any, bool]], asked: Iterable[Any]) -> None:
+        """Remember what a database read returned (ids it did not return: no such product)."""
+        if app_settings.PRODUCT_CACHE_SECONDS <= 0:
+            return
+        with self._lock:
+            if len(self._entries) > app_settings.PRODUCT_CACHE_SIZE:
+                self._entries = {}
+            for pk in asked:
+                instance, available = found.get(pk, (None, False))
+                self._entries[pk] = [instance, available, None]
+
+    def available(self, ids: list[Any]) -> dict[Any, Any]:
+        """The available products among ``ids``; a database query only for ids not cached."""
+        if app_settings.PRODUCT_CACHE_SECONDS <= 0:
+            return _products(ids)
+        entries = self._entries
+        missing = [pk for pk in ids if pk not in entries]
+        if missing:
+            self.store(_fetch_products(missing), missing)
+            entries = self._entries
+        result = {}
+        for pk in ids:
+            entry = entries.get(pk)
+            if entry is None:  # evicted meanwhile by another thread: ask the database
+                return _products(ids)
+            if entry[1]:
+                result[pk] = entry[0]
+        return result
+
+    def get(self, pk: Any) -> Any:
+        """The product with this pk, available or not, from the cache or else the database
+        (None: no such product)."""
+        entry = self._entries.get(pk)
+        if entry is not None:
+            return entry[0]
+        found = _fetch_products([pk])
+        self.store(found, [pk])
+        return found[pk][0] if pk in found else None
+
+    def payload(self, product: Any, build: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+        """``build(product)``, memoised while this very instance is the cached one."""
+        entry = self._entries.get(product.pk)
+        if entry is None or entry[0] is not product:
+            return build(product)
+        if entry[2] is None:
+            entry[2] = build(product)
+        return entry[2]
+
+
+product_cache = ProductCache()
+
+
+def products_changed() -> None:
+    """Every process drops its cached products at its next cached list (sent by the product
+    model's ``post_save`` / ``post_delete``; call it after ``QuerySet.update`` of products)."""
+    product_cache.clear()
+    try:
+        _cache().set(CATALOG_KEY, uuid.uuid4().hex, None)
+    except Exception:  # noqa: BLE001  (cache down: lists are then served from the database)
+        logger.warning("recommendations: cache unavailable, catalogue change not shared", exc_info=True)
 
 
 # -- precomputed lists ------------------------------------------------------------------------
@@ -256,17 +355,28 @@ def _history_vector(events: Iterable[HistoryEvent], bundle: Bundle) -> dict[int,
 
 
 # -- rules ------------------------------------------------------------------------------------
-def _products(ids: Iterable[Any]) -> dict[Any, Any]:
-    """Instances of the available products among ``ids`` (one query)."""
+def _fetch_products(ids: list[Any]) -> dict[Any, tuple[Any, bool]]:
+    """``{pk: (instance, available)}`` for the products among ``ids`` (one query)."""
     model = get_product_model()
-    queryset = model._default_manager.filter(pk__in=list(ids))
+    # One id (e.g. from a URL): an exact lookup, which answers "none" for an out-of-range integer.
+    queryset = model._default_manager.filter(**({"pk": ids[0]} if len(ids) == 1 else {"pk__in": ids}))
     available = app_settings.PRODUCT_FIELDS.get("available")
     if available:
-        queryset = queryset.filter(**{available: True})
+        queryset = queryset.annotate(
+            _recommendations_available=ExpressionWrapper(Q(**{available: True}), output_field=BooleanField()))
     category = app_settings.PRODUCT_FIELDS.get("category")
     if category and "__" in category:
         queryset = queryset.select_related(category.split("__")[0])
-    return {p.pk: p for p in queryset}
+    return {p.pk: (p, bool(getattr(p, "_recommendations_available", True))) for p in queryset}
+
+
+def _products(ids: Iterable[Any]) -> dict[Any, Any]:
+    """Instances of the available products among ``ids``, read from the database now (one
+    query); the product cache keeps them for the cached lists that follow."""
+    ids = list(ids)
+    found = _fetch_products(ids)
+    product_cache.store(found, ids)
+    return {pk: product for pk, (product, available) in found.items() if available}
 
 
 def _category(product: Any) -> str:
@@ -481,10 +591,12 @@ def _strongest_link(loaded: LoadedModel, product_id: Any, history: list[HistoryE
 
 def recommend_for(shopper: Shopper, n: int = 10, *, engine: str | None = None,
                   exclude: Iterable[Any] = (), max_per_category: int | None = None,
-                  use_cache: bool = True, list_name: str = "for_you") -> list[Recommendation]:
+                  use_cache: bool = True, list_name: str = "for_you",
+                  cache_key: str | None = None) -> list[Recommendation]:
     """Personalised list for a shopper; never raises for lack of a model (falls back to
     trending, popular, then plain database counts). Without ``engine``, a shopper in the
-    ``AB_TEST`` gets their variant's engine."""
+    ``AB_TEST`` gets their variant's engine. Cached under the shopper's key, or ``cache_key``
+    for a list that is the same for everyone (trending)."""
     n = _clamp(n)
     variant = assign_variant(shopper) if engine is None else None
     if variant is not None:
@@ -495,14 +607,15 @@ def recommend_for(shopper: Shopper, n: int = 10, *, engine: str | None = None,
     exclude = set(exclude)
     signature = active_models.signature()
     field_name = f"for_you:{engine or ''}:{n}:{max_per_category}:{sorted(map(str, exclude))}"
-    if use_cache and shopper.known:
-        cached = _cache_get(shopper.cache_key, field_name, signature)
+    key = cache_key or (shopper.cache_key if shopper.known else None)
+    if use_cache and key:
+        cached = _cache_get(key, field_name, signature)
         if cached is not None:
             return _apply_hooks(_hydrate(cached), n, context)
-        if not exclude and max_per_category == app_settings.MAX_PER_CATEGORY:
+        if shopper.known and not exclude and max_per_category == app_settings.MAX_PER_CATEGORY:
             stored = _from_precomputed(shopper, engine or app_settings.SERVING_ENGINE, n)
             if stored is not None:
-                _cache_set(shopper.cache_key, field_name, signature, [r.as_cacheable() for r in stored])
+                _cache_set(key, field_name, signature, [r.as_cacheable() for r in stored])
                 return _apply_hooks(stored, n, context)
 
     history = recent_history(shopper)
@@ -523,14 +636,16 @@ def recommend_for(shopper: Shopper, n: int = 10, *, engine: str | None = None,
         candidates += _database_popular(over_fetch, exclude)
     recs = _apply_rules(candidates, n, max_per_category)
     _explain(recs, history)
-    if use_cache and shopper.known:
-        _cache_set(shopper.cache_key, field_name, signature, [r.as_cacheable() for r in recs])
+    if use_cache and key:
+        _cache_set(key, field_name, signature, [r.as_cacheable() for r in recs])
     return _apply_hooks(recs, n, context)
 
 
 def _hydrate(rows: list[dict]) -> list[Recommendation]:
+    """Recommendations of a cached or precomputed list with their products, unavailable ones
+    dropped (the product cache answers; see ``ProductCache``)."""
     recs = [Recommendation(**row) for row in rows]
-    products = _products(r.product_id for r in recs)
+    products = product_cache.available([r.product_id for r in recs])
     return [r for r in recs if (setattr(r, "product", products.get(r.product_id)) or r.product)]
 
 
@@ -576,8 +691,9 @@ def also_bought(product: Any, n: int = 10) -> list[Recommendation]:
 
 
 def trending(n: int = 10, *, exclude: Iterable[Any] = ()) -> list[Recommendation]:
-    return recommend_for(Shopper(), n, engine="trending", exclude=exclude, use_cache=False,
-                         list_name="trending")
+    """The same list for everyone (no shopper's history goes in), so cached once for all."""
+    return recommend_for(Shopper(), n, engine="trending", exclude=exclude, list_name="trending",
+                         cache_key="recommendations:trending")
 
 
 def _database_popular(n: int, exclude: set[Any]) -> list[Recommendation]:

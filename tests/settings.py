@@ -20,6 +20,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # the docs page's Swagger UI, served locally (no CDN)
     "recommendations",
 ]
 MIDDLEWARE = [
@@ -51,6 +52,8 @@ REST_FRAMEWORK = {
     # Write endpoints' rates per shopper; these override RECOMMENDATIONS["THROTTLE_RATES"].
     "DEFAULT_THROTTLE_RATES": {"recommendations.events": "1000/min"},
 }
+# The docs page loads Swagger UI from drf-spectacular-sidecar's static files, not a CDN.
+SPECTACULAR_SETTINGS = {"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"}
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
 CELERY_TASK_ALWAYS_EAGER = "CELERY_BROKER_URL" not in os.environ

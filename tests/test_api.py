@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -416,6 +417,23 @@ def test_openapi_schema_and_docs_page(shop):
         assert API + path in paths, path
     docs = client.get(API + "docs/")
     assert docs.status_code == 200 and b"swagger" in docs.content.lower()
+
+
+def test_docs_page_loads_its_assets_from_local_static_files_only():
+    """The machine serving the docs may have no internet: Swagger UI comes from the
+    drf-spectacular-sidecar app's static files, never from a CDN."""
+    from django.conf import settings
+    from django.contrib.staticfiles import finders
+
+    html = Client(**BROWSER).get(API + "docs/").content.decode()
+    urls = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html)
+    assets = [url for url in urls if url.endswith((".js", ".css", ".png"))]
+    assert len(assets) >= 3, urls  # css, bundle, standalone preset (and the favicon)
+    assert not re.search(r"https?://|//cdn|jsdelivr|unpkg", html, re.IGNORECASE)
+    static_prefix = "/" + settings.STATIC_URL.lstrip("/")
+    for url in assets:
+        assert url.startswith(static_prefix), url
+        assert finders.find(url[len(static_prefix):]), f"{url} is not a static file of an installed app"
 
 
 # -- the web process never imports TensorFlow -------------------------------------------------------

@@ -3,7 +3,7 @@
 import pytest
 from django.test import override_settings
 
-from recommendations.checks import check_settings
+from recommendations.checks import check_presentation_settings, check_settings
 from recommendations.conf import app_settings
 
 
@@ -34,10 +34,12 @@ def test_defaults_are_clean():
     ({"CACHE_ALIAS": "nope"}, "recommendations.E016", "'nope' is not in CACHES"),
     ({"ARTIFACT_STORAGE": "nope"}, "recommendations.E017", "'nope' is not in STORAGES"),
     ({"RECENT_ACTIVITY_SHARE": 1.0}, "recommendations.E018", "must be a number in [0, 1), got 1.0"),
+    ({"IMPRESSION_BUFFER_SECONDS": -1}, "recommendations.E035", "must be a number >= 0, got -1"),
+    ({"PRODUCT_CACHE_SIZE": 0}, "recommendations.E035", "must be an integer >= 1, got 0"),
 ])
 def test_bad_settings_are_reported(setting, expected_id, text):
     with override_settings(RECOMMENDATIONS=setting):
-        errors = check_settings()
+        errors = check_settings() + check_presentation_settings()
     assert ids(errors) == [expected_id]
     assert text in errors[0].msg + " " + (errors[0].hint or "")
     assert errors[0].hint

@@ -219,10 +219,11 @@ def test_impressions_outside_a_transaction_and_a_failed_insert_leave_the_connect
     user) is rolled back, reported as None, and the connection keeps working."""
     products = [product_factory(f"P{i}") for i in range(3)]
     rows = [Recommendation(p.pk, 1.0, "popular", "", p) for p in products]
-    impression = feedback.record_impression(Shopper(session_key="t-1"), "trending", rows)
-    stored = Impression.objects.get(pk=impression.pk)
-    assert stored.product_ids == [p.pk for p in products] and stored.session_key == "t-1"
-    assert feedback.record_impression(Shopper(user_id=987654), "for_you", rows) is None
-    assert Impression.objects.count() == 1
-    assert feedback.record_impression(Shopper(session_key="t-2"), "trending", rows) is not None
-    assert Impression.objects.count() == 2
+    with override_settings(RECOMMENDATIONS=recs(IMPRESSION_BUFFER_SECONDS=0)):  # one INSERT each
+        impression = feedback.record_impression(Shopper(session_key="t-1"), "trending", rows)
+        stored = Impression.objects.get(pk=impression.pk)
+        assert stored.product_ids == [p.pk for p in products] and stored.session_key == "t-1"
+        assert feedback.record_impression(Shopper(user_id=987654), "for_you", rows) is None
+        assert Impression.objects.count() == 1
+        assert feedback.record_impression(Shopper(session_key="t-2"), "trending", rows) is not None
+        assert Impression.objects.count() == 2

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -20,7 +20,7 @@ from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import feedback, presentation, training
+from .. import feedback, presentation, serving, training
 from ..capture import record_event
 from ..conf import app_settings, get_product_model
 from ..models import ModelVersion, Rating
@@ -46,6 +46,12 @@ ERRORS = {
 
 
 def list_params(request) -> dict[str, Any]:
+    """Validated ``limit``, ``offset``, ``exclude``, ``max_per_category``. Plain valid values
+    are read directly (building a serializer costs a visible share of a cached list request);
+    anything else goes through ``ListParamsSerializer``, which names the field in a 400."""
+    plain = _plain_list_params(request.query_params)
+    if plain is not None:
+        return plain
     params = s.ListParamsSerializer(data=request.query_params)
     params.is_valid(raise_exception=True)
     data = dict(params.validated_data)
@@ -53,12 +59,40 @@ def list_params(request) -> dict[str, Any]:
     return data
 
 
+_MINIMUM = {"limit": 1, "offset": 0, "max_per_category": 1}
+
+
+def _plain_list_params(query: QueryDict) -> dict[str, Any] | None:
+    """The parameters when every one is a plain valid value, else None (let the serializer judge)."""
+    data: dict[str, Any] = {"offset": 0}
+    for key, values in query.lists():
+        value = values[-1]
+        if key == "exclude":
+            ids = [part.strip() for part in value.split(",") if part.strip()]
+            if len(ids) > 200:
+                return None
+            data[key] = ids
+        elif key in _MINIMUM:
+            if not (value.isascii() and value.isdigit()) or int(value) < _MINIMUM[key]:
+                return None
+            data[key] = int(value)
+    if data.get("limit", 1) > app_settings.MAX_LIMIT:
+        return None
+    data.setdefault("limit", app_settings.DEFAULT_LIMIT)
+    return data
+
+
 def get_product(pk: str):
+    """The product named in a URL, from the serving product cache when it holds it (a cached
+    "similar products" request then makes no database query); unknown -> 404."""
     model = get_product_model()
     try:
-        return model._default_manager.get(pk=pk)
-    except (model.DoesNotExist, ValueError, TypeError, DjangoValidationError):
-        raise Http404(f"No product with id {pk!r}.") from None
+        product = serving.product_cache.get(model._meta.pk.to_python(pk))
+    except (ValueError, TypeError, DjangoValidationError):
+        product = None
+    if product is None:
+        raise Http404(f"No product with id {pk!r}.")
+    return product
 
 
 class ShopperAPIView(CsrfForSessionShoppersMixin, APIView):

@@ -1,0 +1,182 @@
+"""The cached serving path: no database query for a cached list, products made unavailable
+leave cached lists at once (in this process and, through the cache, in others), and buffered
+impressions reach the database with the CTR unchanged."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import pytest
+from django.core.cache import cache
+from django.db import connection, connections
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+
+from recommendations import feedback, serving
+from recommendations.conf import app_settings
+from recommendations.feedback import ctr_report
+from recommendations.models import Click, Event, Impression
+from recommendations.serving import Recommendation, Shopper, recommend_for, similar_products, trending
+from tests.conftest import recs, train
+
+API = "/api/recommendations/"
+BROWSER = {"HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0"}
+
+
+@pytest.fixture(autouse=True)
+def fresh(isolated_serving):
+    yield
+
+
+@pytest.fixture
+def shop(taste_shop):
+    return taste_shop(products=12, users=30, picks=6, seed=5, then=Event.Kind.CART, prefix="c")
+
+
+def as_user(user) -> Client:
+    client = Client(**BROWSER)
+    client.force_login(user)
+    return client
+
+
+def make_unavailable(product) -> None:
+    setattr(product, app_settings.PRODUCT_FIELDS["available"], False)
+    product.save()
+
+
+@pytest.mark.django_db
+def test_a_cached_list_makes_no_database_query(shop):
+    books, garden, users = shop
+    train("item_cf", "trending")
+    shopper = Shopper(user_id=users[1].pk)
+    with override_settings(RECOMMENDATIONS=recs(ACTIVE_VERSION_CHECK_SECONDS=60)):
+        first, similar, hot = recommend_for(shopper, 5), similar_products(books[0], 4), trending(5)
+        with CaptureQueriesContext(connection) as queries:
+            again, similar_again, hot_again = (recommend_for(shopper, 5), similar_products(books[0], 4),
+                                               trending(5))
+    assert queries.captured_queries == []
+    assert [r.product_id for r in again] == [r.product_id for r in first]
+    assert [r.product_id for r in similar_again] == [r.product_id for r in similar]
+    assert [r.product_id for r in hot_again] == [r.product_id for r in hot] and len(hot) == 5
+    assert all(r.product is not None for r in again + similar_again + hot_again)
+
+
+@pytest.mark.django_db
+def test_a_product_saved_unavailable_leaves_cached_lists_at_once(shop):
+    books, garden, users = shop
+    train("item_cf", "trending")
+    shopper = Shopper(user_id=users[1].pk)
+    first = recommend_for(shopper, 5)
+    gone = first[0].product
+    assert gone.pk in {r.product_id for r in trending(24)}  # cached for everyone
+    make_unavailable(gone)
+    assert cache.get(shopper.cache_key) is not None  # the list itself is still cached
+    assert gone.pk not in {r.product_id for r in recommend_for(shopper, 5)}
+    assert gone.pk not in {r.product_id for r in similar_products(first[1].product, 10)}
+    assert gone.pk not in {r.product_id for r in trending(24)}
+
+
+@pytest.mark.django_db
+def test_a_product_change_in_another_process_reaches_this_ones_product_cache(shop):
+    books, garden, users = shop
+    train("item_cf", "trending")
+    shopper = Shopper(user_id=users[1].pk)
+    gone = recommend_for(shopper, 5)[0].product
+    # Another process saves the product: its row changes and its receiver replaces the
+    # catalogue token in the shared cache; this process's product cache still holds the old row.
+    type(gone).objects.filter(pk=gone.pk).update(**{app_settings.PRODUCT_FIELDS["available"]: False})
+    cache.set(serving.CATALOG_KEY, "changed-elsewhere", None)
+    assert serving.product_cache.get(gone.pk) is gone
+    assert gone.pk not in {r.product_id for r in recommend_for(shopper, 5)}
+
+
+@pytest.mark.django_db
+def test_unknown_and_deleted_products_are_404_through_the_product_cache(shop):
+    books, garden, users = shop
+    client = Client(**BROWSER)
+    assert client.get(API + f"products/{books[0].pk}/similar/").status_code == 200
+    assert client.get(API + "products/987654/similar/").status_code == 404
+    assert client.get(API + "products/not-a-number/similar/").status_code == 404
+    books[0].delete()
+    assert client.get(API + f"products/{books[0].pk}/similar/").status_code == 404
+    assert client.get(API + "products/99999999999999999999999/similar/").status_code == 404
+
+
+# -- impressions --------------------------------------------------------------------------------------
+@pytest.mark.django_db(transaction=True)
+def test_buffered_impressions_reach_the_database_and_the_ctr_stays_right(shop):
+    books, garden, users = shop
+    train("item_cf", "trending")
+    feedback.flush_impressions()
+    with override_settings(RECOMMENDATIONS=recs(IMPRESSION_BUFFER_SECONDS=60, IMPRESSION_BUFFER_SIZE=1000)):
+        shown = [as_user(u).get(API + "for-you/?limit=4").json() for u in users[:3]]
+        shown.append(Client(**BROWSER).get(API + f"products/{books[0].pk}/similar/?limit=4").json())
+        assert Impression.objects.count() == 0 and len(feedback.buffer) == 4  # not written yet
+        # A click on a list this process still holds writes the buffer first, then counts.
+        first = shown[0]
+        click = {"recommendation_id": first["recommendation_id"], "product": first["results"][0]["id"]}
+        reply = as_user(users[0]).post(API + "clicks/", click, content_type="application/json")
+        assert reply.status_code == 201 and Impression.objects.count() == 4
+        # Someone else's list stays someone else's, buffered or not.
+        stolen = as_user(users[1]).post(API + "clicks/", click, content_type="application/json")
+        assert stolen.status_code == 400
+        shown.append(as_user(users[3]).get(API + "for-you/?limit=4").json())
+        assert Impression.objects.count() == 4 and len(feedback.buffer) == 1
+        report = ctr_report()  # writes what is buffered, then counts
+    assert Impression.objects.count() == 5 and len(feedback.buffer) == 0
+    assert {str(i.pk) for i in Impression.objects.all()} == {s["recommendation_id"] for s in shown}
+    stored = Impression.objects.get(pk=first["recommendation_id"])
+    assert stored.user_id == users[0].pk and stored.product_ids == [i["id"] for i in first["results"]]
+    assert report["totals"]["impressions"] == 5 and report["totals"]["clicks"] == 1
+    assert report["totals"]["ctr"] == 0.2 and Click.objects.count() == 1
+    widgets = {row["widget"]: row["impressions"] for row in report["by_widget"]}
+    assert widgets == {"for_you": 4, "similar": 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_background_writer_empties_the_buffer_within_its_interval(shop):
+    books, garden, users = shop
+    feedback.flush_impressions()
+    with override_settings(RECOMMENDATIONS=recs(IMPRESSION_BUFFER_SECONDS=0.2)):
+        body = Client(**BROWSER).get(API + "trending/?limit=3").json()
+        deadline = time.monotonic() + 10
+        while not Impression.objects.filter(pk=body["recommendation_id"]).exists():
+            assert time.monotonic() < deadline, "the buffered impression was never written"
+            time.sleep(0.05)
+    assert len(feedback.buffer) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_bad_impression_does_not_lose_the_others(shop):
+    books, garden, users = shop
+    feedback.flush_impressions()
+    rows = [Recommendation(p.pk, 1.0, "popular", "", p) for p in books[:3]]
+    with override_settings(RECOMMENDATIONS=recs(IMPRESSION_BUFFER_SECONDS=60)):
+        good = feedback.record_impression(Shopper(user_id=users[0].pk), "for_you", rows)
+        feedback.record_impression(Shopper(user_id=987654), "for_you", rows)  # no such user
+        other = feedback.record_impression(Shopper(session_key="s-1"), "trending", rows)
+        assert feedback.flush_impressions() == 2
+    assert set(Impression.objects.values_list("pk", flat=True)) == {good.pk, other.pk}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_click_waits_for_an_impression_another_process_has_not_written_yet(shop):
+    books, garden, users = shop
+    feedback.flush_impressions()
+    shown = Impression(user=users[0], widget="for_you", engine="item_cf", product_ids=[books[0].pk])
+    # Another worker showed the list; its buffer writes the impression a moment later.
+    writer = threading.Timer(0.8, lambda: (shown.save(force_insert=True), connections.close_all()))
+    client = as_user(users[0])
+    with override_settings(RECOMMENDATIONS=recs(IMPRESSION_BUFFER_SECONDS=1.0)):
+        click = {"recommendation_id": str(shown.pk), "product": books[0].pk}
+        writer.start()
+        reply = client.post(API + "clicks/", click, content_type="application/json")
+        writer.join()
+        assert reply.status_code == 201, reply.content
+        unknown = {"recommendation_id": str(uuid.uuid4()), "product": books[0].pk}
+        started = time.monotonic()
+        assert client.post(API + "clicks/", unknown, content_type="application/json").status_code == 400
+        assert time.monotonic() - started < 5  # the wait is bounded
+    assert Click.objects.get().impression_id == shown.pk
