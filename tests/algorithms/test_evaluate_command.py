@@ -45,3 +45,25 @@ def test_command_on_csv_and_explicit_split(tmp_path):
                  "--json", str(out), "--no-progress")
     [row] = json.loads(out.read_text())
     assert row["engine"] == "item_cf" and row["users"] == ds.n_users
+
+
+def test_params_reach_the_engine_and_bad_json_is_refused(tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    ds = two_groups()
+    events = tmp_path / "events.csv"
+    _write_events(events, ds)
+    lists = {}
+    for label, params in (("ease", None), ("cosine", '{"item_cf": {"method": "cosine", "neighbours": 5}}')):
+        recs = tmp_path / f"{label}.csv"
+        args = ["--events", str(events), "--engines", "item_cf", "--recommendations-out", str(recs), "--no-progress"]
+        call_command("recommendations_evaluate", *args, *(["--params", params] if params else []))
+        with recs.open() as fh:
+            lists[label] = [row["product_id"] for row in csv.DictReader(fh)]
+    assert lists["ease"] != lists["cosine"]
+    with pytest.raises(CommandError, match="JSON"):
+        call_command("recommendations_evaluate", "--events", str(events), "--params", "{item_cf", "--no-progress")
+    with pytest.raises(CommandError, match="map engine names"):
+        call_command("recommendations_evaluate", "--events", str(events), "--params", '{"item_cf": 3}',
+                     "--no-progress")

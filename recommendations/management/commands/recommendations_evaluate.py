@@ -2,6 +2,7 @@
 
     manage.py recommendations_evaluate --format movielens100k --path ../shared/data/ml-100k
     manage.py recommendations_evaluate --format completejourney --path DIR --engines popular,item_cf
+    manage.py recommendations_evaluate ... --engines item_cf --params '{"item_cf": {"method": "cosine"}}'
     manage.py recommendations_evaluate --events events.csv [--products products.csv]
     manage.py recommendations_evaluate --train train.csv --test test.csv [--products products.csv]
     manage.py recommendations_evaluate            # the database (recommendations.data)
@@ -33,6 +34,8 @@ class Command(BaseCommand):
         parser.add_argument("--train", help="train events CSV (explicit split)")
         parser.add_argument("--test", help="test events CSV (explicit split)")
         parser.add_argument("--engines", help="comma-separated engines (default: all that can run)")
+        parser.add_argument("--params", help='JSON engine -> constructor params, over the settings\' '
+                            'ENGINE_PARAMS, e.g. \'{"item_cf": {"method": "cosine"}}\'')
         parser.add_argument("--protocol", default="topn", choices=["topn", "rating", "coldstart", "all"])
         parser.add_argument("--json", dest="json_out", help="write the results as a JSON list")
         parser.add_argument("--recommendations-out", help="write every engine's top-10 lists (CSV)")
@@ -83,13 +86,24 @@ class Command(BaseCommand):
             raise CommandError("there are no events to evaluate on")
         return Dataset.from_frames(events, products, **kwargs), None, None
 
-    def _engine_params(self) -> dict[str, dict[str, Any]]:
+    def _engine_params(self, override: str | None) -> dict[str, dict[str, Any]]:
+        """Settings' ENGINE_PARAMS, then ``--params`` per engine (so a peer's configuration,
+        e.g. item-KNN cosine, runs through the same protocol without editing settings)."""
         try:
             from recommendations.conf import app_settings
 
-            return dict(getattr(app_settings, "ENGINE_PARAMS", {}) or {})
+            params = dict(getattr(app_settings, "ENGINE_PARAMS", {}) or {})
         except Exception:  # noqa: BLE001
-            return {}
+            params = {}
+        if override:
+            try:
+                extra = json.loads(override)
+            except json.JSONDecodeError as exc:
+                raise CommandError(f"--params is not JSON: {exc}") from exc
+            if not isinstance(extra, dict) or not all(isinstance(v, dict) for v in extra.values()):
+                raise CommandError('--params must map engine names to objects: {"item_cf": {...}}')
+            params.update(extra)
+        return params
 
     # -- run --------------------------------------------------------------------------------
     def handle(self, *args, **opts) -> None:
@@ -120,7 +134,7 @@ class Command(BaseCommand):
                 names = [n for n in names if n != "rating"]
             if not has_features:
                 names = [n for n in names if n not in ("content", "deep")]
-        params = self._engine_params()
+        params = self._engine_params(opts["params"])
 
         def spec(name: str):
             return lambda: get_engine(name, **params.get(name, {}))
