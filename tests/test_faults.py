@@ -3,6 +3,8 @@ Celery broker unreachable. Shoppers keep browsing and being recorded; staff are 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from celery import current_app
 from django.template import Context, Template
@@ -89,3 +91,14 @@ def test_with_the_broker_down_a_retrain_fails_clearly_and_the_active_model_keeps
     assert failed.status == ModelVersion.Status.FAILED and "not started" in failed.error
     assert ModelVersion.objects.get(is_active=True).pk == active.pk
     assert recommend_for(Shopper(user_id=users[1].pk), 5, engine="item_cf")[0].engine == "item_cf"
+
+
+def test_an_oversize_body_is_refused_and_nothing_is_stored(shop):
+    books, garden, users = shop
+    client = Client(**BROWSER)
+    client.force_login(users[1])
+    before = Event.objects.count()
+    body = json.dumps({"product": books[0].pk, "event": "view", "padding": "x" * 3_000_000})
+    response = client.post(API + "events/", body, content_type="application/json")
+    assert response.status_code in (400, 413), response.status_code
+    assert Event.objects.count() == before

@@ -21,6 +21,7 @@ class MyDataView(ShopperAPIView):
                                        "Cache-Control": "no-store"})
 
     @extend_schema(summary="Erase the current shopper's events, ratings and recommendation history",
-                   request=None, responses={200: OpenApiResponse(description="rows deleted per kind")})
+                   request=None, responses={200: OpenApiResponse(description="rows deleted per kind"),
+                                            403: OpenApiResponse(description="A missing CSRF token.")})
     def delete(self, request):
         return Response({"deleted": privacy.erase(Shopper.from_request(request))})

@@ -3,12 +3,14 @@ response serializers document them in the OpenAPI schema)."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..conf import ENGINE_NAMES, app_settings, get_product_model
 from ..data import field_value
 from ..models import Event, ModelVersion, Rating
 
+MAX_OFFSET = 1_000_000  # beyond any shopper's history; larger values overflow database integers
 EVENT_KINDS = {"view": Event.Kind.VIEW, "cart": Event.Kind.CART, "purchase": Event.Kind.PURCHASE}
 EVENT_NAMES = {v: k for k, v in EVENT_KINDS.items()}
 
@@ -21,7 +23,7 @@ def product_field(**kwargs) -> serializers.PrimaryKeyRelatedField:
 class ListParamsSerializer(serializers.Serializer):
     limit = serializers.IntegerField(required=False, min_value=1,
                                      help_text="How many items (1..MAX_LIMIT, default DEFAULT_LIMIT).")
-    offset = serializers.IntegerField(required=False, min_value=0, default=0,
+    offset = serializers.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET, default=0,
                                       help_text="Items to skip (own ratings and history only).")
     exclude = serializers.CharField(required=False, allow_blank=True,
                                     help_text="Comma-separated product ids to leave out.")
@@ -42,8 +44,16 @@ class ListParamsSerializer(serializers.Serializer):
 
 
 # -- responses ------------------------------------------------------------------------------------
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
+class ProductPkField(serializers.Field):
+    """A product's primary key as the product model has it: an integer, or a string (UUID, code)."""
+
+    def to_representation(self, value):
+        return value
+
+
 class RecommendedItemSerializer(serializers.Serializer):
-    id = serializers.CharField(help_text="The product's primary key.")
+    id = ProductPkField(help_text="The product's primary key.")
     name = serializers.CharField()
     description = serializers.CharField(allow_null=True)
     category = serializers.CharField(allow_null=True)
@@ -68,7 +78,7 @@ class RecommendationListSerializer(serializers.Serializer):
 
 
 class ProductSummarySerializer(serializers.Serializer):
-    id = serializers.CharField()
+    id = ProductPkField()
     name = serializers.CharField()
     description = serializers.CharField(allow_null=True)
     category = serializers.CharField(allow_null=True)
@@ -78,7 +88,7 @@ class ProductSummarySerializer(serializers.Serializer):
 
 class HistoryItemSerializer(serializers.Serializer):
     product = ProductSummarySerializer(allow_null=True)
-    product_id = serializers.CharField()
+    product_id = ProductPkField()
     event = serializers.ChoiceField(choices=list(EVENT_KINDS))
     quantity = serializers.IntegerField()
     created_at = serializers.DateTimeField()
@@ -118,6 +128,11 @@ class RatingSerializer(serializers.ModelSerializer):
     def get_product_name(self, obj: Rating) -> str:
         value = field_value(obj.product, "name")
         return str(value if value is not None else obj.product)
+
+
+class RatingPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = RatingSerializer(many=True)
 
 
 class RatingScoreSerializer(serializers.Serializer):

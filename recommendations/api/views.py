@@ -43,6 +43,8 @@ ERRORS = {
     400: OpenApiResponse(description="Invalid parameter or payload: the body names the field."),
     404: OpenApiResponse(description="Unknown product."),
 }
+DENIED = {403: OpenApiResponse(description="Not signed in, not allowed (staff only), or a missing CSRF token.")}
+THROTTLED = {429: OpenApiResponse(description="Too many writes: retry after Retry-After seconds.")}
 
 
 def list_params(request) -> dict[str, Any]:
@@ -76,7 +78,7 @@ def _plain_list_params(query: QueryDict) -> dict[str, Any] | None:
             if not (value.isascii() and value.isdigit()) or int(value) < _MINIMUM[key]:
                 return None
             data[key] = int(value)
-    if data.get("limit", 1) > app_settings.MAX_LIMIT:
+    if data.get("limit", 1) > app_settings.MAX_LIMIT or data["offset"] > s.MAX_OFFSET:
         return None
     data.setdefault("limit", app_settings.DEFAULT_LIMIT)
     return data
@@ -162,7 +164,7 @@ class EventView(ShopperAPIView):
 
     @extend_schema(summary="Record a view, add-to-cart or purchase by the current shopper",
                    request=s.EventSerializer,
-                   responses={201: s.EventResultSerializer, 200: s.EventResultSerializer,
+                   responses={**DENIED, **THROTTLED, 201: s.EventResultSerializer, 200: s.EventResultSerializer,
                               400: ERRORS[400]})
     def post(self, request):
         payload = s.EventSerializer(data=request.data)
@@ -200,7 +202,7 @@ class RatingListView(ShopperAPIView):
     throttle_scope = "recommendations.ratings"
 
     @extend_schema(summary="The signed-in shopper's own ratings", parameters=PAGE_PARAMETERS,
-                   responses={200: s.RatingSerializer(many=True)})
+                   responses={**DENIED, 200: s.RatingPageSerializer, 400: ERRORS[400]})
     def get(self, request):
         params = list_params(request)
         ratings = Rating.objects.filter(user=request.user).select_related("product").order_by(
@@ -212,7 +214,8 @@ class RatingListView(ShopperAPIView):
 
     @extend_schema(summary="Rate a product 1-5 (creates, or updates the existing rating)",
                    request=s.RatingSerializer,
-                   responses={201: s.RatingSerializer, 200: s.RatingSerializer, 400: ERRORS[400]})
+                   responses={**DENIED, **THROTTLED, 201: s.RatingSerializer, 200: s.RatingSerializer,
+                              400: ERRORS[400]})
     def post(self, request):
         payload = s.RatingSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -234,12 +237,14 @@ class RatingDetailView(ShopperAPIView):
         except (Rating.DoesNotExist, ValueError):
             raise Http404("No such rating of yours.") from None
 
-    @extend_schema(summary="One of the shopper's own ratings", responses={200: s.RatingSerializer})
+    @extend_schema(summary="One of the shopper's own ratings",
+                   responses={**DENIED, 200: s.RatingSerializer,
+                              404: OpenApiResponse(description="No such rating of yours.")})
     def get(self, request, pk):
         return Response(s.RatingSerializer(self.get_object(pk)).data)
 
     @extend_schema(summary="Change the score of one's own rating", request=s.RatingScoreSerializer,
-                   responses={200: s.RatingSerializer, **ERRORS})
+                   responses={**DENIED, **THROTTLED, 200: s.RatingSerializer, **ERRORS})
     def put(self, request, pk):
         rating = self.get_object(pk)
         payload = s.RatingScoreSerializer(data=request.data)
@@ -251,7 +256,7 @@ class RatingDetailView(ShopperAPIView):
 
     patch = put
 
-    @extend_schema(summary="Delete one's own rating", responses={204: None, 404: ERRORS[404]})
+    @extend_schema(summary="Delete one's own rating", responses={**DENIED, **THROTTLED, 204: None, 404: ERRORS[404]})
     def delete(self, request, pk):
         self.get_object(pk).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -261,7 +266,7 @@ class ClickView(ShopperAPIView):
     throttle_scope = "recommendations.clicks"
 
     @extend_schema(summary="Record that the shopper followed a recommended product",
-                   request=s.ClickSerializer, responses={201: None, 200: None, 400: ERRORS[400]})
+                   request=s.ClickSerializer, responses={**DENIED, **THROTTLED, 201: None, 200: None, 400: ERRORS[400]})
     def post(self, request):
         payload = s.ClickSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -282,7 +287,7 @@ class ModelVersionListView(APIView):
 
     @extend_schema(summary="Model versions, newest first (staff only)",
                    parameters=[OpenApiParameter("engine", str), *PAGE_PARAMETERS],
-                   responses={200: s.ModelVersionSerializer(many=True)})
+                   responses={**DENIED, 200: s.ModelVersionSerializer(many=True)})
     def get(self, request):
         params = list_params(request)
         versions = ModelVersion.objects.all()
@@ -300,7 +305,7 @@ class RetrainView(APIView):
     throttle_scope = "recommendations.retrain"
 
     @extend_schema(summary="Queue a training of an engine (staff only)", request=s.RetrainSerializer,
-                   responses={202: s.ModelVersionSerializer, 400: ERRORS[400],
+                   responses={**DENIED, **THROTTLED, 202: s.ModelVersionSerializer, 400: ERRORS[400],
                               503: OpenApiResponse(description="The task broker cannot be reached.")})
     def post(self, request):
         payload = s.RetrainSerializer(data=request.data)
