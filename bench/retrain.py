@@ -34,6 +34,15 @@ FAST_ENGINES = ["popular", "trending", "item_cf", "user_cf", "content", "rating"
 
 
 def _rss_mb() -> float:
+    """This process's own peak RSS (VmHWM). Not ``ru_maxrss``: Linux carries that across fork and
+    exec, so every child would report at least the parent's size (the generated frames)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -58,6 +67,7 @@ def child(frames_path: str, engine: str) -> dict:
     from recommendations.evaluation import evaluate_topn
 
     rss_start = _rss_mb()
+    load_start = os.getloadavg()[0]
     t0 = time.perf_counter()
     events, products = pd.read_pickle(frames_path)
     t_load = time.perf_counter() - t0
@@ -76,6 +86,8 @@ def child(frames_path: str, engine: str) -> dict:
     t0 = time.perf_counter()
     model = get_engine(engine, **params).fit(dataset)
     t_fit = time.perf_counter() - t0
+    history = {k: v for k, v in getattr(model, "history_", {}).items()
+               if k in ("softmax", "epochs_run", "best_epoch", "max_epochs", "stopped_by_time")}
     t0 = time.perf_counter()
     with tempfile.TemporaryFile() as fh:
         save_bundle(model, dataset.user_ids, dataset.item_ids, fh)
@@ -88,6 +100,8 @@ def child(frames_path: str, engine: str) -> dict:
         "retrain_s": t_build + t_validate + t_fit + t_save,
         "peak_rss_mb": _rss_mb(), "rss_before_data_mb": rss_start, "artifact_mb": artifact_mb,
         "ndcg@10": row.get("ndcg@10"),
+        "load_avg_1min": [round(load_start, 2), round(os.getloadavg()[0], 2)],
+        **({"history": history} if history else {}),
     }
 
 

@@ -45,21 +45,41 @@ def dataset_path(cache: Path, n_events: int) -> Path:
     return path
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM). Not ``ru_maxrss``: Linux carries that across fork and
+    exec, so a child started by a parent that has just generated a big dataset reports the
+    parent's size."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def fit_one(path: str, engine: str) -> None:
     """Child process: load the dataset, fit one engine, print a JSON line."""
     from recommendations.algorithms import get_engine
 
     with open(path, "rb") as fh:
         dataset = pickle.load(fh)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    before = peak_rss_mb()
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
-    get_engine(engine).fit(dataset)
+    model = get_engine(engine).fit(dataset)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
+    # how the training ended, where the engine reports it (deep: epochs, time budget)
+    history = {k: v for k, v in getattr(model, "history_", {}).items()
+               if k in ("softmax", "epochs_run", "best_epoch", "max_epochs", "stopped_by_time", "val_ndcg@10")}
     print(json.dumps({"engine": engine, "fit_seconds": round(seconds, 2),
                       "peak_rss_mb": round(peak), "data_rss_mb": round(before),
                       "users": dataset.n_users, "products": dataset.n_items,
-                      "events": dataset.n_events}))
+                      "events": dataset.n_events,
+                      "load_avg_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+                      **({"history": history} if history else {})}))
 
 
 def main() -> None:

@@ -18,6 +18,20 @@ new product with no interactions still gets ``F[i] @ W_out`` and ``F[i] @ w_bias
 Because the user is a function of their history (not a learned per-user vector), a new
 shopper or a shopper's latest events are folded in at request time with no retraining.
 
+Scaling. With the exact softmax every step computes logits and the product towers for the
+whole catalogue, so an epoch costs O(users x products); ML-100K's quality was tuned on it
+and it is kept while users x products <= ``full_softmax_max_cells``. Above that, a step
+never touches the whole catalogue's towers: it reads the batch's histories as sparse rows
+(O(events), not a dense users x products block), gets x @ F @ W_in and the positives'
+feature logits from small dense products, and normalises each user's softmax over their own
+items plus ``sampled_negatives`` products shared by the batch, drawn in proportion to
+popularity ** 0.75 with the log-q correction (an unbiased estimate of the partition
+function); only the Adam update still spans the id tables. An epoch over many users is
+many more steps, so ``epochs``, ``patience`` and ``decay_patience`` are given for a shop of
+``epoch_scale_users`` users and divided by ``users / epoch_scale_users`` beyond it (about
+the same number of gradient steps at every size), and ``max_seconds`` bounds the whole fit:
+it stops after the step that crosses it, validates, and keeps the best weights seen.
+
 TensorFlow is imported only inside :meth:`DeepRecommender.fit`. Training exports NumPy
 arrays (item input/output embeddings, biases, the user-tower bias, feature-only output
 embeddings and biases), so loading and serving are NumPy only.
@@ -32,7 +46,7 @@ from typing import Any, Self
 import numpy as np
 import scipy.sparse as sp
 
-from .base import History, NotFittedError, Recommender, top_n
+from .base import History, NotFittedError, Recommender, top_n, user_profile
 from .content import build_item_features
 from .dataset import Dataset, ItemFeatures
 
@@ -99,6 +113,22 @@ class DeepRecommender(Recommender):
         used for early stopping (carved from the training data only).
     use_features, text_weight, category_weight, brand_weight, price_weight, ...:
         Settings of the product feature matrix (as in the content engine).
+    full_softmax_max_cells, sampled_negatives:
+        Shops with users x products up to ``full_softmax_max_cells`` train with the exact
+        softmax; larger ones with a sampled softmax over each user's items plus
+        ``sampled_negatives`` shared, popularity-sampled products (see the module docstring).
+    sampled_batch_size, sampled_learning_rate:
+        ``batch_size`` and ``learning_rate`` of the sampled softmax (chosen on the 1M-event
+        demo shop: larger batches share the negatives and the per-step id-table update).
+    epoch_scale_users:
+        ``epochs``/``patience``/``decay_patience`` are meant for a shop of this many users and
+        shrink in proportion beyond it (None: never); patience never drops below 3 epochs.
+    val_max_users:
+        At most this many validation users (validation runs every epoch).
+    max_seconds:
+        Wall-clock budget of the whole fit (None: none). Training stops after the step that
+        crosses it and keeps the best validated weights; an ensemble member or refit that
+        would start after it is skipped.
     threads:
         TensorFlow intra-op threads (inter-op is 1).
     seed:
@@ -130,6 +160,12 @@ class DeepRecommender(Recommender):
         refit_epochs_factor: float = 1.0,
         val_fraction: float = 0.15,
         val_holdout: float = 0.2,
+        val_max_users: int = 2000,
+        full_softmax_max_cells: int = 5_000_000,
+        sampled_negatives: int = 1024,
+        sampled_batch_size: int = 512,
+        sampled_learning_rate: float = 2e-3,
+        epoch_scale_users: int | None = 1000,
         use_features: bool = True,
         text_weight: float = 1.0,
         category_weight: float = 1.0,
@@ -141,7 +177,7 @@ class DeepRecommender(Recommender):
         price_bins: int = 5,
         threads: int = 2,
         seed: int = 42,
-        max_seconds: float | None = None,
+        max_seconds: float | None = 480.0,
         verbose: bool = False,
     ) -> None:
         self.dim = dim
@@ -165,6 +201,12 @@ class DeepRecommender(Recommender):
         self.refit_epochs_factor = refit_epochs_factor
         self.val_fraction = val_fraction
         self.val_holdout = val_holdout
+        self.val_max_users = val_max_users
+        self.full_softmax_max_cells = full_softmax_max_cells
+        self.sampled_negatives = sampled_negatives
+        self.sampled_batch_size = sampled_batch_size
+        self.sampled_learning_rate = sampled_learning_rate
+        self.epoch_scale_users = epoch_scale_users
         self.use_features = use_features
         self.text_weight = text_weight
         self.category_weight = category_weight
@@ -205,7 +247,7 @@ class DeepRecommender(Recommender):
         """Training matrix with some users' items hidden, and {user: hidden items}."""
         counts = np.diff(ui.indptr)
         eligible = np.flatnonzero(counts >= 5)
-        n_val = int(round(self.val_fraction * len(eligible)))
+        n_val = min(int(round(self.val_fraction * len(eligible))), self.val_max_users)
         if n_val < 5 or self.val_holdout <= 0:
             return ui, {}
         val_users = np.sort(rng.choice(eligible, size=n_val, replace=False))
@@ -226,18 +268,20 @@ class DeepRecommender(Recommender):
         feats = self._features(dataset)
         members, infos = [], []
         for m in range(max(1, self.n_models)):
-            if m and self.max_seconds and time.perf_counter() - t_start > self.max_seconds:
+            if m and self._over_time(t_start):
                 break
             seed = self.seed + 1000 * m
             # each member early-stops on its own validation users
             ui_train, val = self._split_validation(ui_full, np.random.default_rng(seed))
             arrays, member_info = _train(self, ui_train, feats, val, np.random.default_rng(seed), t_start, seed)
-            if self.refit and val:
+            if self.refit and val and not self._over_time(t_start):
                 n_epochs = int(np.ceil((member_info["best_epoch"] + 1) * self.refit_epochs_factor))
-                arrays, _ = _train(
+                refitted, refit_info = _train(
                     self, ui_full, feats, {}, np.random.default_rng(seed), t_start, seed, fixed_epochs=n_epochs
                 )
-                member_info["refit_epochs"] = n_epochs
+                if not refit_info["stopped_by_time"]:  # a cut-short refit is worse than the validated model
+                    arrays = refitted
+                    member_info["refit_epochs"] = n_epochs
             members.append(arrays)
             infos.append(member_info)
         arrays = _concat_members(members)
@@ -247,12 +291,18 @@ class DeepRecommender(Recommender):
             "epochs_run": sum(i["epochs_run"] for i in infos),
             "val_ndcg@10": float(np.mean([i["val_ndcg@10"] for i in infos])),
             "curve": [i["curve"] for i in infos],
+            "softmax": infos[0]["softmax"],
+            "max_epochs": [i["max_epochs"] for i in infos],
+            "stopped_by_time": any(i["stopped_by_time"] for i in infos) or len(members) < max(1, self.n_models),
         }
         self.user_items_ = ui_full
         self._set_arrays(arrays, seen=np.diff(sp.csc_matrix(ui_full).indptr) > 0)
         info["fit_seconds"] = time.perf_counter() - t_start
         self.history_ = info
         return self
+
+    def _over_time(self, t_start: float) -> bool:
+        return bool(self.max_seconds) and time.perf_counter() - t_start > self.max_seconds
 
     def _set_arrays(self, arrays: dict[str, np.ndarray], seen: np.ndarray) -> None:
         """Combine id and feature halves into the serving arrays."""
@@ -273,15 +323,12 @@ class DeepRecommender(Recommender):
             raise NotFittedError("DeepRecommender is not fitted")
 
     def _history(self, user: int | None, history: History | None) -> tuple[np.ndarray, np.ndarray]:
-        if history is not None:
-            items = np.fromiter((int(k) for k in history), dtype=np.int64, count=len(history))
-            w = np.fromiter((float(v) for v in history.values()), dtype=np.float64, count=len(history))
-            ok = (items >= 0) & (items < self.item_in_.shape[0]) & (w > 0)
-            return items[ok], w[ok]
-        if user is not None and 0 <= user < self.user_items_.shape[0]:
-            row = self.user_items_[user]
-            return row.indices.astype(np.int64), row.data.astype(np.float64)
-        return np.empty(0, dtype=np.int64), np.empty(0)
+        """(item indices, weights) of a known ``user``'s stored row plus the request-time
+        ``history``, combined as every engine combines them (``user_profile``)."""
+        known = user is not None and 0 <= user < self.user_items_.shape[0]
+        vec = user_profile(self.user_items_, user if known else None, history, self.item_in_.shape[0])
+        items = np.flatnonzero(vec > 0)
+        return items.astype(np.int64), vec[items].astype(np.float64)
 
     def user_vector(self, user: int | None = None, *, history: History | None = None) -> np.ndarray:
         """The user tower's output for a known user's rows or a folded-in history."""
@@ -401,16 +448,36 @@ def _concat_members(members: list[dict[str, np.ndarray]]) -> dict[str, np.ndarra
     return out
 
 
+def _sampled_nll(u, pos, neg_out, neg_bias, rows, t, neg_logq, neg_hit):
+    """Sampled-softmax loss of a batch (TensorFlow): -sum_i t_ui log p(i | u) / users.
+
+    Each user's partition function is their own items' exp(logit) (exact) plus the shared
+    negatives' exp(logit) / (K q) (``neg_logq`` = log(K q), the user's own items among them
+    masked by ``neg_hit``): an unbiased estimate of the full softmax's. ``pos`` are the logits
+    of the history entries, ``rows`` their user (row of ``u``), ``t`` their target weights.
+    """
+    import tensorflow as tf
+
+    n_rows = tf.shape(neg_hit)[0]
+    negl = tf.matmul(u, neg_out, transpose_b=True) + neg_bias - neg_logq
+    negl = tf.where(neg_hit, tf.fill(tf.shape(negl), tf.cast(-1e9, negl.dtype)), negl)
+    m = tf.stop_gradient(tf.maximum(tf.math.unsorted_segment_max(pos, rows, n_rows), tf.reduce_max(negl, 1)))
+    z = tf.math.unsorted_segment_sum(tf.exp(pos - tf.gather(m, rows)), rows, n_rows)
+    log_z = m + tf.math.log(z + tf.reduce_sum(tf.exp(negl - m[:, None]), 1))
+    return -tf.reduce_sum(t * (pos - tf.gather(log_z, rows))) / tf.cast(n_rows, pos.dtype)
+
+
 def _train(
     model: DeepRecommender,
     ui: sp.csr_matrix,
     feats: sp.csr_matrix,
-    val: dict,
-    rng,
-    t_start,
-    seed,
+    val: dict[int, np.ndarray],
+    rng: np.random.Generator,
+    t_start: float,
+    seed: int,
     fixed_epochs: int | None = None,
-):
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Train one model; returns its exported arrays (best validated epoch) and a summary."""
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -425,6 +492,8 @@ def _train(
 
     n_users, n_items = ui.shape
     d = model.dim
+    n_active = int(np.count_nonzero(np.diff(ui.indptr)))
+    sampled = n_active * n_items > model.full_softmax_max_cells and 0 < model.sampled_negatives < n_items
     n_feat = feats.shape[1]
     init = tf.keras.initializers.GlorotUniform(seed=seed)
     small = tf.keras.initializers.RandomNormal(stddev=0.01, seed=seed + 1)
@@ -447,7 +516,7 @@ def _train(
         v["w_out"] = tf.Variable(init((n_feat, d)), name="w_out")
         v["w_bias"] = tf.Variable(tf.zeros((n_feat, 1)), name="w_bias")
     variables = list(v.values())
-    opt = tf.keras.optimizers.Adam(learning_rate=float(model.learning_rate))
+    opt = tf.keras.optimizers.Adam(learning_rate=float(model.sampled_learning_rate if sampled else model.learning_rate))
 
     act = {"tanh": tf.tanh, "linear": tf.identity, "relu": tf.nn.relu}[model.activation]
     ema_m = float(model.ema)
@@ -472,27 +541,75 @@ def _train(
 
     fw = float(model.feature_loss_weight) if has_feats else 0.0
 
-    @tf.function(reduce_retracing=True)
-    def train_step(x, t):
-        with tf.GradientTape() as tape:
-            fin, fout, fbias = towers()
-            u = user_repr(x, fin, True)
-            out, bias = v["id_out"], v["id_bias"]
-            if model.id_dropout > 0:
-                keep = tf.cast(tf.random.uniform((n_items, 1)) >= model.id_dropout, tf.float32)
-                out, bias = out * keep, bias * keep[:, 0]
-            logits = tf.matmul(u, out + fout, transpose_b=True) + bias + fbias
-            loss = -tf.reduce_mean(tf.reduce_sum(tf.nn.log_softmax(logits) * t, axis=1))
-            if fw:
-                flogits = tf.matmul(u, fout, transpose_b=True) + fbias
-                loss += fw * -tf.reduce_mean(tf.reduce_sum(tf.nn.log_softmax(flogits) * t, axis=1))
-            reg = tf.add_n([tf.nn.l2_loss(w) for k, w in v.items() if k not in ("id_bias", "user_bias")])
-            total = loss + model.l2 * reg
+    def regularised(loss):
+        reg = tf.add_n([tf.nn.l2_loss(w) for k, w in v.items() if k not in ("id_bias", "user_bias")])
+        return loss + model.l2 * reg
+
+    def apply(tape, total):
         grads = tape.gradient(total, variables)
         opt.apply_gradients(zip(grads, variables))
         if ema_m > 0:
             for k, w in v.items():
                 avg[k].assign(ema_m * avg[k] + (1.0 - ema_m) * w)
+
+    def id_dropped():
+        out, bias = v["id_out"], v["id_bias"]
+        if model.id_dropout > 0:
+            keep = tf.cast(tf.random.uniform((n_items, 1)) >= model.id_dropout, tf.float32)
+            out, bias = out * keep, bias * keep[:, 0]
+        return out, bias
+
+    @tf.function(reduce_retracing=True)
+    def train_step(x, t):
+        """Exact softmax over the whole catalogue (dense batch rows)."""
+        with tf.GradientTape() as tape:
+            fin, fout, fbias = towers()
+            u = user_repr(x, fin, True)
+            out, bias = id_dropped()
+            logits = tf.matmul(u, out + fout, transpose_b=True) + bias + fbias
+            loss = -tf.reduce_mean(tf.reduce_sum(tf.nn.log_softmax(logits) * t, axis=1))
+            if fw:
+                flogits = tf.matmul(u, fout, transpose_b=True) + fbias
+                loss += fw * -tf.reduce_mean(tf.reduce_sum(tf.nn.log_softmax(flogits) * t, axis=1))
+            total = regularised(loss)
+        apply(tape, total)
+        return loss
+
+    @tf.function(reduce_retracing=True)
+    def sampled_step(rows, cols, xv, xf, t, ent_pair, ent_feat, ent_val, neg, neg_logq, neg_hit, fneg_idx, fneg_val):
+        """Sampled softmax without any catalogue-wide product tower: the batch comes as
+        (row, item, input weight, target) per history entry; ``xf`` is the dropped-out input
+        times the feature matrix (so x @ F @ W_in is a small dense matmul); ``ent_*`` are the
+        feature entries of each history entry's product (pair, feature, value), which give the
+        positives' feature logits from u @ W_out.T; ``fneg_*`` the negatives' feature rows."""
+        n_rows = tf.shape(neg_hit)[0]
+        with tf.GradientTape() as tape:
+            pre = tf.math.unsorted_segment_sum(xv[:, None] * tf.gather(v["id_in"], cols), rows, n_rows)
+            if has_feats:
+                pre += tf.matmul(xf, v["w_in"])
+            u = act(pre + v["user_bias"])
+            out, bias = id_dropped()
+            pos_id = tf.reduce_sum(tf.gather(u, rows) * tf.gather(out, cols), 1) + tf.gather(bias, cols)
+            neg_out, neg_bias = tf.gather(out, neg), tf.gather(bias, neg)
+            if has_feats:
+                h = tf.reshape(tf.matmul(u, v["w_out"], transpose_b=True), [-1])  # (batch x features)
+                ent_row = tf.gather(rows, ent_pair)
+                per_entry = ent_val * (
+                    tf.gather(h, ent_row * n_feat + ent_feat) + tf.gather(v["w_bias"][:, 0], ent_feat)
+                )
+                pos_feat = tf.math.unsorted_segment_sum(per_entry, ent_pair, tf.shape(rows)[0])
+                f_neg = tf.sparse.SparseTensor(fneg_idx, fneg_val, (n_neg, n_feat))
+                fout_neg = tf.sparse.sparse_dense_matmul(f_neg, v["w_out"])
+                fbias_neg = tf.squeeze(tf.sparse.sparse_dense_matmul(f_neg, v["w_bias"]), 1)
+            else:
+                pos_feat, fout_neg, fbias_neg = 0.0, 0.0, 0.0
+            loss = _sampled_nll(
+                u, pos_id + pos_feat, neg_out + fout_neg, neg_bias + fbias_neg, rows, t, neg_logq, neg_hit
+            )
+            if fw:
+                loss += fw * _sampled_nll(u, pos_feat, fout_neg, fbias_neg, rows, t, neg_logq, neg_hit)
+            total = regularised(loss)
+        apply(tape, total)
         return loss
 
     @tf.function(reduce_retracing=True)
@@ -509,9 +626,62 @@ def _train(
     target_scale = (scale / scale[users].mean() if len(users) else scale).astype(np.float32)
     val_users = np.array(sorted(val), dtype=np.int64)
     val_hidden = [val[u] for u in val_users.tolist()]
-    val_x = x_all[val_users].toarray() if len(val_users) else None
+    val_x = x_all[val_users] if len(val_users) else None
+
+    f_csr = sp.csr_matrix(feats, dtype=np.float32)
+    f_csr.sort_indices()
+    if sampled:
+        n_neg = int(model.sampled_negatives)
+        q = (np.diff(sp.csc_matrix(x_all).indptr) + 1.0) ** 0.75
+        q /= q.sum()
+
+    def sampled_batch(batch: np.ndarray) -> tuple:
+        """One batch's inputs to ``sampled_step``, built with SciPy (O(events), no dense rows)."""
+        xb = x_all[batch]
+        rows = np.repeat(np.arange(len(batch), dtype=np.int32), np.diff(xb.indptr))
+        norm2 = np.bincount(rows, weights=xb.data.astype(np.float64) ** 2, minlength=len(batch))
+        xv = xb.data / np.sqrt(np.maximum(norm2[rows], 1e-12))
+        if model.dropout > 0:
+            xv = xv * (rng.random(len(xv)) >= model.dropout) / (1.0 - model.dropout)
+        xv = xv.astype(np.float32)
+        xf = (sp.csr_matrix((xv, xb.indices, xb.indptr), shape=xb.shape) @ f_csr).toarray()
+        ent = f_csr[xb.indices]
+        ent_pair = np.repeat(np.arange(len(xb.indices), dtype=np.int32), np.diff(ent.indptr))
+        t = xb.data * target_scale[batch][rows] if model.target_power else xb.data
+        neg = rng.choice(n_items, size=n_neg, p=q)
+        hit = (xb[:, neg] != 0).toarray()
+        fneg = f_csr[neg].tocoo()  # row-major with sorted columns: a canonical SparseTensor
+        return tuple(
+            tf.constant(a)
+            for a in (
+                rows,
+                xb.indices.astype(np.int32),
+                xv,
+                xf.astype(np.float32),
+                t.astype(np.float32),
+                ent_pair,
+                ent.indices.astype(np.int32),
+                ent.data.astype(np.float32),
+                neg.astype(np.int32),
+                np.log(n_neg * q[neg]).astype(np.float32),
+                hit,
+                np.stack([fneg.row, fneg.col], 1).astype(np.int64),
+                fneg.data.astype(np.float32),
+            )
+        )
 
     def snapshot():
+        if sampled:  # the towers with SciPy: TensorFlow's sparse matmul is the slow part here
+            w = {k: t.numpy() for k, t in avg.items()}
+            fin = f_csr @ w["w_in"] if has_feats else np.zeros((n_items, d), np.float32)
+            fout = f_csr @ w["w_out"] if has_feats else np.zeros((n_items, d), np.float32)
+            fbias = (f_csr @ w["w_bias"])[:, 0] if has_feats else np.zeros(n_items, np.float32)
+            return {
+                "feat_in": fin,
+                "feat_out": fout,
+                "feat_bias": fbias,
+                **{k: w[k] for k in ("id_in", "id_out", "id_bias", "user_bias")},
+            }
         fin, fout, fbias = towers(avg)
         return {
             "feat_in": fin.numpy(),
@@ -523,45 +693,90 @@ def _train(
             "user_bias": avg["user_bias"].numpy(),
         }
 
+    np_act = {"tanh": np.tanh, "linear": lambda a: a, "relu": lambda a: np.maximum(a, 0.0)}[model.activation]
+
+    def validate(arrays: dict[str, np.ndarray] | None) -> float:
+        """Validation ndcg@k, scored in chunks so memory stays O(chunk x products)."""
+        total = 0.0
+        for lo in range(0, len(val_users), 1024):
+            xv = val_x[lo : lo + 1024]
+            if arrays is None:
+                xv = xv.toarray()
+                s = predict(tf.constant(xv)).numpy()
+                s[xv > 0] = -np.inf
+            else:
+                norms = np.sqrt(np.asarray(xv.multiply(xv).sum(axis=1)).ravel())
+                xn = sp.diags(1.0 / np.maximum(norms, 1e-6)).astype(np.float32) @ xv
+                u = np_act(xn @ (arrays["id_in"] + arrays["feat_in"]) + arrays["user_bias"])
+                s = u @ (arrays["id_out"] + arrays["feat_out"]).T + (arrays["id_bias"] + arrays["feat_bias"])
+                s[xv.nonzero()] = -np.inf
+            chunk = val_hidden[lo : lo + 1024]
+            total += _ndcg_at_k(s, chunk, model.val_k) * len(chunk)
+        return total / len(val_users)
+
+    # Epoch counts are meant for a shop of ``epoch_scale_users`` users: a bigger one has
+    # proportionally more steps per epoch, so it needs proportionally fewer epochs.
+    factor = max(1.0, len(users) / model.epoch_scale_users) if model.epoch_scale_users else 1.0
+    max_epochs = max(1, int(np.ceil(model.epochs / factor)))
+    patience = max(min(model.patience, 3), int(np.ceil(model.patience / factor)))
+    decay_patience = max(1, int(np.ceil(model.decay_patience / factor)))
+
+    def over_time() -> bool:
+        return bool(model.max_seconds) and time.perf_counter() - t_start > model.max_seconds
+
     best, best_epoch, best_arrays, curve, last_decay = -np.inf, -1, None, [], 0
-    bs = model.batch_size
+    stopped_by_time = False
+    bs = model.sampled_batch_size if sampled else model.batch_size
     if fixed_epochs is not None:  # refit: no validation, keep the weights of the last epoch
         val_x = None
-    for epoch in range(model.epochs if fixed_epochs is None else fixed_epochs):
+    for epoch in range(max_epochs if fixed_epochs is None else fixed_epochs):
         perm = rng.permutation(users)
         losses = []
         for start in range(0, len(perm), bs):
             batch = perm[start : start + bs]
-            xb = x_all[batch].toarray()
-            tb = xb * target_scale[batch, None] if model.target_power else xb
-            losses.append(float(train_step(tf.constant(xb), tf.constant(tb))))
-        if val_x is not None:
-            s = predict(tf.constant(val_x)).numpy()
-            s[val_x > 0] = -np.inf
-            score = _ndcg_at_k(s, val_hidden, model.val_k)
-        else:
-            score = -float(np.mean(losses))
+            if sampled:
+                loss = sampled_step(*sampled_batch(batch))
+            else:
+                xb = x_all[batch].toarray()
+                tb = xb * target_scale[batch, None] if model.target_power else xb
+                loss = train_step(tf.constant(xb), tf.constant(tb))
+            losses.append(float(loss))
+            if over_time():
+                stopped_by_time = True
+                break
+        arrays = snapshot() if sampled else None
+        score = validate(arrays) if val_x is not None else -float(np.mean(losses))
         curve.append(score)
         if model.val_smoothing > 1:  # select on the running mean: single epochs are noisy
             score = float(np.mean(curve[-model.val_smoothing :]))
         if model.verbose:
             print(f"epoch {epoch:3d} loss {np.mean(losses):.4f} val_ndcg@10 {score:.4f}", flush=True)
-        over_time = bool(model.max_seconds) and time.perf_counter() - t_start > model.max_seconds
+        stopped_by_time = stopped_by_time or over_time()
         if fixed_epochs is not None:
-            if epoch == fixed_epochs - 1 or over_time:
-                best, best_epoch, best_arrays = score, epoch, snapshot()
+            if epoch == fixed_epochs - 1 or stopped_by_time:
+                stopped_by_time = stopped_by_time and epoch < fixed_epochs - 1
+                best, best_epoch, best_arrays = score, epoch, arrays or snapshot()
                 break
             continue
         if score > best:
-            best, best_epoch, best_arrays, last_decay = score, epoch, snapshot(), epoch
-        elif epoch - best_epoch >= model.patience:
+            best, best_epoch, best_arrays, last_decay = score, epoch, arrays or snapshot(), epoch
+        elif epoch - best_epoch >= patience:
             break
-        elif model.lr_decay < 1.0 and epoch - last_decay >= model.decay_patience:
+        elif model.lr_decay < 1.0 and epoch - last_decay >= decay_patience:
             opt.learning_rate = float(opt.learning_rate.numpy()) * model.lr_decay
             last_decay = epoch
-        if over_time:
+        if stopped_by_time:
             break
     if best_arrays is None:  # nothing to train on (no user has an item)
         best_arrays = snapshot()
-    info = {"best_epoch": best_epoch, "epochs_run": len(curve), "val_ndcg@10": float(best), "curve": curve}
+    info = {
+        "best_epoch": best_epoch,
+        "epochs_run": len(curve),
+        "val_ndcg@10": float(best),
+        "curve": curve,
+        "softmax": "sampled" if sampled else "full",
+        "max_epochs": max_epochs,
+        "patience": patience,
+        "stopped_by_time": stopped_by_time,
+    }
     return best_arrays, info

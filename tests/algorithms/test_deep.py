@@ -14,7 +14,7 @@ pytest.importorskip("tensorflow")
 
 from recommendations.algorithms.base import NotFittedError  # noqa: E402
 from recommendations.algorithms.dataset import PURCHASE, VIEW, Dataset, ItemFeatures  # noqa: E402
-from recommendations.algorithms.deep import DeepRecommender, blend_cold_scores  # noqa: E402
+from recommendations.algorithms.deep import DeepRecommender, _sampled_nll, blend_cold_scores  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 CATS = ["Shoes", "Books", "Garden"]
@@ -172,3 +172,101 @@ def test_params_round_trip():
     params = DeepRecommender(dim=12, activation="relu", n_models=2).get_params()
     assert params["dim"] == 12 and DeepRecommender(**params).get_params() == params
     json.dumps(params)
+
+
+# -- large catalogues: sampled softmax, epochs scaled to the data, time budget ----------------
+SAMPLED = dict(
+    PARAMS, full_softmax_max_cells=1000, sampled_negatives=16, sampled_batch_size=16, sampled_learning_rate=1e-2
+)
+
+
+@pytest.fixture(scope="module")
+def sampled_model(data) -> DeepRecommender:
+    return DeepRecommender(**SAMPLED).fit(data)
+
+
+def test_sampled_softmax_recovers_planted_categories(sampled_model, data):
+    # the path every shop above ``full_softmax_max_cells`` takes (60 users x 60 products here)
+    assert sampled_model.history_["softmax"] == "sampled"
+    hits = total = 0
+    for u in range(data.n_users):
+        items, _ = sampled_model.recommend(u, n=5)
+        assert not set(items.tolist()) & set(data.matrix[u].indices.tolist())
+        hits += sum(category_of(i) == u % 3 for i in items)
+        total += len(items)
+    assert hits / total > 0.9
+    # its feature tower is trained too: new shoes rank above new books and garden tools
+    s = sampled_model.cold_start_scores({0: 1.0, 1: 1.0, 2: 3.0}, COLD)
+    assert s[:3].min() > s[3:].max()
+    # and it is served and saved like the full-softmax model
+    np.testing.assert_allclose(sampled_model.item_out_[COLD], sampled_model.cold_out_[COLD])
+    assert DeepRecommender(**PARAMS).fit(data).history_["softmax"] == "full"
+
+
+def test_sampled_softmax_options_and_no_features(data):
+    quick = dict(SAMPLED, epochs=2)
+    options = {"feature_loss_weight": 0.5, "id_dropout": 0.2, "target_power": 1.0, "ema": 0.9}
+    for extra in (options, {"use_features": False}):
+        m = DeepRecommender(**quick, **extra).fit(data)
+        assert m.history_["softmax"] == "sampled" and np.isfinite(m.item_out_).all()
+        assert len(m.recommend(0, n=5)[0]) == 5
+
+
+def test_epochs_and_patience_shrink_with_the_number_of_users(data):
+    # 60 users for a model tuned on 20: a third of the epochs (each has three times the steps)
+    m = DeepRecommender(**dict(PARAMS, epochs=30, patience=30, epoch_scale_users=20)).fit(data)
+    assert m.history_["max_epochs"] == [10] and m.history_["epochs_run"] <= 10
+    assert DeepRecommender(**dict(PARAMS, epochs=30, epoch_scale_users=None)).fit(data).history_["max_epochs"] == [30]
+
+
+def test_time_budget_stops_and_keeps_a_usable_model(data):
+    params = dict(SAMPLED, epochs=500, patience=500, max_seconds=1e-6)
+    m = DeepRecommender(**params, n_models=3, refit=True).fit(data)
+    # stopped after the first step, validated it, skipped the other members and the refit
+    h = m.history_
+    assert h["stopped_by_time"] and h["epochs_run"] == 1 and h["members"] == 1
+    assert h["val_ndcg@10"] == max(h["curve"][0]) and h["best_epoch"] == [0]
+    items, scores = m.recommend(4, n=5)
+    assert len(items) == 5 and np.isfinite(scores).all()
+    assert not set(items.tolist()) & set(data.matrix[4].indices.tolist())
+    # a budget that is not reached changes nothing
+    a = DeepRecommender(**dict(PARAMS, epochs=5, max_seconds=3600)).fit(data)
+    b = DeepRecommender(**dict(PARAMS, epochs=5, max_seconds=None)).fit(data)
+    assert not a.history_["stopped_by_time"] and a.history_["epochs_run"] == 5
+    np.testing.assert_array_equal(a.recommend(0, n=10)[0], b.recommend(0, n=10)[0])
+
+
+def test_sampled_loss_estimates_the_full_softmax_loss():
+    rng = np.random.default_rng(0)
+    n_users, n_items, d = 5, 40, 8
+    u, out, bias = rng.normal(size=(n_users, d)), rng.normal(size=(n_items, d)), rng.normal(size=n_items)
+    x = (rng.random((n_users, n_items)) < 0.2) * rng.integers(1, 5, (n_users, n_items)).astype(float)
+    x[:, 0] = 1.0  # everyone has an item
+    logits = u @ out.T + bias
+    log_p = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+    exact = -(x * log_p).sum() / n_users
+    rows, cols = x.nonzero()
+
+    def loss(neg, neg_logq):
+        return float(
+            _sampled_nll(
+                u,
+                logits[rows, cols],
+                out[neg],
+                bias[neg],
+                rows.astype(np.int32),
+                x[rows, cols],
+                neg_logq,
+                x[:, neg] > 0,
+            )
+        )
+
+    # every product a negative once (K q = 1): exactly the full softmax
+    everything = np.arange(n_items)
+    assert loss(everything, np.zeros(n_items)) == pytest.approx(exact, rel=1e-9)
+    # many skewed (popularity-like) samples with the log-q correction: close to it; without, far off
+    q = np.linspace(10.0, 1.0, n_items) ** 2
+    q /= q.sum()
+    neg = rng.choice(n_items, size=20_000, p=q)
+    assert loss(neg, np.log(len(neg) * q[neg])) == pytest.approx(exact, rel=0.005)
+    assert abs(loss(neg, np.full(len(neg), np.log(len(neg) / n_items))) - exact) > 0.03 * abs(exact)

@@ -9,7 +9,7 @@ from engine_fixtures import group_of_item, two_groups
 from recommendations.algorithms import get_engine
 
 
-@pytest.mark.parametrize("engine", ["item_cf", "user_cf", "content"])
+@pytest.mark.parametrize("engine", ["item_cf", "user_cf", "content", "deep"])
 def test_fresh_views_add_to_a_known_shoppers_list_without_replacing_it(engine):
     data = two_groups(features=True)
     model = get_engine(engine).fit(data)
