@@ -114,8 +114,6 @@ RECOMMENDATIONS = {
         "price": "unit_price",
         "available": "in_stock",
     },
-    # A business rule: at most 4 products of one category in a list, so lists stay varied.
-    "MAX_PER_CATEGORY": 4,
     # Keep the deep model's training short on a laptop-sized demo.
     "ENGINE_PARAMS": {"deep": {"max_seconds": 120}},
 }

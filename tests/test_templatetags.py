@@ -169,3 +169,13 @@ def test_impressions_can_be_switched_off(shop):
         html = render("{% trending_products limit=2 %}", request=request_for())
     assert html.count('class="recommendations-item"') == 2 and not Impression.objects.exists()
     assert "data-recommendation-id" not in html
+
+
+def test_a_widget_can_cap_products_per_category(shop):
+    books, garden, users = shop
+    training.run_sync("item_cf", force=True)
+    request = request_for(users[1])  # a books shopper: uncapped, every book they have not bought
+    uncapped = render("{% recommended_for_you limit=6 %}", request=request)
+    capped = render("{% recommended_for_you limit=6 max_per_category=2 %}", request=request)
+    assert len(names(uncapped, books)) == 5
+    assert len(names(capped, books)) == 2 and len(names(capped, garden)) == 2  # two categories, two each

@@ -202,6 +202,7 @@ class RatingListView(ShopperAPIView):
     throttle_scope = "recommendations.ratings"
 
     @extend_schema(summary="The signed-in shopper's own ratings", parameters=PAGE_PARAMETERS,
+                   operation_id="ratings_list",
                    responses={**DENIED, 200: s.RatingPageSerializer, 400: ERRORS[400]})
     def get(self, request):
         params = list_params(request)

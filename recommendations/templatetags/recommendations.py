@@ -36,7 +36,7 @@ TITLES = {
 
 
 def _widget(context: template.Context, widget: str, limit: Any, title: str | None,
-            product: Any = None) -> dict[str, Any]:
+            product: Any = None, max_per_category: Any = None) -> dict[str, Any]:
     data: dict[str, Any] = {"widget": widget, "title": title or TITLES[widget], "items": [],
                             "recommendation_id": None, "request": context.get("request")}
     try:
@@ -46,7 +46,9 @@ def _widget(context: template.Context, widget: str, limit: Any, title: str | Non
         n = max(1, min(n, app_settings.MAX_LIMIT))
         if widget in (presentation.SIMILAR, presentation.ALSO_BOUGHT) and product in (None, ""):
             return data
-        shown = presentation.show(context.get("request"), widget, n, product=product or None)
+        cap = int(max_per_category) if max_per_category not in (None, "") else None
+        shown = presentation.show(context.get("request"), widget, n, product=product or None,
+                                  max_per_category=cap)
         data.update(items=shown.items, recommendation_id=shown.recommendation_id,
                     engine=shown.engine, variant=shown.variant)
     except Exception:  # noqa: BLE001  (a widget must never break the page)
@@ -56,25 +58,25 @@ def _widget(context: template.Context, widget: str, limit: Any, title: str | Non
 
 
 @register.inclusion_tag("recommendations/widgets/recommended_for_you.html", takes_context=True)
-def recommended_for_you(context, limit=None, title=None):
-    return _widget(context, presentation.FOR_YOU, limit, title)
+def recommended_for_you(context, limit=None, title=None, max_per_category=None):
+    return _widget(context, presentation.FOR_YOU, limit, title, max_per_category=max_per_category)
 
 
 @register.inclusion_tag("recommendations/widgets/similar_products.html", takes_context=True)
-def similar_products(context, product, limit=None, title=None):
-    return _widget(context, presentation.SIMILAR, limit, title, product)
+def similar_products(context, product, limit=None, title=None, max_per_category=None):
+    return _widget(context, presentation.SIMILAR, limit, title, product, max_per_category)
 
 
 @register.inclusion_tag("recommendations/widgets/also_bought.html", takes_context=True)
-def also_bought(context, product, limit=None, title=None):
-    return _widget(context, presentation.ALSO_BOUGHT, limit, title, product)
+def also_bought(context, product, limit=None, title=None, max_per_category=None):
+    return _widget(context, presentation.ALSO_BOUGHT, limit, title, product, max_per_category)
 
 
 @register.inclusion_tag("recommendations/widgets/trending_products.html", takes_context=True)
-def trending_products(context, limit=None, title=None):
-    return _widget(context, presentation.TRENDING, limit, title)
+def trending_products(context, limit=None, title=None, max_per_category=None):
+    return _widget(context, presentation.TRENDING, limit, title, max_per_category=max_per_category)
 
 
 @register.inclusion_tag("recommendations/widgets/recently_viewed.html", takes_context=True)
-def recently_viewed(context, limit=None, title=None):
-    return _widget(context, presentation.RECENTLY_VIEWED, limit, title)
+def recently_viewed(context, limit=None, title=None, max_per_category=None):
+    return _widget(context, presentation.RECENTLY_VIEWED, limit, title, max_per_category=max_per_category)
