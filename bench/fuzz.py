@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Schema-driven fuzzing of the API, with figures: schemathesis generates requests for every
+operation of the app's own OpenAPI schema (valid and invalid input), sends them as an anonymous
+visitor and as a signed-in shopper through Django's WSGI app, and checks each response (no server
+error; status code, content type, headers and body as documented). Prints a table per operation
+and writes JSON::
+
+    .venv/bin/python bench/fuzz.py                      # 100 generated cases per operation
+    .venv/bin/python bench/fuzz.py --examples 500
+
+The same checks run in the suite with fewer cases (``tests/test_api_fuzz.py``). A temporary
+SQLite database holds the few products and the shopper it needs. Exits 1 on any failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CSRF = "fuzzcsrftoken" + "x" * 19
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=100, help="generated cases per operation (default 100)")
+    parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "fuzz.json"))
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="rec-fuzz-"))
+    sys.path.insert(0, str(ROOT))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+    os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'db.sqlite3'}"
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    settings.DATABASES["default"]["NAME"] = str(tmp / "db.sqlite3")
+    import schemathesis
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+    from django.core.wsgi import get_wsgi_application
+
+    from recommendations.models import Event
+    from tests.conftest import make_product
+    from tests.test_api_fuzz import CHECKS
+
+    call_command("migrate", verbosity=0)
+    products = [make_product(f"Fuzz {i}") for i in range(3)]
+    user = get_user_model().objects.create_user("fuzzer")
+    Event.objects.create(user=user, product=products[0], kind=Event.Kind.PURCHASE)
+    session = SessionStore()
+    session.update({SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+                    HASH_SESSION_KEY: user.get_session_auth_hash()})
+    session.save()
+
+    schema = schemathesis.openapi.from_wsgi("/api/recommendations/schema/?format=json", get_wsgi_application())
+    headers = {"User-Agent": "Mozilla/5.0 fuzz", "X-CSRFToken": CSRF}
+    rows = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        statuses, failures = Counter(), Counter()
+        run = _runner(operation, args.examples, statuses, failures, headers, session.session_key, CHECKS)
+        run()
+        rows.append({"operation": f"{operation.method.upper()} {operation.path}",
+                     "requests": sum(statuses.values()), "statuses": dict(sorted(statuses.items())),
+                     "failures": dict(failures)})
+
+    print(f"{'operation':<52} {'requests':>8}  statuses / failures")
+    for row in rows:
+        print(f"{row['operation']:<52} {row['requests']:>8}  {row['statuses']} {row['failures'] or ''}")
+    total = sum(r["requests"] for r in rows)
+    failed = sum(sum(r["failures"].values()) for r in rows)
+    server_errors = sum(n for r in rows for s, n in r["statuses"].items() if s.startswith("5"))
+    print(f"{len(rows)} operations, {total} requests, {server_errors} server errors, {failed} failed checks")
+    out = Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({
+        "command": " ".join(["bench/fuzz.py", *sys.argv[1:]]), "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "examples_per_operation": args.examples, "operations": len(rows), "requests": total,
+        "server_errors": server_errors, "failed_checks": failed, "rows": rows,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+    }, indent=2) + "\n")
+    print(f"wrote {out}")
+    sys.exit(1 if failed or server_errors else 0)
+
+
+def _runner(operation, examples: int, statuses: Counter, failures: Counter, headers: dict, session_key: str,
+            checks: list):
+    """A hypothesis test over one operation's generated cases, counting statuses and failures."""
+    from hypothesis import HealthCheck, given
+    from hypothesis import settings as hsettings
+
+    @given(case=operation.as_strategy())
+    @hsettings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def run(case):
+        for cookies in ({"csrftoken": CSRF}, {"csrftoken": CSRF, "sessionid": session_key}):
+            response = case.call(headers=headers, cookies=cookies)
+            statuses[str(response.status_code)] += 1
+            try:
+                case.validate_response(response, checks=checks)
+            except Exception as exc:  # noqa: BLE001  (a check failed: count it by kind)
+                failures[type(exc).__name__] += 1
+
+    return run
+
+
+if __name__ == "__main__":
+    main()
