@@ -34,6 +34,14 @@ def shop(taste_shop):
     return taste_shop(products=12, users=40, picks=6, seed=3, then=Event.Kind.CART, prefix="s")
 
 
+def product_page(product) -> str:
+    from django.conf import settings
+    from django.urls import reverse
+
+    name = "catalog:product" if settings.ROOT_URLCONF == "demo_shop.urls" else "product-detail"
+    return reverse(name, args=[product.pk])
+
+
 def test_with_the_cache_down_capture_lists_widgets_and_api_still_work(shop):
     books, garden, users = shop
     train("item_cf", "trending", "popular")
@@ -60,6 +68,8 @@ def test_with_the_cache_down_capture_lists_widgets_and_api_still_work(shop):
 
         client = Client(**BROWSER)
         client.force_login(reader)
+        page = client.get(product_page(books[2]))  # a shop page (the demo's has widgets), recording a view
+        assert page.status_code == 200 and Event.objects.filter(user=reader, product=books[2]).exists()
         response = client.get(API + "for-you/?limit=4")
         assert response.status_code == 200 and len(response.json()["results"]) == 4
         assert client.post(API + "events/", {"product": garden[0].pk, "event": "view"},
