@@ -1,6 +1,7 @@
 """Schema-driven fuzzing of the API (schemathesis): every operation of the app's own OpenAPI
 schema is called with generated valid and invalid input, as an anonymous visitor and as a
-signed-in shopper; no response may be a server error or disagree with the schema."""
+signed-in shopper; no response may be a server error or disagree with the schema. The cases are
+derandomized (the same in every run); ``bench/fuzz.py`` explores with fresh random cases."""
 
 from __future__ import annotations
 
@@ -24,6 +25,20 @@ CSRF = "fuzzcsrftoken" + "x" * 19  # the cookie and the header must match
 schema = schemathesis.openapi.from_wsgi("/api/recommendations/schema/?format=json", get_wsgi_application())
 
 
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """Called as a plain WSGI app, Django would close the test's database connection at each
+    request's start and end (PostgreSQL); its test client unhooks that the same way."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def shop(db):
     products = [make_product(f"Fuzz {i}") for i in range(3)]
@@ -37,7 +52,7 @@ def shop(db):
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @pytest.mark.django_db
 def test_no_server_error_and_every_response_matches_the_schema(case, shop):
     headers = {"User-Agent": "Mozilla/5.0 fuzz", "X-CSRFToken": CSRF}

@@ -112,3 +112,11 @@ def test_an_oversize_body_is_refused_and_nothing_is_stored(shop):
     response = client.post(API + "events/", body, content_type="application/json")
     assert response.status_code in (400, 413), response.status_code
     assert Event.objects.count() == before
+
+
+def test_basic_credentials_with_a_nul_byte_are_refused_not_a_server_error(shop):
+    import base64
+
+    token = base64.b64encode(b"ev\x00il:secret").decode()
+    response = Client(**BROWSER).get(API + "ratings/", HTTP_AUTHORIZATION=f"Basic {token}")
+    assert response.status_code in (401, 403), response.status_code

@@ -1,4 +1,4 @@
-"""Throttling and CSRF for the API's write endpoints."""
+"""Throttling, CSRF and authentication guards for the API."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 
 from django.middleware.csrf import CsrfViewMiddleware
 from rest_framework import exceptions
+from rest_framework.authentication import BasicAuthentication
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
@@ -55,3 +56,21 @@ class CsrfForSessionShoppersMixin:
             reason = check.process_view(request, None, (), {})
             if reason:
                 raise exceptions.PermissionDenied(f"CSRF Failed: {reason}")
+
+
+class NulSafeBasicAuthentication(BasicAuthentication):
+    """DRF's HTTP Basic authentication, refusing credentials with NUL bytes (PostgreSQL cannot
+    even look such a username up: the query fails, and the request would end in a 500)."""
+
+    def authenticate_credentials(self, userid, password, request=None):
+        if "\x00" in userid or "\x00" in password:
+            raise exceptions.AuthenticationFailed("Invalid username/password.")
+        return super().authenticate_credentials(userid, password, request)
+
+
+class SafeAuthenticationMixin:
+    """The host's authentication classes, with Basic authentication made NUL-safe."""
+
+    def get_authenticators(self):
+        return [NulSafeBasicAuthentication() if type(a) is BasicAuthentication else a
+                for a in super().get_authenticators()]

@@ -26,7 +26,7 @@ from ..conf import app_settings, get_product_model
 from ..models import ModelVersion, Rating
 from ..serving import Shopper
 from . import serializers as s
-from .throttling import CsrfForSessionShoppersMixin, WriteRateThrottle
+from .throttling import CsrfForSessionShoppersMixin, SafeAuthenticationMixin, WriteRateThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,8 @@ ERRORS = {
     404: OpenApiResponse(description="Unknown product."),
 }
 DENIED = {403: OpenApiResponse(description="Not signed in, not allowed (staff only), or a missing CSRF token.")}
-THROTTLED = {429: OpenApiResponse(description="Too many writes: retry after Retry-After seconds.")}
+THROTTLED = {415: OpenApiResponse(description="A body in a media type the endpoint does not read."),
+             429: OpenApiResponse(description="Too many writes: retry after Retry-After seconds.")}
 
 
 def list_params(request) -> dict[str, Any]:
@@ -97,7 +98,7 @@ def get_product(pk: str):
     return product
 
 
-class ShopperAPIView(CsrfForSessionShoppersMixin, APIView):
+class ShopperAPIView(SafeAuthenticationMixin, CsrfForSessionShoppersMixin, APIView):
     """Open to anonymous shoppers (identified by their session) and signed-in ones."""
 
     permission_classes = [AllowAny]
@@ -283,7 +284,7 @@ class ClickView(ShopperAPIView):
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-class ModelVersionListView(APIView):
+class ModelVersionListView(SafeAuthenticationMixin, APIView):
     permission_classes = [IsAdminUser]
 
     @extend_schema(summary="Model versions, newest first (staff only)",
@@ -300,7 +301,7 @@ class ModelVersionListView(APIView):
                          "results": s.ModelVersionSerializer(page, many=True).data})
 
 
-class RetrainView(APIView):
+class RetrainView(SafeAuthenticationMixin, APIView):
     permission_classes = [IsAdminUser]
     throttle_classes = [WriteRateThrottle]
     throttle_scope = "recommendations.retrain"
