@@ -45,23 +45,13 @@ def main() -> None:
 
     settings.DATABASES["default"]["NAME"] = str(tmp / "db.sqlite3")
     import schemathesis
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
     from django.core.wsgi import get_wsgi_application
 
-    from recommendations.models import Event
-    from tests.conftest import make_product
-    from tests.test_api_fuzz import CHECKS
+    from tests.test_api_fuzz import CHECKS, make_fuzz_shop
 
     call_command("migrate", verbosity=0)
-    products = [make_product(f"Fuzz {i}") for i in range(3)]
-    user = get_user_model().objects.create_user("fuzzer")
-    Event.objects.create(user=user, product=products[0], kind=Event.Kind.PURCHASE)
-    session = SessionStore()
-    session.update({SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
-                    HASH_SESSION_KEY: user.get_session_auth_hash()})
-    session.save()
+    session_key = make_fuzz_shop()
 
     schema = schemathesis.openapi.from_wsgi("/api/recommendations/schema/?format=json", get_wsgi_application())
     headers = {"User-Agent": "Mozilla/5.0 fuzz", "X-CSRFToken": CSRF}
@@ -69,7 +59,7 @@ def main() -> None:
     for result in schema.get_all_operations():
         operation = result.ok()
         statuses, failures = Counter(), Counter()
-        run = _runner(operation, args.examples, statuses, failures, headers, session.session_key, CHECKS)
+        run = _runner(operation, args.examples, statuses, failures, headers, session_key, CHECKS)
         run()
         rows.append({"operation": f"{operation.method.upper()} {operation.path}",
                      "requests": sum(statuses.values()), "statuses": dict(sorted(statuses.items())),

@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -30,20 +29,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.scale import peak_rss_mb  # noqa: E402
+
 FAST_ENGINES = ["popular", "trending", "item_cf", "user_cf", "content", "rating"]
-
-
-def _rss_mb() -> float:
-    """This process's own peak RSS (VmHWM). Not ``ru_maxrss``: Linux carries that across fork and
-    exec, so every child would report at least the parent's size (the generated frames)."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _setup_django() -> None:
@@ -66,7 +55,7 @@ def child(frames_path: str, engine: str) -> dict:
     from recommendations.conf import app_settings
     from recommendations.evaluation import evaluate_topn
 
-    rss_start = _rss_mb()
+    rss_start = peak_rss_mb()
     load_start = os.getloadavg()[0]
     t0 = time.perf_counter()
     events, products = pd.read_pickle(frames_path)
@@ -98,7 +87,7 @@ def child(frames_path: str, engine: str) -> dict:
         "n_events": dataset.n_events, "load_frames_s": t_load, "build_s": t_build,
         "validate_s": t_validate, "fit_s": t_fit, "save_s": t_save,
         "retrain_s": t_build + t_validate + t_fit + t_save,
-        "peak_rss_mb": _rss_mb(), "rss_before_data_mb": rss_start, "artifact_mb": artifact_mb,
+        "peak_rss_mb": peak_rss_mb(), "rss_before_data_mb": rss_start, "artifact_mb": artifact_mb,
         "ndcg@10": row.get("ndcg@10"),
         "load_avg_1min": [round(load_start, 2), round(os.getloadavg()[0], 2)],
         **({"history": history} if history else {}),
@@ -144,7 +133,7 @@ def db_load(events_pickle: str) -> dict:
     t0 = time.perf_counter()
     frame, _ = load_frames()
     t_read = time.perf_counter() - t0
-    return {"rows": len(frame), "insert_s": t_insert, "load_frames_s": t_read, "peak_rss_mb": _rss_mb()}
+    return {"rows": len(frame), "insert_s": t_insert, "load_frames_s": t_read, "peak_rss_mb": peak_rss_mb()}
 
 
 def main() -> None:

@@ -39,8 +39,8 @@ def keep_the_test_connection():
     request_finished.connect(close_old_connections)
 
 
-@pytest.fixture
-def shop(db):
+def make_fuzz_shop() -> str:
+    """Three products and a shopper who bought one; returns the shopper's session key."""
     products = [make_product(f"Fuzz {i}") for i in range(3)]
     user = get_user_model().objects.create_user("fuzzer")
     Event.objects.create(user=user, product=products[0], kind=Event.Kind.PURCHASE)
@@ -49,6 +49,11 @@ def shop(db):
                     HASH_SESSION_KEY: user.get_session_auth_hash()})
     session.save()
     return session.session_key
+
+
+@pytest.fixture
+def shop(db):
+    return make_fuzz_shop()
 
 
 @schema.parametrize()
