@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Screenshots of the demo shop -> docs/screenshots/: the home page and a product page as the
-demo shopper alice sees them (home.png, product.png) and the staff dashboard (dashboard.png).
+"""Screenshots of the demo shop -> docs/screenshots/: the home page, a product page and the
+"Your profile" page as the demo shopper alice sees them (home.png, product.png, profile.png),
+the staff dashboard (dashboard.png) and alice's profile in the admin (admin-profile.png).
 
     .venv/bin/python bench/screenshots.py                       # demo data, 3 trainings per engine
     .venv/bin/python bench/screenshots.py --events 100000 --out-dir /tmp/shots
@@ -92,6 +93,9 @@ def main() -> None:
         shopper.click("[data-widget=for_you] .recommendations-item a")
         shopper.wait_for_selector("[data-widget=similar] .recommendations-item")
         shopper.screenshot(path=str(out / "product.png"), full_page=True)
+        shopper.goto(f"{url}/accounts/profile/")
+        shopper.wait_for_selector("#segment")
+        shopper.screenshot(path=str(out / "profile.png"), full_page=True)
 
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(f"{url}/admin/login/?next=/admin/recommendations/modelversion/dashboard/")
@@ -101,9 +105,12 @@ def main() -> None:
         page.wait_for_url("**/modelversion/dashboard/")
         page.wait_for_selector("svg.rec-chart")
         page.screenshot(path=str(out / "dashboard.png"), full_page=True)
+        page.goto(f"{url}/admin/recommendations/shopperprofile/user/1/")  # alice
+        page.wait_for_selector("#rec-previews")
+        page.screenshot(path=str(out / "admin-profile.png"), full_page=True)
         browser.close()
     server.terminate()
-    print(f"wrote home.png, product.png and dashboard.png in {out}")
+    print(f"wrote home.png, product.png, profile.png, dashboard.png and admin-profile.png in {out}")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from .conf import app_settings
-from .models import Event
+from .data import shopper_key
+from .models import Event, NotInterested, ShopperProfile
 from .signals import event_recorded
 
 logger = logging.getLogger(__name__)
@@ -115,4 +116,8 @@ def merge_anonymous_history(request: HttpRequest, user: Any) -> int:
     key = session.pop(ANONYMOUS_KEY_SESSION_ENTRY, None) if session is not None else None
     if not key:
         return 0
-    return Event.objects.filter(session_key=key, user__isnull=True).update(user=user)
+    moved = Event.objects.filter(session_key=key, user__isnull=True).update(user=user)
+    NotInterested.objects.filter(session_key=key, user__isnull=True).update(user=user, session_key="")
+    # Both profiles are out of date: the session's is gone, the user's gained older events.
+    ShopperProfile.objects.filter(shopper__in=[shopper_key(None, key), shopper_key(user.pk)]).delete()
+    return moved

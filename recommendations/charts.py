@@ -77,9 +77,13 @@ def _marker(shape: str, x: float, y: float, colour: str, label: str) -> str:
 
 
 def _legend(parts: list[str], names: Sequence[str], x: int, y: int, line: bool) -> None:
+    """One entry per series, at least 110 px apart and wider for long names (~6.5 px a
+    character at 11 px), so that names such as ``popularity_bias@10`` do not overlap."""
+    lx = x
     for i, name in enumerate(names):
         colour = PALETTE[i % len(PALETTE)]
-        lx = x + i * 110
+        if i:
+            lx += max(110, 24 + round(len(names[i - 1]) * 6.5) + 14)
         if line:
             parts.append(f'<line x1="{lx}" x2="{lx + 18}" y1="{y}" y2="{y}" stroke="{colour}" stroke-width="2"/>')
             parts.append(_marker(MARKERS[i % len(MARKERS)], lx + 9, y, colour, name))

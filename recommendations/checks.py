@@ -135,7 +135,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
 
 @checks.register()
 def check_presentation_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """RANKING_HOOKS, AB_TEST, THROTTLE_RATES, RECORD_IMPRESSIONS, DEFAULT_LIMIT, buffers (E030-E035)."""
+    """RANKING_HOOKS, AB_TEST, THROTTLE_RATES, RECORD_IMPRESSIONS, DEFAULT_LIMIT, buffers, RERANK
+    (E030-E036)."""
     from django.utils.module_loading import import_string
     from rest_framework.throttling import SimpleRateThrottle
 
@@ -208,4 +209,31 @@ def check_presentation_settings(app_configs: Any = None, **kwargs: Any) -> list[
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             errors.append(_error(f"RECOMMENDATIONS[{key!r}] must be an integer >= 1, got {value!r}.",
                                  f"Default: {DEFAULTS[key]}.", 35))
+    problem = _rerank_problem(app_settings.RERANK)
+    if problem:
+        errors.append(_error(f"RECOMMENDATIONS['RERANK'] is invalid: {problem}.",
+                             "E.g. {'method': 'mmr', 'strength': 0.25}; method None, 'mmr', 'mmr_content' or "
+                             "'popularity'; strength in [0, 1] for MMR, >= 0 for popularity; overfetch an "
+                             "integer >= 1.", 36))
     return errors
+
+
+def _rerank_problem(config: Any) -> str:
+    """What is wrong with a RERANK setting ('' when nothing)."""
+    from .algorithms.rerank import METHODS
+
+    if not isinstance(config, dict):
+        return "it must be a dict"
+    unknown = sorted(set(config) - set(DEFAULTS["RERANK"]))
+    if unknown:
+        return f"unknown key(s) {unknown}"
+    method, strength, overfetch = config.get("method"), config.get("strength"), config.get("overfetch")
+    if method is not None and method not in METHODS:
+        return f"unknown method {method!r}"
+    if not isinstance(strength, (int, float)) or isinstance(strength, bool) or not strength >= 0:
+        return f"strength must be a number >= 0, got {strength!r}"
+    if method in ("mmr", "mmr_content") and strength > 1:
+        return f"an MMR strength is in [0, 1], got {strength!r}"
+    if not isinstance(overfetch, int) or isinstance(overfetch, bool) or overfetch < 1:
+        return f"overfetch must be an integer >= 1, got {overfetch!r}"
+    return ""

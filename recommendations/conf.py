@@ -83,6 +83,11 @@ DEFAULTS: dict[str, Any] = {
     "EXCLUDE_PURCHASED": True,
     "REPURCHASABLE_CATEGORIES": [],
     "MAX_PER_CATEGORY": None,
+    # Re-ranking of personalised lists: the engine's top ``overfetch`` x n re-ranked to n before
+    # the business rules. method: None, "mmr" (diversity by category), "mmr_content" (by the
+    # content engine's features) or "popularity" (a penalty on popular products); see
+    # recommendations.algorithms.rerank. docs/benchmarks.md measures what each strength costs.
+    "RERANK": {"method": None, "strength": 0.0, "overfetch": 5},
     "MAX_LIMIT": 50,
     # Dotted paths of callables ``(recommendations, context) -> recommendations`` run on every
     # list after the rules (boost, pin, demote); see docs/api.md.
@@ -109,11 +114,12 @@ DEFAULTS: dict[str, Any] = {
         "recommendations.events": "120/min",
         "recommendations.clicks": "120/min",
         "recommendations.ratings": "30/min",
+        "recommendations.preferences": "30/min",
         "recommendations.retrain": "10/hour",
     },
 }
 
-_DICT_SETTINGS = {"PRODUCT_FIELDS", "EVENT_WEIGHTS", "THROTTLE_RATES"}
+_DICT_SETTINGS = {"PRODUCT_FIELDS", "EVENT_WEIGHTS", "THROTTLE_RATES", "RERANK"}
 ENGINE_NAMES = ("popular", "trending", "user_cf", "item_cf", "content", "deep", "hybrid", "rating")
 
 

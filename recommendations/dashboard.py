@@ -27,6 +27,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpR
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from . import charts, training
 from .conf import ENGINE_NAMES, app_settings
@@ -36,6 +37,9 @@ Status = ModelVersion.Status
 ALL = "__all__"
 HISTORY_METRICS = ("ndcg@10", "precision@10", "recall@10")
 COMPARISON_METRICS = ("ndcg@10", "precision@10", "recall@10", "coverage@10")
+#: Beyond accuracy (``evaluation.BeyondAccuracy``), all in [0, 1]; novelty (bits) has its own chart.
+BEYOND_METRICS = ("ild_category@10", "ild_content@10", "popularity_bias@10", "exposure_gini@10")
+NOVELTY = "novelty@10"
 HISTORY_LENGTH = 20
 
 
@@ -217,12 +221,24 @@ class ModelVersionAdmin(admin.ModelAdmin):
                     [f"v{v.pk}" for v in history],
                     {m: [_number(v.metrics.get(m)) for v in history] for m in HISTORY_METRICS},
                     empty="No succeeded version with metrics yet."),
+                "beyond_chart": _beyond_history(engine, history),
             })
         compared = [r for r in rows if r["active"] is not None and r["active"].metrics]
         comparison = charts.bar_chart(
             "Active version of each engine: validation metrics",
             [r["engine"] for r in compared],
             {m: [_number(r["active"].metrics.get(m)) for r in compared] for m in COMPARISON_METRICS})
+        beyond = [r for r in compared if any(_number(r["active"].metrics.get(m)) is not None
+                                             for m in (*BEYOND_METRICS, NOVELTY))]
+        beyond_comparison = charts.bar_chart(
+            "Active version of each engine: beyond accuracy (diversity, popularity bias, exposure)",
+            [r["engine"] for r in beyond],
+            {m: [_number(r["active"].metrics.get(m)) for r in beyond] for m in BEYOND_METRICS},
+            empty="No active version with beyond-accuracy metrics yet.")
+        novelty_comparison = charts.bar_chart(
+            "Active version of each engine: novelty@10 (mean self-information, bits)",
+            [r["engine"] for r in beyond], {NOVELTY: [_number(r["active"].metrics.get(NOVELTY)) for r in beyond]},
+            width=420, empty="No active version with beyond-accuracy metrics yet.")
         opts = self.model._meta
         context = {
             **self.admin_site.each_context(request),
@@ -231,11 +247,14 @@ class ModelVersionAdmin(admin.ModelAdmin):
             "app_label": opts.app_label,
             "rows": rows,
             "comparison": comparison,
+            "beyond_comparison": beyond_comparison,
+            "novelty_comparison": novelty_comparison,
             "can_retrain": self.has_change_permission(request),
             "all_value": ALL,
             "status_url": reverse(f"{self.admin_site.name}:recommendations_training_status"),
             "retrain_url": reverse(f"{self.admin_site.name}:recommendations_retrain"),
             "changelist_url": reverse(f"{self.admin_site.name}:recommendations_modelversion_changelist"),
+            "profiles_url": reverse(f"{self.admin_site.name}:recommendations_shopperprofile_changelist"),
             "busy": any(r["latest"] is not None and r["latest"].status in (Status.QUEUED, Status.RUNNING)
                         for r in rows),
         }
@@ -251,9 +270,22 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
+def _beyond_history(engine: str, history: list[ModelVersion]) -> SafeString | None:
+    """Beyond-accuracy metrics across versions; None (no chart) until a version has them
+    (versions trained before they existed have none)."""
+    if not any(_number(v.metrics.get(m)) is not None for v in history for m in BEYOND_METRICS):
+        return None
+    return charts.line_chart(f"{engine}: beyond accuracy by version", [f"v{v.pk}" for v in history],
+                             {m: [_number(v.metrics.get(m)) for v in history] for m in BEYOND_METRICS},
+                             width=640)  # room for the four longer legend names
+
+
 def _metric_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    """Accuracy first, then beyond accuracy, then the rest; "–" where the data could not say
+    (e.g. ild_category@10 without product categories)."""
     shown = []
-    for key in sorted(metrics, key=lambda k: (k not in COMPARISON_METRICS, k)):
+    for key in sorted(metrics, key=lambda k: (k not in COMPARISON_METRICS,
+                                              k not in (*BEYOND_METRICS, NOVELTY), k)):
         value = metrics[key]
-        shown.append((key, f"{value:.4f}" if isinstance(value, float) else str(value)))
+        shown.append((key, "–" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)))
     return shown

@@ -7,6 +7,14 @@ relevance; every user with a test item is scored. ``f1@k`` is the harmonic mean 
 precision and the mean recall; ``coverage@k`` is the share of the catalogue recommended to
 anyone; ``map@k`` divides by ``min(|relevant|, k)``.
 
+Beyond accuracy (same lists, same users; definitions in each function's docstring):
+``ild_category@k`` and ``ild_content@k`` (intra-list diversity: share of pairs with different
+categories; 1 - mean pairwise cosine of content feature rows), ``novelty@k`` (mean
+``-log2`` of the share of training users who touched each recommended item), ``popularity_bias@k``
+(share of all slots taken by the 10 % most popular items in training) and ``exposure_gini@k``
+(Gini coefficient of how often each catalogue item is recommended). None where the data has no
+categories / no item content.
+
 Rating protocol: k-fold cross-validation over (user, item) rating pairs, ``rmse`` / ``mae``
 of engines that have ``predict(user, items)``.
 
@@ -23,11 +31,14 @@ import math
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
+from .algorithms import rerank as reranking
 from .algorithms.base import Recommender
 from .algorithms.dataset import RATING, Dataset
 
@@ -86,6 +97,138 @@ def coverage(lists: Iterable[Sequence[int]], n_items: int) -> float:
     return len(seen) / n_items if n_items else 0.0
 
 
+# -- beyond accuracy: what the lists do besides hitting the test items -------------------------
+def _pairs_mean(values: np.ndarray, eligible: np.ndarray) -> float | None:
+    """Mean of the upper-triangle entries of ``values`` where ``eligible`` (None: no pair)."""
+    upper = np.triu(np.ones(values.shape, dtype=bool), k=1) & eligible
+    return float(values[upper].mean()) if upper.any() else None
+
+
+def ild_category(lists: Iterable[Sequence[int]], categories: Sequence[str], k: int = 10) -> float | None:
+    """Intra-list diversity by category: per list (its first ``k`` items), the share of item
+    pairs whose categories differ; pairs with an item of unknown ('') category are left out.
+    Averaged over the lists that have at least one pair; None when none has."""
+    per_list = []
+    for items in lists:
+        labels = np.asarray([str(categories[int(i)] or "") for i in list(items)[:k]], dtype=object)
+        if len(labels) < 2:
+            continue
+        known = labels != ""
+        value = _pairs_mean((labels[:, None] != labels[None, :]).astype(np.float64),
+                            known[:, None] & known[None, :])
+        if value is not None:
+            per_list.append(value)
+    return float(np.mean(per_list)) if per_list else None
+
+
+def ild_content(lists: Iterable[Sequence[int]], vectors: np.ndarray | sp.spmatrix, k: int = 10) -> float | None:
+    """Intra-list diversity by content: per list, 1 - the mean pairwise cosine of the items'
+    feature rows (pairs with an all-zero row left out), averaged over lists as ``ild_category``."""
+    csr = sp.csr_matrix(vectors, dtype=np.float64)
+    per_list = []
+    for items in lists:
+        idx = np.asarray(list(items)[:k], dtype=np.int64)
+        if len(idx) < 2:
+            continue
+        rows = csr[idx]
+        gram = (rows @ rows.T).toarray()
+        norms = np.sqrt(np.clip(np.diag(gram), 0.0, None))
+        nonzero = norms > 0
+        safe = np.where(nonzero, norms, 1.0)
+        value = _pairs_mean(gram / safe[:, None] / safe[None, :], nonzero[:, None] & nonzero[None, :])
+        if value is not None:
+            per_list.append(1.0 - value)
+    return float(np.mean(per_list)) if per_list else None
+
+
+def item_popularity(dataset: Dataset) -> tuple[np.ndarray, int]:
+    """(distinct users who interacted with each item, users with any interaction) in ``dataset``."""
+    binary = dataset.matrix.copy()
+    binary.data[:] = 1.0
+    counts = np.asarray(binary.sum(axis=0)).ravel().astype(np.float64)
+    return counts, int(np.count_nonzero(np.diff(binary.indptr)))
+
+
+def novelty(lists: Iterable[Sequence[int]], popularity: np.ndarray, n_users: int, k: int = 10) -> float | None:
+    """Mean self-information ``-log2(p_i)`` of the recommended items, ``p_i = popularity_i /
+    n_users`` (the share of training users who interacted with item ``i``); an item nobody
+    interacted with counts as one user's (``log2(n_users)`` bits, the most a seen item gets).
+    Mean per list, then over the non-empty lists; None when there are none."""
+    if n_users <= 0:
+        return None
+    bits = -np.log2(np.maximum(np.asarray(popularity, dtype=np.float64), 1.0) / n_users)
+    per_list = [float(bits[np.asarray(list(items)[:k], dtype=np.int64)].mean()) for items in lists if len(items)]
+    return float(np.mean(per_list)) if per_list else None
+
+
+def popularity_head(popularity: np.ndarray, share: float = 0.1) -> np.ndarray:
+    """The ``ceil(share * catalogue)`` most popular items (ties by index), less never-touched ones."""
+    pop = np.asarray(popularity, dtype=np.float64)
+    head = np.argsort(-pop, kind="stable")[: math.ceil(share * len(pop))]
+    return head[pop[head] > 0]
+
+
+def popularity_bias(lists: Iterable[Sequence[int]], popularity: np.ndarray, k: int = 10,
+                    share: float = 0.1) -> float | None:
+    """Share of all recommendation slots (every list's first ``k``, pooled) taken by the head:
+    the top ``share`` (10 %) of the catalogue by training popularity (``popularity_head``)."""
+    head = np.zeros(len(popularity), dtype=bool)
+    head[popularity_head(popularity, share)] = True
+    slots = [int(i) for items in lists for i in list(items)[:k]]
+    return float(head[slots].mean()) if slots else None
+
+
+def exposure_gini(lists: Iterable[Sequence[int]], n_items: int, k: int = 10) -> float | None:
+    """Gini coefficient of how many lists (first ``k`` items) each catalogue item appears in,
+    every item counted (never recommended = 0): ``sum_i (2i - n - 1) c_(i) / (n sum c)`` over the
+    counts sorted ascending, ``i = 1..n``. 0: every item equally exposed; ``(n - 1) / n``: one
+    item in every slot. None when nothing was recommended."""
+    counts = np.zeros(n_items, dtype=np.float64)
+    for items in lists:
+        np.add.at(counts, np.asarray(list(items)[:k], dtype=np.int64), 1.0)
+    total = counts.sum()
+    if n_items <= 0 or total <= 0:
+        return None
+    ranks = np.arange(1, n_items + 1, dtype=np.float64)
+    return float(np.sum((2 * ranks - n_items - 1) * np.sort(counts)) / (n_items * total))
+
+
+@dataclass
+class BeyondAccuracy:
+    """What the beyond-accuracy metrics need from the training data (``for_dataset``)."""
+
+    popularity: np.ndarray  # distinct training users per item
+    n_users: int  # training users with any interaction
+    categories: list[str] | None = None  # None: the data has no categories
+    vectors: sp.csr_matrix | None = None  # content feature rows; None: no item content
+
+    @classmethod
+    def for_dataset(cls, train: Dataset) -> BeyondAccuracy:
+        popularity, n_users = item_popularity(train)
+        features = train.item_features
+        categories = vectors = None
+        if features is not None:
+            if any(c for c in features.category):
+                categories = [str(c or "") for c in features.category]
+            try:
+                from .algorithms.content import build_item_features  # scikit-learn, offline only
+
+                built = build_item_features(features)
+                vectors = built if built.nnz else None
+            except ImportError:  # pragma: no cover
+                vectors = None
+        return cls(popularity, n_users, categories, vectors)
+
+    def metrics(self, lists: Sequence[Sequence[int]], k: int = 10) -> dict[str, float | None]:
+        return {
+            f"ild_category@{k}": ild_category(lists, self.categories, k) if self.categories else None,
+            f"ild_content@{k}": ild_content(lists, self.vectors, k) if self.vectors is not None else None,
+            f"novelty@{k}": novelty(lists, self.popularity, self.n_users, k),
+            f"popularity_bias@{k}": popularity_bias(lists, self.popularity, k),
+            f"exposure_gini@{k}": exposure_gini(lists, len(self.popularity), k),
+        }
+
+
 def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     d = np.asarray(y_true, dtype=np.float64) - np.asarray(y_pred, dtype=np.float64)
     return float(np.sqrt(np.mean(d * d))) if len(d) else float("nan")
@@ -97,12 +240,16 @@ def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 
 def summarise_topn(
-    lists: Mapping[int, Sequence[int]], relevant: Mapping[int, Iterable[int]], n_items: int, k: int = 10
-) -> dict[str, float]:
-    """Mean per-user metrics over the users of ``relevant`` (missing lists count as empty)."""
+    lists: Mapping[int, Sequence[int]], relevant: Mapping[int, Iterable[int]], n_items: int, k: int = 10,
+    beyond: BeyondAccuracy | None = None,
+) -> dict[str, Any]:
+    """Mean per-user metrics over the users of ``relevant`` (missing lists count as empty);
+    with ``beyond``, also the beyond-accuracy metrics of those users' lists (None where the data
+    cannot say, e.g. ``ild_category`` without categories)."""
     users = [u for u in relevant if len(set(relevant[u]))]
+    extra = beyond.metrics([list(lists.get(u, []))[:k] for u in users], k) if beyond is not None else {}
     if not users:
-        return {f"{m}@{k}": 0.0 for m in TOPN_METRICS} | {"users": 0}
+        return {f"{m}@{k}": 0.0 for m in TOPN_METRICS} | extra | {"users": 0}
     p = np.mean([precision_at_k(lists.get(u, []), relevant[u], k) for u in users])
     r = np.mean([recall_at_k(lists.get(u, []), relevant[u], k) for u in users])
     out = {
@@ -113,6 +260,7 @@ def summarise_topn(
         f"hit_rate@{k}": float(np.mean([hit_rate_at_k(lists.get(u, []), relevant[u], k) for u in users])),
         f"coverage@{k}": coverage((list(lists.get(u, []))[:k] for u in users), n_items),
         f"f1@{k}": f1_score(float(p), float(r)),
+        **extra,
         "users": len(users),
     }
     return out
@@ -209,11 +357,18 @@ def evaluate_topn(
     progress: bool = True,
     recommendations: list[dict[str, Any]] | None = None,
     on_error: str = "raise",
+    beyond_accuracy: bool = True,
+    rerank: Sequence[str | tuple[str, float]] = (),
+    rerank_overfetch: int = 5,
 ) -> list[dict[str, Any]]:
     """Top-N protocol for each engine; returns one dict per engine (``engine`` + metrics).
 
     Pass ``train_mask``/``test_mask`` for an explicit split. If ``recommendations`` is a list,
     each engine's top-k lists are appended to it as ``user_id, engine, rank, product_id`` rows.
+    ``beyond_accuracy`` adds diversity, novelty, popularity bias and exposure (popularity from
+    the training split). Each ``rerank`` entry (``"mmr:0.3"`` or ``("popularity", 0.5)``, see
+    :mod:`~recommendations.algorithms.rerank`) adds a row ``"<engine>+<method>:<strength>"``:
+    the same fitted engine's ``rerank_overfetch * k`` candidates re-ranked to ``k``.
     """
     if train_mask is None or test_mask is None:
         train_mask, test_mask = split_topn(dataset, seed=seed)
@@ -221,9 +376,12 @@ def evaluate_topn(
     relevant = relevant_by_user(dataset, test_mask)
     seen = train.matrix.tocsr()
     users = sorted(relevant)
+    specs = [reranking.parse(r) if isinstance(r, str) else (r[0], float(r[1])) for r in rerank]
+    beyond = BeyondAccuracy.for_dataset(train) if beyond_accuracy or specs else None
     results = []
     for name, spec in engines.items():
         row: dict[str, Any] = {"engine": name}
+        variants: dict[str, dict[int, list[int]]] = {}
         try:
             model = _make(spec)
             t0 = time.perf_counter()
@@ -235,26 +393,46 @@ def evaluate_topn(
                 items, _ = model.recommend(u, n=k, exclude=seen[u].indices, exclude_seen=True)
                 lists[u] = [int(i) for i in items[:k]]
             row["recommend_seconds"] = time.perf_counter() - t0
+            if specs:
+                variants = _reranked_lists(model, users, seen, k, k * rerank_overfetch, specs, beyond,
+                                           name, progress)
         except Exception as exc:  # noqa: BLE001
             if on_error == "raise":
                 raise
             row["error"] = f"{type(exc).__name__}: {exc}"
             results.append(row)
             continue
-        metrics = summarise_topn(lists, relevant, dataset.n_items, k)
+        metrics = summarise_topn(lists, relevant, dataset.n_items, k, beyond if beyond_accuracy else None)
         results.append({"engine": name, **metrics, **{k_: v for k_, v in row.items() if k_ != "engine"}})
+        for label, reranked in variants.items():
+            results.append({"engine": label, **summarise_topn(reranked, relevant, dataset.n_items, k, beyond)})
         if recommendations is not None:
-            for u in users:
-                for rank, i in enumerate(lists[u], start=1):
-                    recommendations.append(
-                        {
-                            "user_id": _plain(dataset.user_ids[u]),
-                            "engine": name,
-                            "rank": rank,
-                            "product_id": _plain(dataset.item_ids[i]),
-                        }
-                    )
+            for label, chosen in {name: lists, **variants}.items():
+                for u in users:
+                    for rank, i in enumerate(chosen[u], start=1):
+                        recommendations.append(
+                            {
+                                "user_id": _plain(dataset.user_ids[u]),
+                                "engine": label,
+                                "rank": rank,
+                                "product_id": _plain(dataset.item_ids[i]),
+                            }
+                        )
     return results
+
+
+def _reranked_lists(model: Recommender, users: list[int], seen, k: int, pool: int,
+                    specs: list[tuple[str, float]], beyond: BeyondAccuracy, name: str,
+                    progress: bool) -> dict[str, dict[int, list[int]]]:
+    """Each re-ranking's top-k per user, from one over-fetched candidate list per user."""
+    out: dict[str, dict[int, list[int]]] = {f"{name}+{m}:{s:g}": {} for m, s in specs}
+    for u in _progress(users, len(users), f"rerank {name}", progress):
+        items, scores = model.recommend(u, n=pool, exclude=seen[u].indices, exclude_seen=True)
+        for (method, strength), label in zip(specs, out):
+            chosen, _ = reranking.rerank(items, scores, k, method, strength, categories=beyond.categories,
+                                         vectors=beyond.vectors, popularity=beyond.popularity)
+            out[label][u] = [int(i) for i in chosen]
+    return out
 
 
 def evaluate_rating(

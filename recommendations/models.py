@@ -237,3 +237,57 @@ class Click(models.Model):
 
     def __str__(self) -> str:
         return f"click on {self.product_id} from {self.impression_id}"
+
+
+class ShopperProfile(models.Model):
+    """A readable summary of one shopper's tastes, stored so staff can list and filter
+    shoppers by segment; recomputed whenever it is older than the shopper's newest behaviour
+    (see ``recommendations.profiles``)."""
+
+    shopper = models.CharField(_("shopper"), max_length=80, unique=True)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True,
+                                blank=True, related_name="shopper_profile")
+    segment = models.CharField(_("segment"), max_length=120, blank=True, db_index=True)
+    data = models.JSONField(_("profile"), default=dict, blank=True)
+    last_seen = models.DateTimeField(_("last seen"), null=True, blank=True)
+    computed_at = models.DateTimeField(_("computed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("shopper profile")
+        verbose_name_plural = _("shopper profiles")
+        ordering = ["-last_seen", "-id"]
+
+    def __str__(self) -> str:
+        return f"profile of {self.shopper}"
+
+
+class NotInterested(models.Model):
+    """A shopper asked not to be shown a product, or a whole category, again: it is left out of
+    their lists and of what shapes them (history folded in at request time, the next training)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True,
+                             blank=True, related_name="not_interested")
+    session_key = models.CharField(_("session key"), max_length=40, blank=True, default="")
+    product = models.ForeignKey(app_settings.product_model, on_delete=models.CASCADE, null=True,
+                                blank=True, related_name="+")
+    category = models.CharField(_("category"), max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("not interested")
+        verbose_name_plural = _("not interested")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(user__isnull=False) | ~Q(session_key=""),
+                                   name="recommendations_not_interested_has_shopper"),
+            models.CheckConstraint(condition=Q(product__isnull=True) ^ Q(category=""),
+                                   name="recommendations_not_interested_product_xor_category"),
+        ]
+        indexes = [
+            models.Index(fields=["user"], name="rec_notint_user"),
+            models.Index(fields=["session_key"], name="rec_notint_session", condition=~Q(session_key="")),
+        ]
+
+    def __str__(self) -> str:
+        what = f"product {self.product_id}" if self.product_id else f"category {self.category}"
+        return f"{self.user_id or self.session_key[:8]} not interested in {what}"

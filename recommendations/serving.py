@@ -25,10 +25,12 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
+from . import profiles
+from .algorithms import rerank as reranking
 from .artifacts import Bundle, load_bundle
 from .capture import ANONYMOUS_KEY_SESSION_ENTRY
 from .conf import app_settings, get_product_model
-from .data import EVENT_NAMES, field_value, shopper_key
+from .data import EVENT_NAMES, SESSION_PREFIX, field_value, shopper_key
 from .models import Event, ModelVersion, PrecomputedList
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,13 @@ class Shopper:
         if session is None:
             return cls()
         return cls(session_key=session.get(ANONYMOUS_KEY_SESSION_ENTRY) or session.session_key or "")
+
+    @classmethod
+    def from_data_key(cls, key: str) -> Shopper:
+        """The inverse of ``data_key``."""
+        if key.startswith(SESSION_PREFIX):
+            return cls(session_key=key[len(SESSION_PREFIX):])
+        return cls(user_id=key)
 
     @property
     def known(self) -> bool:
@@ -384,15 +393,21 @@ def _category(product: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _apply_rules(candidates: list[Recommendation], n: int,
-                 max_per_category: int | None) -> list[Recommendation]:
+def _apply_rules(candidates: list[Recommendation], n: int, max_per_category: int | None, *,
+                 hidden: profiles.Dismissed | None = None,
+                 affinity: dict[str, float] | None = None) -> list[Recommendation]:
+    """Available products only, none the shopper dismissed, at most ``max_per_category`` per
+    category; with ``affinity`` (category -> share), the shopper's categories first."""
     products = _products(c.product_id for c in candidates)
+    if affinity:
+        candidates = sorted(candidates, key=lambda c: -affinity.get(
+            _category(products[c.product_id]), 0.0) if c.product_id in products else 0.0)
     chosen: list[Recommendation] = []
     per_category: dict[str, int] = {}
     seen: set[Any] = set()
     for rec in candidates:
         product = products.get(rec.product_id)
-        if product is None or rec.product_id in seen:
+        if product is None or rec.product_id in seen or (hidden and hidden.hides(product)):
             continue
         if max_per_category:
             category = _category(product)
@@ -508,6 +523,68 @@ def _apply_hooks(recs: list[Recommendation], n: int, context: dict[str, Any]) ->
     return final[:n]
 
 
+# -- re-ranking (RERANK) ----------------------------------------------------------------------
+_popularity: dict[tuple[str, int, int | None], np.ndarray] = {}
+
+
+def _item_popularity(engine: str, loaded: LoadedModel) -> np.ndarray | None:
+    """Distinct training shoppers per item, in ``loaded``'s item order, for the popularity
+    penalty. The cheapest correct source is the model itself: item_cf, user_cf, hybrid and
+    popular keep their training matrix (``seen_``) in the artifact, so counting its entries per
+    column needs no query and matches the data the scores came from. Other engines borrow the
+    active ``popular`` model's matrix, mapped by product id. Once per model version."""
+    seen = getattr(loaded.bundle.model, "seen_", None)
+    n_items = len(loaded.bundle.item_ids)
+    source = loaded if hasattr(seen, "tocsr") and seen.shape[1] == n_items else active_models.get("popular")
+    if source is None or not hasattr(getattr(source.bundle.model, "seen_", None), "tocsr"):
+        return None
+    key = (engine, loaded.version_id, None if source is loaded else source.version_id)
+    counts = _popularity.get(key)
+    if counts is None:
+        matrix = source.bundle.model.seen_.tocsr()
+        counts = np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.float64)
+        if source is not loaded:
+            index = source.bundle.item_index
+            counts = np.array([counts[index[p]] if p in index else 0.0 for p in loaded.bundle.item_ids.tolist()])
+        if len(_popularity) >= 32:
+            _popularity.clear()
+        _popularity[key] = counts
+    return counts
+
+
+def _reranked(engine: str, loaded: LoadedModel, user: int | None, vector: dict[int, float] | None,
+              n: int, excluded: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The engine's top ``n``; with ``RERANK`` on (personalised engines only), its top
+    ``overfetch * n`` re-ranked to ``n`` (``recommendations.algorithms.rerank``)."""
+    model, config = loaded.bundle.model, app_settings.RERANK or {}
+    method, strength = config.get("method"), float(config.get("strength") or 0.0)
+    if not method or strength <= 0 or engine in POPULARITY_ENGINES:
+        return model.recommend(user, history=vector, n=n, exclude=excluded)
+    items, scores = model.recommend(user, history=vector, n=n * int(config.get("overfetch") or 5), exclude=excluded)
+    keep = np.isfinite(scores)
+    items, scores = items[keep], scores[keep]
+    if method == "popularity":
+        return reranking.rerank(items, scores, n, method, strength, popularity=_item_popularity(engine, loaded))
+    ids = loaded.bundle.item_ids[items].tolist()
+    if method == "mmr_content":
+        # the active content model's feature rows, looked up for these candidates only
+        content = active_models.get("content")
+        rows = getattr(content.bundle.model, "item_features_", None) if content else None
+        if rows is None:
+            return items[:n], scores[:n]
+        at = [content.bundle.item_index.get(pk) for pk in ids]
+        vectors = rows[[i if i is not None else 0 for i in at]].toarray()
+        vectors[[j for j, i in enumerate(at) if i is None]] = 0.0
+        similarity = reranking.cosine_similarity(vectors)
+    else:
+        # categories from the product rows: one query at most (the product cache answers for
+        # products of recent lists), as the business rules read the same products next
+        products = product_cache.available(ids)
+        similarity = reranking.category_similarity(
+            [_category(products[pk]) if pk in products else "" for pk in ids])
+    return reranking.mmr(items, scores, n, min(strength, 1.0), similarity)
+
+
 # -- answers ----------------------------------------------------------------------------------
 def _from_engine(loaded: LoadedModel, engine: str, shopper: Shopper, history: list[HistoryEvent],
                  exclude: set[Any], n: int) -> list[Recommendation]:
@@ -519,7 +596,7 @@ def _from_engine(loaded: LoadedModel, engine: str, shopper: Shopper, history: li
     if engine not in POPULARITY_ENGINES and user is None and not vector:
         return []
     excluded = [bundle.item_index[p] for p in exclude if p in bundle.item_index]
-    items, scores = bundle.model.recommend(user, history=vector or None, n=n, exclude=excluded)
+    items, scores = _reranked(engine, loaded, user, vector or None, n, excluded)
     ids = bundle.item_ids
     recs = [Recommendation(ids[i].item(), float(s), engine, "") for i, s in zip(items, scores)
             if np.isfinite(s)]
@@ -528,7 +605,7 @@ def _from_engine(loaded: LoadedModel, engine: str, shopper: Shopper, history: li
         return recs
     # A known shopper's months of history outweigh a few fresh clicks in any profile, so what
     # they did since training also gets its own list, and a share of the slots.
-    items, scores = bundle.model.recommend(None, history=vector, n=n, exclude=excluded)
+    items, scores = _reranked(engine, loaded, None, vector, n, excluded)
     session = [Recommendation(ids[i].item(), float(s), engine, "") for i, s in zip(items, scores)
                if np.isfinite(s)]
     return _interleave(recs, session, share)
@@ -612,13 +689,22 @@ def recommend_for(shopper: Shopper, n: int = 10, *, engine: str | None = None,
         cached = _cache_get(key, field_name, signature)
         if cached is not None:
             return _apply_hooks(_hydrate(cached), n, context)
+        # (A "not interested" choice deletes the shopper's precomputed lists: these are current.)
         if shopper.known and not exclude and max_per_category == app_settings.MAX_PER_CATEGORY:
             stored = _from_precomputed(shopper, engine or app_settings.SERVING_ENGINE, n)
             if stored is not None:
                 _cache_set(key, field_name, signature, [r.as_cacheable() for r in stored])
                 return _apply_hooks(stored, n, context)
 
+    hidden = profiles.dismissed(shopper)
     history = recent_history(shopper)
+    history_products: dict[Any, Any] = {}
+    if hidden.categories and history:
+        history_products = {pk: p for pk, (p, _) in _fetch_products(list({e.product_id for e in history})).items()}
+    if hidden:
+        history = [e for e in history if e.product_id not in hidden.products
+                   and not (e.product_id in history_products and hidden.hides(history_products[e.product_id]))]
+        exclude |= hidden.products
     if app_settings.EXCLUDE_PURCHASED:
         bought = purchased_ids(shopper)
         exclude |= bought - _repurchasable(bought)
@@ -634,8 +720,20 @@ def recommend_for(shopper: Shopper, n: int = 10, *, engine: str | None = None,
             break
     if len(candidates) < n:
         candidates += _database_popular(over_fetch, exclude)
-    recs = _apply_rules(candidates, n, max_per_category)
+    affinity: dict[str, float] = {}
+    if history and all(c.engine in POPULARITY_ENGINES for c in candidates):
+        # Cold start: no model knows this shopper's products yet, so the popular ones come
+        # ordered by the categories of what the shopper just looked at (their profile so far).
+        if not history_products:
+            history_products = {pk: p for pk, (p, _) in _fetch_products(
+                list({e.product_id for e in history})).items()}
+        affinity = profiles.category_affinity(history_products.values())
+    recs = _apply_rules(candidates, n, max_per_category, hidden=hidden, affinity=affinity)
     _explain(recs, history)
+    for rec in recs:
+        category = _category(rec.product) if affinity else ""
+        if affinity.get(category):
+            rec.reason = f"Popular in {category}, which you looked at"
     if use_cache and key:
         _cache_set(key, field_name, signature, [r.as_cacheable() for r in recs])
     return _apply_hooks(recs, n, context)

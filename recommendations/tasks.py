@@ -36,8 +36,11 @@ def train_engine(self, version_id: int, force: bool = False) -> dict:
 
 @shared_task
 def train_all(triggered_by: str = "schedule") -> list[int]:
-    """Queue a training of every configured engine."""
-    return [training.queue(name, triggered_by=triggered_by).pk for name in training.configured_engines()]
+    """Queue a training of every configured engine, and a refresh of the stored shopper
+    profiles (they read the same behaviour)."""
+    versions = [training.queue(name, triggered_by=triggered_by).pk for name in training.configured_engines()]
+    refresh_profiles.delay()
+    return versions
 
 
 @shared_task
@@ -90,7 +93,6 @@ def precompute_chunk(self, shopper_keys: list[str], engine: str) -> dict:
 
     from . import serving
     from .conf import app_settings
-    from .data import SESSION_PREFIX
     from .models import PrecomputedList
 
     worker = getattr(self.request, "hostname", None) or "local"
@@ -101,11 +103,7 @@ def precompute_chunk(self, shopper_keys: list[str], engine: str) -> dict:
     now = timezone.now()
     rows = []
     for key in shopper_keys:
-        if key.startswith(SESSION_PREFIX):
-            shopper = serving.Shopper(session_key=key[len(SESSION_PREFIX):])
-        else:
-            shopper = serving.Shopper(user_id=key)
-        recs = serving.recommend_for(shopper, n, engine=engine, use_cache=False)
+        recs = serving.recommend_for(serving.Shopper.from_data_key(key), n, engine=engine, use_cache=False)
         rows.append(PrecomputedList(shopper=key, engine=engine, version_id=version,
                                     items=serving.precomputed_items(recs), computed_at=now))
     PrecomputedList.objects.bulk_create(
@@ -113,3 +111,27 @@ def precompute_chunk(self, shopper_keys: list[str], engine: str) -> dict:
         update_fields=["version", "items", "computed_at"])
     return {"engine": engine, "status": "done", "version": version, "worker": worker,
             "shoppers": len(rows)}
+
+
+# -- shopper profiles ---------------------------------------------------------------------------
+@shared_task(bind=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def refresh_profiles(self) -> dict:
+    """Recompute the profiles of every signed-in shopper, in ``PRECOMPUTE_CHUNK_SIZE`` chunks
+    (one ``refresh_profiles_chunk`` task each). Serving never waits for it: a stale profile
+    is recomputed when it is read."""
+    from .conf import app_settings
+
+    keys = known_shopper_keys()
+    size = max(1, int(app_settings.PRECOMPUTE_CHUNK_SIZE))
+    chunks = [refresh_profiles_chunk.delay(keys[i:i + size]).id for i in range(0, len(keys), size)]
+    return {"shoppers": len(keys), "chunks": len(chunks)}
+
+
+@shared_task(bind=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def refresh_profiles_chunk(self, shopper_keys: list[str]) -> int:
+    from . import profiles
+    from .serving import Shopper
+
+    for key in shopper_keys:
+        profiles.refresh(Shopper.from_data_key(key))
+    return len(shopper_keys)

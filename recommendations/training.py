@@ -35,6 +35,7 @@ from .conf import ENGINE_NAMES, app_settings
 from .data import load_frames
 from .evaluation import evaluate_topn, predict_pairs, split_topn
 from .models import ModelVersion
+from .profiles import exclude_not_interested
 
 logger = logging.getLogger(__name__)
 Status = ModelVersion.Status
@@ -75,6 +76,7 @@ def fail_stale_runs() -> int:
 
 def build_dataset() -> Dataset:
     events, products = load_frames()
+    events = exclude_not_interested(events, products)
     dataset = Dataset.from_frames(
         events, products, event_weights=app_settings.EVENT_WEIGHTS,
         decay_half_life_days=app_settings.TIME_DECAY_HALF_LIFE_DAYS,

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
 from .api import privacy as privacy_api
+from .api import profiles as profiles_api
 from .api import views as api
 
 app_name = "recommendations"
@@ -21,6 +22,10 @@ urlpatterns = [
     path("ratings/<str:pk>/", api.RatingDetailView.as_view(), name="rating"),
     path("me/history/", api.HistoryView.as_view(), name="history"),
     path("me/data/", privacy_api.MyDataView.as_view(), name="my-data"),
+    path("me/profile/", profiles_api.MyProfileView.as_view(), name="my-profile"),
+    path("me/not-interested/", profiles_api.NotInterestedListView.as_view(), name="not-interested"),
+    path("me/not-interested/<str:pk>/", profiles_api.NotInterestedDetailView.as_view(),
+         name="not-interested-detail"),
     path("clicks/", api.ClickView.as_view(), name="clicks"),
     path("models/", api.ModelVersionListView.as_view(), name="models"),
     path("models/retrain/", api.RetrainView.as_view(), name="retrain"),

@@ -203,7 +203,8 @@ def test_dashboard_shows_versions_metrics_and_svg_charts(admin_client, shop):
     active = ModelVersion.objects.get(engine="item_cf", is_active=True)
     assert f"v{active.pk}</a>" in text and "Last trained" in text and "30 users" in text
     svgs = re.findall(r"<svg [^>]*class=\"rec-chart\".*?</svg>", text, flags=re.S)
-    assert len(svgs) == 3  # the comparison, one per engine
+    # the comparison, beyond accuracy and novelty compared, per engine accuracy and beyond accuracy
+    assert len(svgs) == 7
     for svg in svgs:
         assert 'role="img"' in svg and "<title id=" in svg and "<desc id=" in svg
     comparison = svgs[0]

@@ -19,4 +19,7 @@ urlpatterns = [
     path("orders/<int:pk>/", views.order, name="order"),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/data/", views.my_data, name="my_data"),
+    path("accounts/profile/", views.my_profile, name="my_profile"),
+    path("accounts/not-interested/", views.not_interested, name="not_interested"),
+    path("accounts/not-interested/<int:pk>/undo/", views.undo_not_interested, name="undo_not_interested"),
 ]

@@ -19,7 +19,8 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView
 
-from recommendations import privacy
+from recommendations import privacy, profiles
+from recommendations.capture import anonymous_session_key
 from recommendations.models import Rating
 from recommendations.serving import Shopper
 from recommendations.signals import product_added_to_cart, product_purchased
@@ -234,3 +235,43 @@ def my_data(request: HttpRequest) -> HttpResponse:
         return redirect("catalog:my_data")
     data = privacy.export(shopper)
     return render(request, "catalog/my_data.html", {"n_events": len(data["events"]), "n_ratings": len(data["ratings"])})
+
+
+def my_profile(request: HttpRequest) -> HttpResponse:
+    """What the shop knows about you, and what you asked not to be shown (the app's profile)."""
+    shopper = Shopper.from_request(request)
+    stored = profiles.get_profile(shopper)
+    return render(request, "catalog/my_profile.html", {
+        "profile": stored, "data": stored.data if stored else None,
+        "not_interested": profiles.not_interested_entries(shopper)})
+
+
+@require_POST
+def not_interested(request: HttpRequest) -> HttpResponse:
+    """"Not interested" in a product or a category: gone from your lists from the next page on."""
+    shopper = Shopper.from_request(request)
+    if not shopper.known:
+        shopper = Shopper(session_key=anonymous_session_key(request))
+    product_id = request.POST.get("product", "")
+    product = get_object_or_404(Product, pk=product_id) if product_id.isdigit() else None
+    category = "" if product else request.POST.get("category", "").strip()
+    if product is None and not (category and Category.objects.filter(name=category).exists()):
+        messages.error(request, "Choose a product or a category.")
+    else:
+        profiles.mark_not_interested(shopper, product=product, category=category)
+        messages.success(request, f"We won't recommend {product or category} to you again.")
+    return _back(request, "catalog:my_profile")
+
+
+@require_POST
+def undo_not_interested(request: HttpRequest, pk: int) -> HttpResponse:
+    if profiles.undo_not_interested(Shopper.from_request(request), pk):
+        messages.success(request, "Done: it can be recommended to you again.")
+    return redirect("catalog:my_profile")
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    next_url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        return redirect(next_url)
+    return redirect(default)

@@ -158,3 +158,45 @@ class ModelVersionSerializer(serializers.ModelSerializer):
                   "total_seconds", "peak_memory_mb", "error", "triggered_by", "task_id",
                   "created_at", "started_at", "finished_at"]
         read_only_fields = fields
+
+
+# -- shopper profile ------------------------------------------------------------------------------
+class NotInterestedSerializer(serializers.Serializer):
+    """One "not interested" choice: a product or a whole category (exactly one)."""
+
+    id = serializers.IntegerField(read_only=True)
+    product = product_field(required=False, allow_null=True,
+                            help_text="A product to stop recommending (its primary key).")
+    category = serializers.CharField(required=False, allow_blank=True, max_length=255,
+                                     help_text="A category to stop recommending, as products show it.")
+    created_at = serializers.DateTimeField(read_only=True)
+
+    def validate_category(self, value: str) -> str:
+        if not value:
+            return ""
+        lookup = app_settings.PRODUCT_FIELDS.get("category")
+        if not lookup:
+            raise serializers.ValidationError("This shop's products have no category.")
+        if not get_product_model()._default_manager.filter(**{lookup: value}).exists():
+            raise serializers.ValidationError(f"No product is in the category {value!r}.")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        if (attrs.get("product") is None) == (not attrs.get("category")):
+            raise serializers.ValidationError({"non_field_errors": ["Give exactly one of product or category."]})
+        return attrs
+
+
+class ShopperProfileSerializer(serializers.Serializer):
+    shopper = serializers.CharField(help_text="The shopper's key: a user id, or session:<key>.")
+    segment = serializers.CharField(help_text="A short label, e.g. 'Loyal customer · Garden fan'.")
+    activity = serializers.DictField(help_text="Counts by event type, products, first and last seen.")
+    categories = serializers.ListField(child=serializers.DictField(),
+                                       help_text="Top categories: {name, share} (share of engagement).")
+    brands = serializers.ListField(child=serializers.DictField(), help_text="Top brands: {name, share}.")
+    price = serializers.DictField(allow_null=True, help_text="{typical, low, high, band}; band is "
+                                  "budget, mid-range or premium relative to this shop's prices.")
+    shaping = serializers.ListField(child=serializers.DictField(), help_text="The products that weigh most "
+                                    "in the shopper's recommendations: {product_id, name, weight, why}.")
+    not_interested = NotInterestedSerializer(many=True)
+    computed_at = serializers.DateTimeField(allow_null=True)

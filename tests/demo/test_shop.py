@@ -69,3 +69,39 @@ def test_named_shoppers_see_their_tastes_on_the_home_page(client, demo):
         seen = tastes[named["username"]]
         in_taste = sum(n for category, n in seen.items() if category in named["categories"])
         assert in_taste >= 5, (named["username"], seen)  # random: ~1.3 of 8
+
+
+def test_a_shopper_reads_their_profile_and_says_not_interested(client, demo):
+    """The account page shows the profile of the named shopper's planted tastes; "Not interested"
+    from the for-you widget or the profile page changes the next home page; "Undo" restores it."""
+    def for_you(html: str) -> list[int]:
+        start = html.index('data-widget="for_you"')
+        section = html[start:html.index("</section>", start)]
+        return [int(i) for i in re.findall(r'<li class="recommendations-item" data-product-id="(\d+)"', section)]
+
+    client.login(username="erin", password="demo12345")  # Garden and Pets
+    page = client.get("/accounts/profile/", **CHROME).content.decode()
+    segment = re.search(r'<p class="segment" id="segment">([^<]+)</p>', page).group(1)
+    top = re.findall(r'aria-label="Not interested in ([^"]+)"', page)[:2]
+    assert set(top) <= {"Garden", "Pets"} and top, (segment, top)
+    with override_settings(RECOMMENDATIONS={**settings.RECOMMENDATIONS, "SERVING_ENGINE": "user_cf"}):
+        home = client.get("/", **CHROME).content.decode()
+        shown = for_you(home)
+        assert "Not interested</button>" in home
+        gone = shown[0]
+        back = client.post("/accounts/not-interested/", {"product": gone, "next": "/"}, **CHROME)
+        assert back.status_code == 302 and back["Location"] == "/"
+        assert gone not in for_you(client.get("/", **CHROME).content.decode())
+
+        client.post("/accounts/not-interested/", {"category": "Garden"}, **CHROME)
+        after = for_you(client.get("/", **CHROME).content.decode())
+        assert after and not Product.objects.filter(pk__in=after, category__name="Garden").exists()
+        page = client.get("/accounts/profile/", **CHROME).content.decode()
+        assert "Everything in Garden" in page
+        undo = re.findall(r'action="(/accounts/not-interested/\d+/undo/)"', page)
+        assert len(undo) == 2
+        for url in undo:
+            client.post(url, **CHROME)
+        restored = for_you(client.get("/", **CHROME).content.decode())
+        assert Product.objects.filter(pk__in=restored, category__name="Garden").exists()
+    assert client.post("/accounts/not-interested/", {"category": "No such aisle"}, **CHROME).status_code == 302

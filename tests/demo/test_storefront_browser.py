@@ -15,6 +15,7 @@ from pathlib import Path
 
 import django.contrib.admin
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.management import call_command
 
@@ -169,3 +170,31 @@ def test_staff_retrain_from_the_dashboard_and_see_the_new_version(shop, browser)
     log_in(shopper, shop, "alice")
     shopper.goto(f"{shop}/admin/recommendations/modelversion/dashboard/")
     assert "/admin/login/" in shopper.url  # not staff: sent to the admin's login
+
+
+def test_a_shopper_reads_their_profile_and_staff_open_it_from_the_user(shop, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(20_000)
+    log_in(page, shop, "erin")  # planted tastes: Garden and Pets
+    page.get_by_role("link", name="Your profile").click()
+    page.wait_for_url("**/accounts/profile/")
+    assert page.locator("#segment").inner_text()
+    liked = page.locator("#your-categories + ul li").first.inner_text()
+    assert liked.startswith(("Garden", "Pets")), liked
+    page.get_by_role("button", name="Not interested in Garden").click()
+    page.wait_for_url("**/accounts/profile/")
+    assert "Everything in Garden" in page.locator("#not-interested").inner_text()
+    page.goto(shop)
+    assert widget_categories(page, "for_you")["Garden"] == 0
+
+    staff = browser.new_page(viewport={"width": 1400, "height": 1000})
+    staff.set_default_timeout(30_000)
+    log_in(staff, shop, "admin", "admin12345")
+    erin = get_user_model().objects.get(username="erin")
+    staff.goto(f"{shop}/admin/auth/user/{erin.pk}/change/")
+    staff.get_by_role("link", name="Shopper profile", exact=True).click()
+    staff.wait_for_selector("#rec-previews")
+    assert staff.locator("#rec-segment").inner_text()
+    headers = [h.lower() for h in staff.locator("#rec-previews thead th").all_inner_texts()]  # CSS capitals
+    assert {"hybrid", "item_cf", "popular"} <= set(headers), headers
+    assert "category Garden" in staff.locator(".rec-profile").inner_text()

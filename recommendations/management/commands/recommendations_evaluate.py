@@ -6,9 +6,13 @@
     manage.py recommendations_evaluate --events events.csv [--products products.csv]
     manage.py recommendations_evaluate --train train.csv --test test.csv [--products products.csv]
     manage.py recommendations_evaluate            # the database (recommendations.data)
+    manage.py recommendations_evaluate ... --rerank mmr:0.1,mmr:0.25 --rerank popularity:0.5
 
 Protocols: ``topn`` (default), ``rating`` (5-fold CV RMSE/MAE, engines with predict),
-``coldstart`` (new items ranked among themselves) or ``all``.
+``coldstart`` (new items ranked among themselves) or ``all``. Top-N rows carry the
+beyond-accuracy metrics too; each ``--rerank METHOD:STRENGTH`` adds a row per engine,
+``<engine>+<method>:<strength>``, of the same fitted engine's lists re-ranked
+(``recommendations.algorithms.rerank``: ``mmr``, ``mmr_content``, ``popularity``).
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=42, help="seed of the top-N / rating split")
         parser.add_argument("--k", type=int, default=10, help="list length")
         parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+        parser.add_argument("--rerank", action="append", default=[], metavar="METHOD:STRENGTH",
+                            help="also rank each engine's top-N after re-ranking, e.g. mmr:0.3, "
+                                 "mmr_content:0.3 or popularity:0.5 (repeatable, or comma-separated)")
 
     # -- input ------------------------------------------------------------------------------
     def _frames(self, opts: dict[str, Any]):
@@ -109,6 +116,7 @@ class Command(BaseCommand):
     def handle(self, *args, **opts) -> None:
         from recommendations.algorithms import engine_available, get_engine
         from recommendations.algorithms.dataset import RATING
+        from recommendations.algorithms.rerank import parse as parse_rerank
         from recommendations.evaluation import (
             evaluate_coldstart,
             evaluate_rating,
@@ -135,6 +143,10 @@ class Command(BaseCommand):
             if not has_features:
                 names = [n for n in names if n not in ("content", "deep")]
         params = self._engine_params(opts["params"])
+        try:
+            rerank = [parse_rerank(part) for value in opts["rerank"] for part in value.split(",") if part.strip()]
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
 
         def spec(name: str):
             return lambda: get_engine(name, **params.get(name, {}))
@@ -148,7 +160,7 @@ class Command(BaseCommand):
                 engines = {n: spec(n) for n in names}
                 rows = evaluate_topn(dataset, engines, k=opts["k"], seed=opts["seed"], train_mask=train_mask,
                                      test_mask=test_mask, progress=progress, recommendations=rec_rows,
-                                     on_error="record")
+                                     on_error="record", rerank=rerank)
             elif protocol == "rating":
                 if not has_ratings:
                     self.stderr.write("rating protocol skipped: the data has no ratings")

@@ -1,0 +1,362 @@
+"""Shopper profiles: what the shop knows about one shopper, in words a person can read, and
+the shopper's "not interested" choices.
+
+A profile is computed from the shopper's events and ratings (the same weights the engines
+use), with what they marked "not interested" left out, and stored in ``ShopperProfile`` so
+that staff can list shoppers by segment. It is recomputed when it is older than the shopper's
+newest event or rating, when their "not interested" choices change, and by the
+``refresh_profiles`` task that ``train_all`` queues.
+
+"Not interested" reaches the recommendations on the very next request: the products and
+categories are left out of the shopper's lists (``serving``) and out of the history folded in
+at request time, and the next training leaves the shopper's events on them out
+(``exclude_not_interested``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from django.core.cache import caches
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from .conf import app_settings, get_product_model
+from .data import EVENT_NAMES, field_value, shopper_key
+from .models import NotInterested, PrecomputedList, Rating, ShopperProfile
+
+#: Events read per profile: the newest ones, so a decade-long customer costs what a month does.
+MAX_EVENTS = 2000
+TOP = 5
+PRICE_BANDS = ("budget", "mid-range", "premium")
+
+
+# -- "not interested" -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Dismissed:
+    """A shopper's "not interested" products (primary keys) and categories (as shown)."""
+
+    products: frozenset = frozenset()
+    categories: frozenset = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(self.products or self.categories)
+
+    def hides(self, product: Any) -> bool:
+        if product.pk in self.products:
+            return True
+        if self.categories:
+            category = field_value(product, "category")
+            return category is not None and str(category) in self.categories
+        return False
+
+
+def owned_choices(shopper) -> Any:
+    """The shopper's own "not interested" rows (a queryset)."""
+    if shopper.user_id is not None:
+        return NotInterested.objects.filter(user_id=shopper.user_id)
+    return NotInterested.objects.filter(session_key=shopper.session_key, user__isnull=True)
+
+
+def dismissed(shopper) -> Dismissed:
+    """The shopper's "not interested" choices (one query; none for an unknown shopper)."""
+    if not shopper.known:
+        return Dismissed()
+    products, categories = set(), set()
+    for product_id, category in owned_choices(shopper).values_list("product_id", "category"):
+        if product_id is not None:
+            products.add(product_id)
+        else:
+            categories.add(category)
+    return Dismissed(frozenset(products), frozenset(categories))
+
+
+def not_interested_entries(shopper) -> list[NotInterested]:
+    return list(owned_choices(shopper).select_related("product")) if shopper.known else []
+
+
+def mark_not_interested(shopper, *, product: Any = None, category: str = "") -> tuple[NotInterested, bool]:
+    """Record a "not interested" choice; returns (entry, created). Idempotent."""
+    if not shopper.known:
+        raise ValueError("an unknown shopper has nothing to shape")
+    if (product is None) == (not category):
+        raise ValueError("give exactly one of a product or a category")
+    lookup = {"product": product} if product is not None else {"category": category, "product__isnull": True}
+    try:
+        with transaction.atomic():
+            entry, created = owned_choices(shopper).get_or_create(
+                **lookup, defaults={"user_id": shopper.user_id, "session_key": "" if shopper.user_id
+                                    else shopper.session_key})
+    except IntegrityError:  # a concurrent identical request won the race
+        entry, created = owned_choices(shopper).get(**lookup), False
+    _changed(shopper)
+    return entry, created
+
+
+def undo_not_interested(shopper, entry_id: Any) -> bool:
+    """Forget one of the shopper's own choices; False when it is not theirs or not there."""
+    if not shopper.known:
+        return False
+    deleted, _ = owned_choices(shopper).filter(pk=entry_id).delete()
+    if deleted:
+        _changed(shopper)
+    return bool(deleted)
+
+
+def _changed(shopper) -> None:
+    from .serving import invalidate
+
+    ShopperProfile.objects.filter(shopper=shopper.data_key).delete()
+    PrecomputedList.objects.filter(shopper=shopper.data_key).delete()  # made before the choice
+    invalidate(shopper)
+
+
+def exclude_not_interested(events: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:
+    """Training data without the events a shopper marked "not interested" (frames in the
+    import format, as ``data.load_frames`` returns them)."""
+    rows = list(NotInterested.objects.values_list("user_id", "session_key", "product_id", "category"))
+    if not rows or events.empty:
+        return events
+    by_product = {(shopper_key(u, s), str(p)) for u, s, p, _ in rows if p is not None}
+    by_category = {(shopper_key(u, s), c) for u, s, p, c in rows if p is None}
+    users = events["user_id"].astype(str)
+    items = events["product_id"].astype(str)
+    drop = pd.Series(False, index=events.index)
+    if by_product:
+        drop |= pd.Series(list(zip(users, items)), index=events.index).isin(by_product)
+    if by_category:
+        category_of = dict(zip(products["product_id"].astype(str), products["category"].astype(str)))
+        drop |= pd.Series(list(zip(users, items.map(category_of))), index=events.index).isin(by_category)
+    return events[~drop.to_numpy()]
+
+
+# -- the profile ------------------------------------------------------------------------------
+@dataclass
+class Profile:
+    shopper: str
+    segment: str = "New shopper"
+    activity: dict[str, Any] = field(default_factory=dict)
+    categories: list[dict[str, Any]] = field(default_factory=list)
+    brands: list[dict[str, Any]] = field(default_factory=list)
+    price: dict[str, Any] | None = None
+    shaping: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"shopper": self.shopper, "segment": self.segment, "activity": self.activity,
+                "categories": self.categories, "brands": self.brands, "price": self.price,
+                "shaping": self.shaping}
+
+
+def _decay(when: datetime, now: datetime) -> float:
+    half_life = app_settings.TIME_DECAY_HALF_LIFE_DAYS
+    if not half_life:
+        return 1.0
+    return 0.5 ** (max(0.0, (now - when).total_seconds()) / 86400.0 / half_life)
+
+
+def catalogue_price_bands() -> tuple[float, float] | None:
+    """Terciles of the catalogue's prices (cached for an hour): the edges between budget,
+    mid-range and premium, relative to this shop rather than to absolute amounts."""
+    lookup = app_settings.PRODUCT_FIELDS.get("price")
+    if not lookup:
+        return None
+    cache = caches[app_settings.CACHE_ALIAS]
+    key = "recommendations:price-bands"
+    try:
+        cached = cache.get(key)
+    except Exception:  # noqa: BLE001 - a cache outage costs a query, not the page
+        cached = None
+    if cached is not None:
+        return tuple(cached) if cached else None
+    prices = pd.to_numeric(pd.Series(list(get_product_model()._default_manager.exclude(
+        **{f"{lookup}__isnull": True}).values_list(lookup, flat=True))), errors="coerce").dropna()
+    bands = [float(prices.quantile(1 / 3)), float(prices.quantile(2 / 3))] if len(prices) >= 3 else []
+    try:
+        cache.set(key, bands, 3600)
+    except Exception:  # noqa: BLE001
+        pass
+    return tuple(bands) if bands else None
+
+
+def _shares(weights: Counter) -> list[dict[str, Any]]:
+    total = sum(w for w in weights.values() if w > 0)
+    return [{"name": name, "share": round(w / total, 3)} for name, w in weights.most_common(TOP)
+            if w > 0 and total > 0]
+
+
+def _describe(counts: Counter) -> str:
+    words = {"purchase": "bought", "cart": "added to cart", "view": "viewed", "rating": "rated"}
+    parts = []
+    for kind in ("purchase", "cart", "view", "rating"):
+        if counts[kind]:
+            parts.append(f"{words[kind]} {counts[kind]}×" if kind != "rating" else f"rated {counts[kind]}★")
+    return ", ".join(parts)
+
+
+def compute(shopper) -> Profile:
+    """The profile from the shopper's events and ratings, "not interested" left out."""
+    profile = Profile(shopper=shopper.data_key)
+    if not shopper.known:
+        return profile
+    now = timezone.now()
+    weights = app_settings.EVENT_WEIGHTS
+    rows = list(shopper.events().order_by("-created_at").values_list(
+        "product_id", "kind", "quantity", "created_at")[:MAX_EVENTS])
+    ratings = list(Rating.objects.filter(user_id=shopper.user_id).values_list(
+        "product_id", "score", "updated_at")) if shopper.user_id is not None else []
+    model = get_product_model()
+    ids = {r[0] for r in rows} | {r[0] for r in ratings}
+    queryset = model._default_manager.filter(pk__in=ids)
+    category_lookup = app_settings.PRODUCT_FIELDS.get("category")
+    if category_lookup and "__" in category_lookup:
+        queryset = queryset.select_related(category_lookup.split("__")[0])
+    products = queryset.in_bulk()
+    hidden = dismissed(shopper)
+
+    kinds: Counter = Counter()
+    per_product: Counter = Counter()
+    what: dict[Any, Counter] = {}
+    times = []
+    for product_id, kind, _quantity, created in rows:
+        name = EVENT_NAMES[kind]
+        kinds[name] += 1
+        times.append(created)
+        product = products.get(product_id)
+        if product is None or hidden.hides(product):
+            continue
+        per_product[product_id] += weights.get(name, 0.0) * _decay(created, now)
+        what.setdefault(product_id, Counter())[name] += 1
+    for product_id, score, updated in ratings:
+        kinds["rating"] += 1
+        times.append(updated)
+        product = products.get(product_id)
+        if product is None or hidden.hides(product):
+            continue
+        # 3 stars is neutral; 1-2 stars count against (a shopper who hated it is not a fan).
+        per_product[product_id] += weights.get("rating", 0.0) * (score - 3) / 2 * _decay(updated, now)
+        what.setdefault(product_id, Counter())["rating"] = score
+
+    profile.activity = {
+        "views": kinds["view"], "carts": kinds["cart"], "purchases": kinds["purchase"],
+        "ratings": kinds["rating"], "products": len(ids),
+        "first_seen": min(times).isoformat() if times else None,
+        "last_seen": max(times).isoformat() if times else None,
+    }
+    categories: Counter = Counter()
+    brands: Counter = Counter()
+    priced: list[tuple[float, float]] = []
+    for product_id, weight in per_product.items():
+        if weight <= 0:
+            continue
+        product = products[product_id]
+        category, brand, price = (field_value(product, key) for key in ("category", "brand", "price"))
+        if category not in (None, ""):
+            categories[str(category)] += weight
+        if brand not in (None, ""):
+            brands[str(brand)] += weight
+        if price is not None:
+            priced.append((float(price), weight))
+    profile.categories = _shares(categories)
+    profile.brands = _shares(brands)
+    profile.price = _price_profile(priced)
+    profile.shaping = [
+        {"product_id": pid, "name": str(products[pid]), "weight": round(w, 3), "why": _describe(what[pid])}
+        for pid, w in per_product.most_common(TOP) if w > 0]
+    profile.segment = segment(profile)
+    return profile
+
+
+def _price_profile(priced: list[tuple[float, float]]) -> dict[str, Any] | None:
+    """The weighted median price of what the shopper engaged with, and its band in this shop."""
+    if not priced:
+        return None
+    priced.sort()
+    total = sum(w for _, w in priced)
+    running, typical = 0.0, priced[-1][0]
+    for price, weight in priced:
+        running += weight
+        if running >= total / 2:
+            typical = price
+            break
+    out: dict[str, Any] = {"typical": round(typical, 2), "low": round(priced[0][0], 2),
+                           "high": round(priced[-1][0], 2), "band": None}
+    edges = catalogue_price_bands()
+    if edges:
+        out["band"] = PRICE_BANDS[(typical > edges[0]) + (typical > edges[1])]
+    return out
+
+
+def segment(profile: Profile) -> str:
+    """A short label: where the shopper is (new, browsing, considering, customer, loyal) and,
+    when one stands out, what they are into and at what price."""
+    a = profile.activity
+    if not a or not (a.get("views") or a.get("carts") or a.get("purchases") or a.get("ratings")):
+        return "New shopper"
+    if a["purchases"] >= 3:
+        stage = "Loyal customer"
+    elif a["purchases"]:
+        stage = "Customer"
+    elif a["carts"]:
+        stage = "Considering"
+    elif a["views"] + a["ratings"] < 3:
+        stage = "New shopper"
+    else:
+        stage = "Browser"
+    parts = [stage]
+    if profile.categories and profile.categories[0]["share"] >= 0.5:
+        parts.append(f"{profile.categories[0]['name']} fan")
+    band = (profile.price or {}).get("band")
+    if band == "budget":
+        parts.append("bargain hunter")
+    elif band == "premium":
+        parts.append("premium taste")
+    return " · ".join(parts)
+
+
+def _newest_activity(shopper) -> datetime | None:
+    newest = shopper.events().aggregate(at=Max("created_at"))["at"]
+    if shopper.user_id is not None:
+        rated = Rating.objects.filter(user_id=shopper.user_id).aggregate(at=Max("updated_at"))["at"]
+        newest = max(filter(None, (newest, rated)), default=None)
+    return newest
+
+
+def refresh(shopper) -> ShopperProfile:
+    """Compute and store the shopper's profile now."""
+    profile = compute(shopper)
+    last_seen = profile.activity.get("last_seen")
+    values = {"user_id": shopper.user_id, "segment": profile.segment, "data": profile.as_dict(),
+              "last_seen": datetime.fromisoformat(last_seen) if last_seen else None,
+              "computed_at": timezone.now()}
+    stored, _ = ShopperProfile.objects.update_or_create(shopper=shopper.data_key, defaults=values)
+    return stored
+
+
+def get_profile(shopper) -> ShopperProfile | None:
+    """The shopper's stored profile, recomputed first when their behaviour is newer."""
+    if not shopper.known:
+        return None
+    stored = ShopperProfile.objects.filter(shopper=shopper.data_key).first()
+    if stored is not None:
+        newest = _newest_activity(shopper)
+        if newest is None or newest <= stored.computed_at:
+            return stored
+    return refresh(shopper)
+
+
+def category_affinity(products: Any) -> dict[str, float]:
+    """Share of each category among ``products`` (instances already fetched, e.g. those of the
+    shopper's recent history): how the cold-start path orders popular products for a shopper
+    the models do not know yet."""
+    counts: Counter = Counter()
+    for product in products:
+        category = field_value(product, "category")
+        if category not in (None, ""):
+            counts[str(category)] += 1
+    total = sum(counts.values())
+    return {c: n / total for c, n in counts.items()} if total else {}
