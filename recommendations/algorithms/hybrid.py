@@ -30,23 +30,42 @@ from .item_cf import normalised_matrix
 # ---------------------------------------------------------------------------------------------
 # implicit ALS
 # ---------------------------------------------------------------------------------------------
+def _pair_dots(x: np.ndarray, rows: np.ndarray, other: np.ndarray, cols: np.ndarray,
+               chunk: int = 4096) -> np.ndarray:
+    """``x[rows[t]] . other[cols[t]]`` for every t, a few thousand pairs at a time: the gathered
+    rows stay in cache instead of two nnz x factors arrays (2 x 2 GB at 3 M interactions and 96
+    factors), about three times faster at 1 M events and the same values."""
+    out = np.empty(len(rows))
+    for start in range(0, len(rows), chunk):
+        stop = min(start + chunk, len(rows))
+        out[start:stop] = np.einsum("ij,ij->i", x[rows[start:stop]], other[cols[start:stop]])
+    return out
+
+
 def _cg_sweep(conf: sp.csr_matrix, other: np.ndarray, current: np.ndarray, reg: float, steps: int) -> np.ndarray:
     """One ALS half-sweep for every row at once: solve (OtO + O^T C'_u O + reg I) x_u = O^T c_u.
 
     ``conf`` holds ``alpha * x`` (so the confidence is ``1 + conf``); preferences are 1 where
     ``conf`` is non-zero. Conjugate gradient, warm-started from ``current``.
     """
-    coo = conf.tocoo()
-    rows, cols, c = coo.row, coo.col, coo.data.astype(np.float64)
+    conf = conf.tocsr()
+    if not conf.has_canonical_format:
+        conf = conf.copy()
+        conf.sum_duplicates()
+    rows = np.repeat(np.arange(conf.shape[0], dtype=np.int64), np.diff(conf.indptr))
+    cols, c = conf.indices, conf.data.astype(np.float64)
     n = conf.shape[0]
     gram = other.T @ other + reg * np.eye(other.shape[1])
 
+    def weighted(values: np.ndarray) -> sp.csr_matrix:  # conf's structure, other values
+        return sp.csr_matrix((values, cols, conf.indptr), shape=conf.shape)
+
     def matvec(x: np.ndarray) -> np.ndarray:
-        s = np.einsum("ij,ij->i", x[rows], other[cols]) * c
-        extra = sp.csr_matrix((s, (rows, cols)), shape=conf.shape) @ other
+        s = _pair_dots(x, rows, other, cols) * c
+        extra = weighted(s) @ other
         return x @ gram + extra
 
-    b = sp.csr_matrix((1.0 + c, (rows, cols)), shape=conf.shape) @ other
+    b = weighted(1.0 + c) @ other
     x = current.copy()
     r = b - matvec(x)
     p = r.copy()
@@ -61,7 +80,7 @@ def _cg_sweep(conf: sp.csr_matrix, other: np.ndarray, current: np.ndarray, reg: 
         beta = np.where(rs > 0, rs_new / np.maximum(rs, 1e-30), 0.0)
         p = r + beta[:, None] * p
         rs = rs_new
-    empty = np.diff(conf.tocsr().indptr) == 0
+    empty = np.diff(conf.indptr) == 0
     x[empty] = 0.0
     return x[:n]
 
@@ -265,7 +284,9 @@ class HybridRecommender(Recommender):
 
     ``components``: engine name -> constructor params (or a list of names). ``weights``: fixed
     blend weights in component order (None: tuned on a validation split carved from the
-    training data when ``tune``; equal otherwise). ``fallback``: engine for shoppers without
+    training data when ``tune``; equal otherwise; on a shop with more than
+    ``validation_max_events`` events the validation folds are carved from a random set of
+    shoppers holding about that many). ``fallback``: engine for shoppers without
     history (``trending``). ``short_history``: below this many distinct items a present
     ``content`` component gets ``short_history_content_weight`` added to its weight.
     """
@@ -282,6 +303,7 @@ class HybridRecommender(Recommender):
         validation_fraction: float = 0.2,
         max_validation_users: int = 3000,
         validation_folds: int = 2,
+        validation_max_events: int | None = 1_000_000,
         pool_size: int = 100,
         seed: int = 1234,
         fallback: str = "trending",
@@ -308,6 +330,7 @@ class HybridRecommender(Recommender):
         self.validation_fraction = float(validation_fraction)
         self.max_validation_users = int(max_validation_users)
         self.validation_folds = int(validation_folds)
+        self.validation_max_events = None if validation_max_events is None else int(validation_max_events)
         self.pool_size = int(pool_size)
         self.seed = int(seed)
         self.fallback = fallback
@@ -332,6 +355,7 @@ class HybridRecommender(Recommender):
             "validation_fraction": self.validation_fraction,
             "max_validation_users": self.max_validation_users,
             "validation_folds": self.validation_folds,
+            "validation_max_events": self.validation_max_events,
             "pool_size": self.pool_size,
             "seed": self.seed,
             "fallback": self.fallback,
@@ -437,6 +461,21 @@ class HybridRecommender(Recommender):
                             "users": int(sum(len(f[3]) for f in folds))}
         return np.asarray(best_w, dtype=np.float64)
 
+    def _validation_sample(self, dataset: Dataset, seed: int) -> Dataset:
+        """The shoppers a validation fold is carved from: all of them up to
+        ``validation_max_events`` events; above it, a random set of whole shoppers whose events
+        add up to at most that. The weights only need the components' relative merit, and the
+        folds' component fits then cost what they cost on a shop of that size (ALS above all)."""
+        cap = self.validation_max_events
+        if cap is None or dataset.n_events <= cap:
+            return dataset
+        per_user = np.bincount(dataset.user, minlength=dataset.n_users)
+        order = np.random.default_rng(seed).permutation(dataset.n_users)
+        chosen = order[np.cumsum(per_user[order]) <= cap]
+        keep = np.zeros(dataset.n_users, dtype=bool)
+        keep[chosen] = True
+        return dataset.subset(keep[dataset.user])
+
     def _validation_fold(self, dataset: Dataset, seed: int):
         """One validation split: per component, each user's normalised scores restricted to a
         candidate pool (the union of every component's top ``pool_size``), so memory stays
@@ -444,6 +483,7 @@ class HybridRecommender(Recommender):
         mask, relevance, number of relevant items per user), all users x pool."""
         from ..evaluation import relevant_by_user, split_topn
 
+        dataset = self._validation_sample(dataset, seed)
         fit_mask, val_mask = split_topn(dataset, self.validation_fraction, seed=seed)
         fit_part = dataset.subset(fit_mask)
         relevant = relevant_by_user(dataset, val_mask)

@@ -1,10 +1,16 @@
-"""``rating``: explicit rating prediction, a blend of three predictors.
+"""``rating``: explicit rating prediction, a blend of four predictors.
 
 1. ``knn``: baseline (global mean + ALS-fitted user / item biases) + item-KNN over the
    baseline residuals with shrunk pearson-baseline similarity (KNNBaseline, Koren 2010).
 2. ``mf``: baseline + a matrix factorisation of the residuals fitted by regularised ALS
    (weighted-lambda: the penalty grows with each user's / item's number of ratings).
 3. ``mfknn``: ``mf`` + item-KNN over the residuals the factorisation leaves.
+4. ``uknn``: baseline + user-KNN over the baseline residuals (same similarity between users).
+
+The similarities are sparse: only positive ones are kept (the KNNs ignore the others), computed
+a block at a time from sparse co-rating products; each user keeps at most ``user_neighbours``
+neighbours (each item at most ``item_neighbours`` when set), so a 50,000-shopper shop never
+builds a users x users matrix.
 
 The blend is a ridge regression fitted on a validation slice of the training ratings
 (``blend_fraction``), after which the components are refitted on every rating.
@@ -36,32 +42,109 @@ def _baseline(r: sp.csr_matrix, reg_u: float, reg_i: float, n_iter: int) -> tupl
     return mu, bu, bi
 
 
-def _pearson_baseline_sims(resid: sp.csr_matrix, shrink: float, block: int = 2048) -> np.ndarray:
-    """Items x items shrunk pearson-baseline similarity over common raters (dense float32).
+def _lookup(mat: sp.spmatrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``mat[rows[t], cols[t]]`` for every t (0 where ``mat`` stores nothing)."""
+    out = np.zeros(len(rows))
+    mat = mat.tocsr()
+    mat.sum_duplicates()  # canonical: sorted indices, so the keys below are sorted
+    if len(rows) == 0 or mat.nnz == 0:
+        return out
+    n_cols = mat.shape[1]
+    mat_rows = np.repeat(np.arange(mat.shape[0], dtype=np.int64), np.diff(mat.indptr))
+    keys = mat_rows * n_cols + mat.indices
+    want = rows.astype(np.int64) * n_cols + cols
+    pos = np.minimum(np.searchsorted(keys, want), len(keys) - 1)
+    hit = keys[pos] == want
+    out[hit] = mat.data[pos[hit]]
+    return out
 
-    Computed a block of columns at a time, so the float64 intermediates stay ``items x block``
-    and peak memory is about the float32 result itself.
+
+def _pearson_baseline_pairs(resid: sp.csr_matrix, shrink: float, max_entries: int = 1 << 23,
+                            dense_above: float = 0.2):
+    """Shrunk pearson-baseline similarity over common raters of every pair of columns of
+    ``resid`` that has at least two raters in common (with fewer the shrinkage makes it 0).
+
+    Sparse throughout, a block of columns at a time: yields ``(rows, cols, sims)`` (float64,
+    the diagonal left out) for the columns of one block; a block holds at most about
+    ``max_entries`` co-rated pairs, so memory stays bounded whatever the number of columns. A
+    block where more than ``dense_above`` of the pairs are co-rated (small, dense data such as
+    MovieLens) is computed with dense arrays instead of sparse look-ups, which is faster there.
+    Each similarity is computed exactly as a dense all-pairs computation would (same sums in
+    the same order), so the result does not depend on the blocks.
     """
     e = resid.tocsc().astype(np.float64)
     m = e.copy()
     m.data[:] = 1.0
     e2 = e.multiply(e).tocsc()
     et, mt, e2t = e.T.tocsr(), m.T.tocsr(), e2.T.tocsr()
-    n_items = e.shape[1]
-    sim = np.zeros((n_items, n_items), dtype=np.float32)
-    for start in range(0, n_items, block):
-        stop = min(start + block, n_items)
-        num = (et @ e[:, start:stop]).toarray()
-        a = (e2t @ m[:, start:stop]).toarray()  # a[i, j] = sum over common raters of e_ui^2
-        b = (mt @ e2[:, start:stop]).toarray()  # b[i, j] = sum over common raters of e_uj^2
-        n = (mt @ m[:, start:stop]).toarray()
+    n_cols = e.shape[1]
+    # upper bound on each column's co-rated columns: the ratings of its raters
+    row_counts = np.diff(resid.tocsr().indptr).astype(np.float64)
+    bound = np.minimum(np.asarray(mt @ row_counts).ravel(), n_cols)
+    ends = np.cumsum(bound)
+    start = 0
+    while start < n_cols:
+        base = ends[start - 1] if start else 0.0
+        stop = max(start + 1, int(np.searchsorted(ends, base + max_entries, side="right")))
+        stop = min(stop, n_cols)
+        cnt = mt @ m[:, start:stop]
+        dense = cnt.nnz > dense_above * n_cols * (stop - start)  # dense block: no lookups, same values
+        if dense:
+            n = cnt.toarray()
+            num = (et @ e[:, start:stop]).toarray()
+            a = (e2t @ m[:, start:stop]).toarray()
+            b = (mt @ e2[:, start:stop]).toarray()
+        else:
+            cnt = cnt.tocoo()
+            keep = cnt.data >= 2
+            rows, cols, n = cnt.row[keep].astype(np.int64), cnt.col[keep].astype(np.int64), cnt.data[keep]
+            num = _lookup(et @ e[:, start:stop], rows, cols)
+            a = _lookup(e2t @ m[:, start:stop], rows, cols)  # sum over common raters of e_ui^2
+            b = _lookup(mt @ e2[:, start:stop], rows, cols)  # sum over common raters of e_uj^2
+        del cnt
         den = np.sqrt(a * b)
         with np.errstate(divide="ignore", invalid="ignore"):
             part = np.where(den > 0, num / den, 0.0)
         part *= np.maximum(n - 1, 0) / (np.maximum(n - 1, 0) + shrink)
-        sim[:, start:stop] = part
-    np.fill_diagonal(sim, 0.0)
-    return sim
+        if dense:
+            rows, cols = np.nonzero(part)
+            part = part[rows, cols]
+        cols += start
+        off = rows != cols
+        yield rows[off], cols[off], part[off]
+        start = stop
+
+
+def _pearson_baseline_sims(resid: sp.csr_matrix, shrink: float, k: int | None = None) -> sp.csr_matrix:
+    """Columns x columns shrunk pearson-baseline similarity of ``resid``, positive entries only
+    (the KNN predictors ignore the others), as float32 CSR; row ``j`` holds column ``j``'s
+    neighbours, at most its ``k`` most similar (all when ``k`` is None).
+
+    Memory is O(positive co-rated pairs), and at most O(columns x k): the user-user matrix of
+    a 50,000-shopper shop never exists densely.
+    """
+    n_cols = resid.shape[1]
+    rows_out, cols_out, vals_out = [], [], []
+    for rows, cols, sims in _pearson_baseline_pairs(resid, shrink):
+        sims = sims.astype(np.float32)
+        pos = sims > 0
+        # symmetric: the pairs of block column j are j's neighbours, so j becomes the row
+        r, c, v = cols[pos], rows[pos], sims[pos]
+        if k is not None and len(r):
+            order = np.lexsort((-v, r))  # by row, then most similar first
+            r, c, v = r[order], c[order], v[order]
+            rank = np.arange(len(r)) - np.searchsorted(r, r, side="left")
+            keep = rank < k
+            r, c, v = r[keep], c[keep], v[keep]
+        rows_out.append(r.astype(np.int32))
+        cols_out.append(c.astype(np.int32))
+        vals_out.append(v)
+    if not rows_out:
+        return sp.csr_matrix((n_cols, n_cols), dtype=np.float32)
+    out = sp.csr_matrix((np.concatenate(vals_out), (np.concatenate(rows_out), np.concatenate(cols_out))),
+                        shape=(n_cols, n_cols), dtype=np.float32)
+    out.sort_indices()
+    return out
 
 
 def _solve_rows(mat: sp.csr_matrix, other: np.ndarray, reg: float, chunk_rows: int = 4096) -> np.ndarray:
@@ -123,6 +206,8 @@ class RatingRecommender(Recommender):
         user_k: int = 60,
         user_shrink: float = 100.0,
         candidate_pool: int = 300,
+        user_neighbours: int | None = 1000,
+        item_neighbours: int | None = None,
     ) -> None:
         self.k = int(k)
         self.shrink = float(shrink)
@@ -138,6 +223,8 @@ class RatingRecommender(Recommender):
         self.user_k = int(user_k)
         self.user_shrink = float(user_shrink)
         self.candidate_pool = int(candidate_pool)
+        self.user_neighbours = None if user_neighbours is None else int(user_neighbours)
+        self.item_neighbours = None if item_neighbours is None else int(item_neighbours)
         self.ratings_: sp.csr_matrix | None = None
 
     def get_params(self) -> dict[str, Any]:
@@ -156,6 +243,8 @@ class RatingRecommender(Recommender):
             "user_k": self.user_k,
             "user_shrink": self.user_shrink,
             "candidate_pool": self.candidate_pool,
+            "user_neighbours": self.user_neighbours,
+            "item_neighbours": self.item_neighbours,
         }
 
     # -- training ---------------------------------------------------------------------------
@@ -171,12 +260,14 @@ class RatingRecommender(Recommender):
         resid = sp.csr_matrix((coo.data - base, (coo.row, coo.col)), shape=r.shape)
         resid.sort_indices()
         self.resid_ = resid
-        self.sims_ = _pearson_baseline_sims(resid, self.shrink)
+        # positive similarities only (the KNN predictors ignore the others), sparse; users keep
+        # at most ``user_neighbours`` each, so memory is O(users x user_neighbours), not users^2
+        self.sims_ = self.user_sims_ = None  # a refit does not hold the previous ones meanwhile
+        self.sims_ = _pearson_baseline_sims(resid, self.shrink, self.item_neighbours)
         if "uknn" in self.components:
-            self.user_sims_ = _pearson_baseline_sims(resid.T.tocsr(), self.user_shrink)
+            self.user_sims_ = _pearson_baseline_sims(resid.T.tocsr(), self.user_shrink, self.user_neighbours)
         else:
-            self.user_sims_ = np.zeros((0, 0), dtype=np.float32)
-        self.resid_csc_ = resid.tocsc()
+            self.user_sims_ = sp.csr_matrix((r.shape[0], r.shape[0]), dtype=np.float32)
         if {"mf", "mfknn"} & set(self.components) and self.factors > 0:
             self.p_, self.q_ = _als(resid, self.factors, self.mf_reg, self.mf_iters, self.seed)
             mf = np.einsum("ij,ij->i", self.p_[coo.row], self.q_[coo.col])
@@ -219,7 +310,7 @@ class RatingRecommender(Recommender):
         rated, e = resid.indices[s:t], resid.data[s:t]
         if len(rated) == 0 or len(items) == 0:
             return np.zeros(len(items))
-        sims = self.sims_[np.ix_(items, rated)].astype(np.float64)
+        sims = self.sims_[items][:, rated].toarray().astype(np.float64)
         sims[sims < 0] = 0.0
         if len(rated) > self.k:
             part = np.argpartition(-sims, self.k - 1, axis=1)[:, : self.k]
@@ -232,13 +323,18 @@ class RatingRecommender(Recommender):
         return np.where(den > 0, num / np.maximum(den, 1e-12), 0.0)
 
     def _uknn(self, user: int, items: np.ndarray) -> np.ndarray:
-        """User-KNN over baseline residuals: the ``user_k`` most similar raters of each item."""
-        sub = self.resid_csc_[:, items]
+        """User-KNN over baseline residuals: the ``user_k`` most similar raters of each item
+        (among the user's stored neighbours)."""
+        s, t = self.user_sims_.indptr[user], self.user_sims_.indptr[user + 1]
+        neighbours = self.user_sims_.indices[s:t]
+        if len(neighbours) == 0 or len(items) == 0:
+            return np.zeros(len(items))
+        sub = self.resid_[neighbours][:, items]
         e = sub.toarray()
         m = np.zeros_like(e)
         coo = sub.tocoo()
         m[coo.row, coo.col] = 1.0
-        sims = np.maximum(self.user_sims_[user].astype(np.float64), 0.0)[:, None] * m
+        sims = np.maximum(self.user_sims_.data[s:t].astype(np.float64), 0.0)[:, None] * m
         k = self.user_k
         if sims.shape[0] > k:
             part = np.argpartition(-sims, k - 1, axis=0)[:k]
@@ -323,7 +419,7 @@ class RatingRecommender(Recommender):
 
     def similar_items(self, item: int, n: int = 10) -> tuple[np.ndarray, np.ndarray]:
         self._check()
-        sims = self.sims_[int(item)].astype(np.float64)
+        sims = self.sims_[int(item)].toarray().ravel().astype(np.float64)
         sims[sims <= 0] = -np.inf
         return top_n(sims, n, np.array([int(item)]))
 
@@ -348,9 +444,13 @@ class RatingRecommender(Recommender):
         self.ratings_ = sp.csr_matrix(state["ratings"])
         self.resid_ = sp.csr_matrix(state["resid"])
         self.resid_mf_ = sp.csr_matrix(state["resid_mf"])
-        self.sims_ = np.asarray(state["sims"], dtype=np.float32)
-        self.user_sims_ = np.asarray(state["user_sims"], dtype=np.float32)
-        self.resid_csc_ = self.resid_.tocsc()
+        # models saved before the similarities became sparse hold dense ones: same values
+        self.sims_ = sp.csr_matrix(state["sims"], dtype=np.float32)
+        self.user_sims_ = sp.csr_matrix(state["user_sims"], dtype=np.float32)
+        if self.user_sims_.shape[0] == 0:
+            self.user_sims_ = sp.csr_matrix((self.ratings_.shape[0],) * 2, dtype=np.float32)
+        self.sims_.sort_indices()
+        self.user_sims_.sort_indices()
         self.user_counts_ = np.diff(self.ratings_.indptr).astype(np.float64)
         self.item_counts_ = np.diff(self.ratings_.tocsc().indptr).astype(np.float64)
         self.mu_ = float(np.asarray(state["mu"]).ravel()[0])
