@@ -184,9 +184,10 @@ def catalogue_price_bands() -> tuple[float, float] | None:
 
 
 def _shares(weights: Counter) -> list[dict[str, Any]]:
+    """The top names by share of positive weight; a trace (under 1 %) is not a taste."""
     total = sum(w for w in weights.values() if w > 0)
     return [{"name": name, "share": round(w / total, 3)} for name, w in weights.most_common(TOP)
-            if w > 0 and total > 0]
+            if total > 0 and w / total >= 0.01]
 
 
 def _describe(counts: Counter) -> str:
