@@ -41,6 +41,10 @@ logger = logging.getLogger(__name__)
 Status = ModelVersion.Status
 
 
+class TrainingFailed(RuntimeError):
+    """A training run in this process (eager Celery) failed; the version holds the error."""
+
+
 class TrainingLocked(RuntimeError):
     """Another training of the same engine holds the lock."""
 
@@ -244,7 +248,9 @@ def queue(engine: str, *, triggered_by: str = "", force: bool = False,
     """Create a queued version and hand it to Celery; returns at once.
 
     If the broker cannot be reached the version is marked failed with a message saying so and
-    the error propagates, so the caller can tell the user; nothing else changes.
+    the error propagates, so the caller can tell the user; nothing else changes. With eager
+    Celery (no broker: the embedded default) the training runs here; if it fails (and eager
+    tasks propagate errors), ``TrainingFailed`` says why.
     """
     from .tasks import train_engine
 
@@ -255,6 +261,9 @@ def queue(engine: str, *, triggered_by: str = "", force: bool = False,
     try:
         result = train_engine.apply_async(args=[version.pk], kwargs={"force": force})
     except Exception as exc:
+        if ModelVersion.objects.filter(pk=version.pk).exclude(status=Status.QUEUED).exists():
+            # Eager Celery ran the training right here and it failed; train() recorded why.
+            raise TrainingFailed(str(exc)) from exc
         ModelVersion.objects.filter(pk=version.pk).update(
             status=Status.FAILED, finished_at=timezone.now(),
             error=f"Could not reach the task broker: {exc}. The training was not started.")

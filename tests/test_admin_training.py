@@ -305,3 +305,16 @@ def test_training_changelists_have_no_n_plus_one(admin_client, django_user_model
     with CaptureQueriesContext(connection) as many:
         assert admin_client.get(url).status_code == 200
     assert len(many) == len(few)
+
+
+def test_without_a_broker_a_failed_training_says_why_not_broker(admin_client, db, monkeypatch):
+    """Eager Celery (the embedded default; the demo propagates task errors): the training runs
+    in the request; when it fails (here: nothing to train on), the message and the version say
+    so, not "broker"."""
+    monkeypatch.setitem(tasks.train_engine.app.conf, "task_eager_propagates", True)
+    response = admin_client.post(RETRAIN, {"engine": "popular"}, follow=True)
+    text = response.content.decode()
+    assert "popular: the training failed" in text.lower() and "no events or ratings" in text
+    assert "task broker" not in text
+    failed = ModelVersion.objects.get()
+    assert failed.status == Status.FAILED and "no events or ratings" in failed.error
