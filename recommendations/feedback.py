@@ -82,6 +82,7 @@ class ImpressionBuffer:
         self._due: float | None = None  # when the writer writes the waiting rows
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._closing = False
 
     def accepts(self) -> bool:
         """Whether to buffer: switched on, and not inside a transaction (whose rollback must
@@ -118,13 +119,30 @@ class ImpressionBuffer:
         fills up), writes them, and keeps its own database connection between writes."""
         while True:
             with self._lock:
-                due = self._due
+                due, closing = self._due, self._closing
+            if closing:
+                self.flush()
+                for connection in connections.all(initialized_only=True):  # this thread's own
+                    connection.close()
+                return
             if self._wake.wait(None if due is None else max(0.0, due - time.monotonic())):
                 self._wake.clear()
-                continue  # a new deadline: wait again
+                continue  # a new deadline (or closing): look again
             self.flush()
-            for connection in connections.all(initialized_only=True):  # this thread's own
+            for connection in connections.all(initialized_only=True):
                 connection.close_if_unusable_or_obsolete()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is waiting and end the writer thread, closing its database connection (at
+        exit, and before a test database is dropped). A later impression starts a new one."""
+        with self._lock:
+            thread, self._closing = self._thread, True
+        self._wake.set()
+        if thread is not None:
+            thread.join(timeout)
+        with self._lock:
+            self._closing, self._thread = False, None
+        self.flush()
 
     def flush(self) -> int:
         """Write the waiting impressions now (one INSERT); returns how many were written."""
@@ -150,7 +168,7 @@ class ImpressionBuffer:
 
 buffer = ImpressionBuffer()
 os.register_at_fork(after_in_child=buffer._reset)
-atexit.register(buffer.flush)
+atexit.register(buffer.close)
 
 
 def flush_impressions() -> int:

@@ -51,6 +51,17 @@ def make_product(name: str | None = None, category: str = "Books", **extra):
                                 price=Decimal("9.99"), **extra)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _impression_writer_closed(django_db_setup):
+    """End the impression writer thread (and its database connection) before the test
+    database is dropped (set up after it, so torn down before it); otherwise PostgreSQL
+    refuses to drop a database still in use."""
+    yield
+    from recommendations import feedback
+
+    feedback.buffer.close()
+
+
 @pytest.fixture
 def product(db):
     return make_product()

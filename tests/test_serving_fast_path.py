@@ -149,6 +149,25 @@ def test_the_background_writer_empties_the_buffer_within_its_interval(shop):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_closing_the_buffer_writes_the_rest_and_ends_the_writer(shop):
+    """What runs at exit (and before the test database is dropped): nothing lost, no thread
+    left holding a database connection; a later impression starts a new writer."""
+    books, garden, users = shop
+    feedback.flush_impressions()
+    rows = [Recommendation(p.pk, 1.0, "popular", "", p) for p in books[:3]]
+    with override_settings(RECOMMENDATIONS=recs(IMPRESSION_BUFFER_SECONDS=60)):
+        first = feedback.record_impression(Shopper(user_id=users[0].pk), "for_you", rows)
+        writer = feedback.buffer._thread
+        assert writer is not None and writer.is_alive() and len(feedback.buffer) == 1
+        feedback.buffer.close()
+        assert not writer.is_alive() and len(feedback.buffer) == 0
+        assert Impression.objects.filter(pk=first.pk).exists()
+        later = feedback.record_impression(Shopper(user_id=users[0].pk), "for_you", rows)
+        assert feedback.buffer._thread.is_alive() and feedback.flush_impressions() == 1
+    assert Impression.objects.filter(pk=later.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_one_bad_impression_does_not_lose_the_others(shop):
     books, garden, users = shop
     feedback.flush_impressions()
