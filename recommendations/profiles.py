@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from django.core.cache import caches
 from django.db import IntegrityError, transaction
@@ -124,15 +125,17 @@ def exclude_not_interested(events: pd.DataFrame, products: pd.DataFrame) -> pd.D
         return events
     by_product = {(shopper_key(u, s), str(p)) for u, s, p, _ in rows if p is not None}
     by_category = {(shopper_key(u, s), c) for u, s, p, c in rows if p is None}
+    # Only the few shoppers who made a choice are looked at row by row.
     users = events["user_id"].astype(str)
-    items = events["product_id"].astype(str)
-    drop = pd.Series(False, index=events.index)
-    if by_product:
-        drop |= pd.Series(list(zip(users, items)), index=events.index).isin(by_product)
-    if by_category:
-        category_of = dict(zip(products["product_id"].astype(str), products["category"].astype(str)))
-        drop |= pd.Series(list(zip(users, items.map(category_of))), index=events.index).isin(by_category)
-    return events[~drop.to_numpy()]
+    involved = np.flatnonzero(users.isin({key for key, _ in by_product | by_category}).to_numpy())
+    if not len(involved):
+        return events
+    items = events["product_id"].astype(str).to_numpy()[involved]
+    category_of = dict(zip(products["product_id"].astype(str), products["category"].astype(str)))
+    keep = np.ones(len(events), dtype=bool)
+    keep[involved] = [(u, i) not in by_product and (u, category_of.get(i)) not in by_category
+                      for u, i in zip(users.to_numpy()[involved], items)]
+    return events[keep]
 
 
 # -- the profile ------------------------------------------------------------------------------

@@ -115,6 +115,11 @@ def test_not_interested_in_a_category_empties_it_from_the_very_next_list(taste_s
     assert len(after) == 8 and all(item["category"] != "Garden" for item in after)
     assert all(category_of(r) != "Garden" for r in recommend_for(Shopper(user_id=gardener.pk), 8, use_cache=False))
 
+    dataset = training.build_dataset()  # the next training: none of their Garden events ...
+    def items_of(user) -> set:
+        return set(dataset.item_ids[dataset.item[dataset.user_ids[dataset.user] == str(user.pk)]].tolist())
+    assert not items_of(gardener) & {g.pk for g in garden}
+    assert items_of(users[2]) & {g.pk for g in garden}  # ... another gardener's stay
     entry = client.get(API + "me/not-interested/").json()[0]
     assert entry["category"] == "Garden" and entry["product"] is None
     assert client.delete(API + f"me/not-interested/{entry['id']}/").status_code == 204
