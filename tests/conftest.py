@@ -77,6 +77,20 @@ def shopper(django_user_model):
     return django_user_model.objects.create_user("shopper", password="pw-shopper-1")
 
 
+#: Request headers of an ordinary browser (capture ignores bots by user agent).
+BROWSER_HEADERS = {"HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0"}
+
+
+def shopper_client(user=None):
+    """A test client that looks like a browser, signed in as ``user`` when given."""
+    from django.test import Client
+
+    client = Client(**BROWSER_HEADERS)
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
 def recs(**extra) -> dict:
     """The suite's ``RECOMMENDATIONS`` (a host shop's field mapping included) plus ``extra``;
     model versions are re-checked on every request so tests see activations at once."""

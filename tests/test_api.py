@@ -16,17 +16,11 @@ from django.test import Client, override_settings
 
 from recommendations.models import Click, Event, Impression, ModelVersion, Rating
 from recommendations.serving import Recommendation
-from tests.conftest import recs, train
+from tests.conftest import BROWSER_HEADERS, recs, shopper_client, train
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_serving")]
 API = "/api/recommendations/"
 ROOT = Path(__file__).resolve().parents[1]
-BROWSER = {"HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0"}
-
-
-@pytest.fixture(autouse=True)
-def fresh(isolated_serving):
-    yield
 
 
 @pytest.fixture
@@ -38,19 +32,13 @@ def shop(taste_shop):
 
 
 
-def as_user(user) -> Client:
-    client = Client(**BROWSER)
-    client.force_login(user)
-    return client
-
-
 def categories(body) -> set[str]:
     return {item["category"] for item in body["results"]}
 
 
 # -- lists ----------------------------------------------------------------------------------------
 def test_for_you_without_any_model_falls_back_and_records_an_impression(shop):
-    response = Client(**BROWSER).get(API + "for-you/?limit=5")
+    response = shopper_client().get(API + "for-you/?limit=5")
     assert response.status_code == 200
     body = response.json()
     assert len(body["results"]) == 5 and body["engine"] == "popular" and body["widget"] == "for_you"
@@ -68,7 +56,7 @@ def test_for_you_reflects_the_signed_in_shoppers_taste_with_reasons(shop):
     books, garden, users = shop
     train("item_cf", "trending", "popular")
     with override_settings(RECOMMENDATIONS=recs(SERVING_ENGINE="item_cf")):
-        body = as_user(users[1]).get(API + "for-you/?limit=5").json()
+        body = shopper_client(users[1]).get(API + "for-you/?limit=5").json()
     assert categories(body) == {"Books"} and body["engine"] == "item_cf"
     assert all(item["reason"].startswith("Because you ") for item in body["results"])
     assert Impression.objects.get(pk=body["recommendation_id"]).user_id == users[1].pk
@@ -78,11 +66,11 @@ def test_shoppers_only_ever_get_their_own_list(shop):
     books, garden, users = shop
     train("item_cf")
     with override_settings(RECOMMENDATIONS=recs(SERVING_ENGINE="item_cf")):
-        reader = as_user(users[1])
+        reader = shopper_client(users[1])
         mine = reader.get(API + "for-you/?limit=5").json()
         # Parameters naming someone else are ignored: the list is always the requester's.
         attempt = reader.get(API + f"for-you/?limit=5&user={users[2].pk}&user_id={users[2].pk}").json()
-        gardener = as_user(users[2]).get(API + "for-you/?limit=5").json()
+        gardener = shopper_client(users[2]).get(API + "for-you/?limit=5").json()
     assert categories(mine) == categories(attempt) == {"Books"}
     assert categories(gardener) == {"Garden"}
     assert Impression.objects.get(pk=attempt["recommendation_id"]).user_id == users[1].pk
@@ -91,7 +79,7 @@ def test_shoppers_only_ever_get_their_own_list(shop):
 def test_similar_also_bought_and_trending(shop):
     books, garden, users = shop
     train("item_cf", "trending")
-    client = Client(**BROWSER)
+    client = shopper_client()
     similar = client.get(API + f"products/{books[0].pk}/similar/?limit=4").json()
     assert len(similar["results"]) == 4 and categories(similar) == {"Books"}
     assert books[0].pk not in {i["id"] for i in similar["results"]}
@@ -104,19 +92,19 @@ def test_similar_also_bought_and_trending(shop):
 
 @pytest.mark.parametrize("path", ["products/{pk}/similar/", "products/{pk}/also-bought/"])
 def test_unknown_product_is_404(shop, path):
-    client = Client(**BROWSER)
+    client = shopper_client()
     assert client.get(API + path.format(pk=987654)).status_code == 404
     assert client.get(API + path.format(pk="not-a-number")).status_code == 404
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "51", "abc", "1000"])
 def test_limit_out_of_bounds_is_400_naming_the_field(shop, value):
-    response = Client(**BROWSER).get(API + f"for-you/?limit={value}")
+    response = shopper_client().get(API + f"for-you/?limit={value}")
     assert response.status_code == 400 and "limit" in response.json()
 
 
 def test_limit_bounds_are_inclusive(shop):
-    client = Client(**BROWSER)
+    client = shopper_client()
     assert len(client.get(API + "trending/?limit=1").json()["results"]) == 1
     assert len(client.get(API + "trending/?limit=50").json()["results"]) == 24  # the whole shop
 
@@ -124,7 +112,7 @@ def test_limit_bounds_are_inclusive(shop):
 def test_business_rules_per_request(shop):
     books, garden, users = shop
     train("popular", "item_cf")
-    client = as_user(users[1])
+    client = shopper_client(users[1])
     first = client.get(API + "for-you/?limit=4").json()
     excluded = [i["id"] for i in first["results"][:2]]
     again = client.get(API + "for-you/?limit=4&exclude=" + ",".join(map(str, excluded))).json()
@@ -158,7 +146,7 @@ def test_ranking_hooks_pin_a_product_through_the_api(shop):
     try:
         with override_settings(RECOMMENDATIONS=recs(SERVING_ENGINE="item_cf",
                                                     RANKING_HOOKS=["tests.test_api.pin_first_garden_tool"])):
-            client = as_user(users[1])
+            client = shopper_client(users[1])
             body = client.get(API + "for-you/?limit=5").json()
             cached = client.get(API + "for-you/?limit=5").json()  # hooks run on cached lists too
     finally:
@@ -171,7 +159,7 @@ def test_ranking_hooks_pin_a_product_through_the_api(shop):
 # -- capture ----------------------------------------------------------------------------------------
 def test_event_capture_for_anonymous_and_signed_in_shoppers(shop):
     books, garden, users = shop
-    anonymous = Client(**BROWSER)
+    anonymous = shopper_client()
     response = anonymous.post(API + "events/", {"product": books[0].pk, "event": "view"},
                               content_type="application/json")
     assert response.status_code == 201 and response.json()["recorded"] is True
@@ -183,7 +171,7 @@ def test_event_capture_for_anonymous_and_signed_in_shoppers(shop):
     history = anonymous.get(API + "me/history/").json()
     assert history["count"] == 1 and history["results"][0]["product"]["name"] == "Book 0"
 
-    signed_in = as_user(users[0])
+    signed_in = shopper_client(users[0])
     response = signed_in.post(API + "events/", {"product": garden[1].pk, "event": "purchase", "quantity": 3},
                               content_type="application/json")
     event = Event.objects.get(pk=response.json()["id"])
@@ -211,7 +199,7 @@ def test_bots_are_not_recorded(shop):
 def test_invalid_event_payload_is_400_naming_the_field(shop, payload, field):
     books, garden, users = shop
     payload = {k: (books[0].pk if v == "{pk}" else v) for k, v in payload.items()}
-    response = Client(**BROWSER).post(API + "events/", payload, content_type="application/json")
+    response = shopper_client().post(API + "events/", payload, content_type="application/json")
     assert response.status_code == 400 and field in response.json(), response.json()
     assert not Event.objects.filter(session_key__gt="").exists()
 
@@ -220,7 +208,7 @@ def test_an_event_posted_through_the_api_changes_the_next_list(shop):
     books, garden, users = shop
     train("item_cf", "trending")
     with override_settings(RECOMMENDATIONS=recs(SERVING_ENGINE="item_cf")):
-        reader = as_user(users[1])
+        reader = shopper_client(users[1])
         before = reader.get(API + "for-you/?limit=6").json()
         assert categories(before) == {"Books"}
         for product in garden[:6]:
@@ -234,7 +222,7 @@ def test_an_event_posted_through_the_api_changes_the_next_list(shop):
 # -- ratings and history ---------------------------------------------------------------------------
 def test_ratings_upsert_list_and_delete_own(shop):
     books, garden, users = shop
-    client = as_user(users[0])
+    client = shopper_client(users[0])
     created = client.post(API + "ratings/", {"product": books[0].pk, "score": 4}, content_type="application/json")
     assert created.status_code == 201 and created.json()["score"] == 4
     updated = client.post(API + "ratings/", {"product": books[0].pk, "score": 2}, content_type="application/json")
@@ -257,14 +245,14 @@ def test_ratings_upsert_list_and_delete_own(shop):
 def test_invalid_rating_is_400_naming_the_field(shop, payload, field):
     books, garden, users = shop
     payload = {k: (books[0].pk if v == "{pk}" else v) for k, v in payload.items()}
-    response = as_user(users[0]).post(API + "ratings/", payload, content_type="application/json")
+    response = shopper_client(users[0]).post(API + "ratings/", payload, content_type="application/json")
     assert response.status_code == 400 and field in response.json()
 
 
 def test_a_shopper_cannot_read_or_change_another_shoppers_ratings_or_history(shop):
     books, garden, users = shop
     theirs = Rating.objects.create(user=users[2], product=books[3], score=5)
-    me = as_user(users[0])
+    me = shopper_client(users[0])
     assert me.get(API + "ratings/").json()["count"] == 0
     assert me.get(API + f"ratings/{theirs.pk}/").status_code == 404
     assert me.put(API + f"ratings/{theirs.pk}/", {"score": 1}, content_type="application/json").status_code == 404
@@ -275,12 +263,12 @@ def test_a_shopper_cannot_read_or_change_another_shoppers_ratings_or_history(sho
     assert history["count"] == Event.objects.filter(user=users[0]).count()
     assert {r["product_id"] for r in history["results"]} <= set(
         Event.objects.filter(user=users[0]).values_list("product_id", flat=True))
-    assert Client(**BROWSER).get(API + "me/history/").json() == {"count": 0, "results": []}
+    assert shopper_client().get(API + "me/history/").json() == {"count": 0, "results": []}
 
 
 def test_ratings_need_a_signed_in_shopper(shop):
     books, garden, users = shop
-    response = Client(**BROWSER).post(API + "ratings/", {"product": books[0].pk, "score": 3},
+    response = shopper_client().post(API + "ratings/", {"product": books[0].pk, "score": 3},
                                       content_type="application/json")
     assert response.status_code == 403 and not Rating.objects.exists()
 
@@ -288,7 +276,7 @@ def test_ratings_need_a_signed_in_shopper(shop):
 # -- clicks -------------------------------------------------------------------------------------------
 def test_clicks_are_recorded_once_and_only_for_the_shoppers_own_lists(shop):
     books, garden, users = shop
-    me, other = as_user(users[0]), as_user(users[1])
+    me, other = shopper_client(users[0]), shopper_client(users[1])
     body = me.get(API + "trending/?limit=3").json()
     rec, product = body["recommendation_id"], body["results"][1]["id"]
     click = {"recommendation_id": rec, "product": product}
@@ -312,7 +300,7 @@ def test_click_redirect_records_and_sends_to_the_product(shop, monkeypatch):
 
     monkeypatch.setattr(get_product_model(), "get_absolute_url",
                         lambda self: f"/products/{self.pk}/", raising=False)
-    client = Client(**BROWSER)
+    client = shopper_client()
     body = client.get(API + "trending/?limit=3").json()
     item = body["results"][0]
     assert item["url"] == f"/products/{item['id']}/"
@@ -332,11 +320,11 @@ def staff(django_user_model):
 def test_model_endpoints_are_staff_only(shop, staff):
     books, garden, users = shop
     train("popular")
-    for client in (Client(**BROWSER), as_user(users[0])):
+    for client in (shopper_client(), shopper_client(users[0])):
         assert client.get(API + "models/").status_code == 403
         assert client.post(API + "models/retrain/", {"engine": "popular"},
                            content_type="application/json").status_code == 403
-    listing = as_user(staff).get(API + "models/").json()
+    listing = shopper_client(staff).get(API + "models/").json()
     assert listing["count"] == 1 and listing["results"][0]["engine"] == "popular"
     assert listing["results"][0]["is_active"] is True
 
@@ -348,11 +336,12 @@ def test_retrain_queues_a_version(shop, staff, monkeypatch):
         id = "task-1"
 
     monkeypatch.setattr(tasks.train_engine, "apply_async", lambda *a, **k: Result())
-    response = as_user(staff).post(API + "models/retrain/", {"engine": "item_cf"}, content_type="application/json")
+    response = shopper_client(staff).post(API + "models/retrain/", {"engine": "item_cf"},
+                                          content_type="application/json")
     assert response.status_code == 202
     version = ModelVersion.objects.get(pk=response.json()["id"])
     assert (version.engine, version.task_id, version.triggered_by) == ("item_cf", "task-1", "staff")
-    bad = as_user(staff).post(API + "models/retrain/", {"engine": "magic"}, content_type="application/json")
+    bad = shopper_client(staff).post(API + "models/retrain/", {"engine": "magic"}, content_type="application/json")
     assert bad.status_code == 400 and "engine" in bad.json()
 
 
@@ -365,7 +354,8 @@ def test_retrain_with_the_broker_down_is_503_with_a_clear_message(shop, staff, m
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(tasks.train_engine, "apply_async", down)
-    response = as_user(staff).post(API + "models/retrain/", {"engine": "popular"}, content_type="application/json")
+    response = shopper_client(staff).post(API + "models/retrain/", {"engine": "popular"},
+                                          content_type="application/json")
     assert response.status_code == 503
     assert "broker" in response.json()["detail"] and "Connection refused" in response.json()["detail"]
     assert ModelVersion.objects.get().status == ModelVersion.Status.FAILED
@@ -374,7 +364,7 @@ def test_retrain_with_the_broker_down_is_503_with_a_clear_message(shop, staff, m
 # -- throttling, CSRF, schema --------------------------------------------------------------------
 def test_writes_are_throttled_and_reads_are_not(shop):
     books, garden, users = shop
-    client = as_user(users[0])
+    client = shopper_client(users[0])
     with override_settings(REST_FRAMEWORK={"DEFAULT_THROTTLE_RATES": {"recommendations.events": "2/min"}}):
         codes = [client.post(API + "events/", {"product": books[i].pk, "event": "cart"},
                              content_type="application/json").status_code for i in range(3)]
@@ -392,10 +382,10 @@ def test_writes_are_throttled_and_reads_are_not(shop):
 def test_csrf_is_enforced_for_session_writes(shop):
     books, garden, users = shop
     payload = {"product": books[0].pk, "event": "cart"}
-    anonymous = Client(enforce_csrf_checks=True, **BROWSER)
+    anonymous = Client(enforce_csrf_checks=True, **BROWSER_HEADERS)
     response = anonymous.post(API + "events/", payload, content_type="application/json")
     assert response.status_code == 403 and "CSRF" in response.json()["detail"]
-    signed_in = Client(enforce_csrf_checks=True, **BROWSER)
+    signed_in = Client(enforce_csrf_checks=True, **BROWSER_HEADERS)
     signed_in.force_login(users[0])
     assert signed_in.post(API + "events/", payload, content_type="application/json").status_code == 403
     from django.middleware.csrf import _get_new_csrf_string
@@ -408,7 +398,7 @@ def test_csrf_is_enforced_for_session_writes(shop):
 
 
 def test_openapi_schema_and_docs_page(shop):
-    client = Client(**BROWSER)
+    client = shopper_client()
     schema = client.get(API + "schema/?format=json")
     assert schema.status_code == 200
     paths = json.loads(schema.content)["paths"]
@@ -425,7 +415,7 @@ def test_docs_page_loads_its_assets_from_local_static_files_only():
     from django.conf import settings
     from django.contrib.staticfiles import finders
 
-    html = Client(**BROWSER).get(API + "docs/").content.decode()
+    html = shopper_client().get(API + "docs/").content.decode()
     urls = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html)
     assets = [url for url in urls if url.endswith((".js", ".css", ".png"))]
     assert len(assets) >= 3, urls  # css, bundle, standalone preset (and the favicon)

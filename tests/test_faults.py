@@ -8,25 +8,19 @@ import json
 import pytest
 from celery import current_app
 from django.template import Context, Template
-from django.test import Client, RequestFactory
+from django.test import RequestFactory
 from django.test.utils import override_settings
 
 from recommendations import training
 from recommendations.models import Event, ModelVersion
 from recommendations.serving import Shopper, recommend_for, similar_products, trending
 from recommendations.signals import product_purchased, product_viewed
-from tests.conftest import train
+from tests.conftest import BROWSER_HEADERS, shopper_client, train
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_serving")]
 API = "/api/recommendations/"
-BROWSER = {"HTTP_USER_AGENT": "Mozilla/5.0 Chrome/156.0"}
 DEAD_REDIS = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": "redis://127.0.0.1:1/0"}}  # nothing listens on port 1
-
-
-@pytest.fixture(autouse=True)
-def fresh(isolated_serving):
-    yield
 
 
 @pytest.fixture
@@ -52,7 +46,7 @@ def test_with_the_cache_down_capture_lists_widgets_and_api_still_work(shop):
         with pytest.raises(Exception, match="(?i)connect"):
             cache.get("proof-that-redis-is-down")
 
-        request = RequestFactory().get("/", **BROWSER)
+        request = RequestFactory().get("/", **BROWSER_HEADERS)
         request.user = reader
         request.session = {}
         before = Event.objects.count()
@@ -66,7 +60,7 @@ def test_with_the_cache_down_capture_lists_widgets_and_api_still_work(shop):
             Context({"request": request}))
         assert html.count('class="recommendations-item"') == 4
 
-        client = Client(**BROWSER)
+        client = shopper_client()
         client.force_login(reader)
         page = client.get(product_page(books[2]))  # a shop page (the demo's has widgets), recording a view
         assert page.status_code == 200 and Event.objects.filter(user=reader, product=books[2]).exists()
@@ -89,7 +83,7 @@ def test_with_the_broker_down_a_retrain_fails_clearly_and_the_active_model_keeps
     app.__dict__.pop("amqp", None), app.__dict__.pop("pool", None)  # reconnect with the new URL
     try:
         staff = django_user_model.objects.create_user("staff", is_staff=True)
-        client = Client(**BROWSER)
+        client = shopper_client()
         client.force_login(staff)
         response = client.post(API + "models/retrain/", {"engine": "item_cf"}, content_type="application/json")
     finally:
@@ -105,7 +99,7 @@ def test_with_the_broker_down_a_retrain_fails_clearly_and_the_active_model_keeps
 
 def test_an_oversize_body_is_refused_and_nothing_is_stored(shop):
     books, garden, users = shop
-    client = Client(**BROWSER)
+    client = shopper_client()
     client.force_login(users[1])
     before = Event.objects.count()
     body = json.dumps({"product": books[0].pk, "event": "view", "padding": "x" * 3_000_000})
@@ -118,5 +112,5 @@ def test_basic_credentials_with_a_nul_byte_are_refused_not_a_server_error(shop):
     import base64
 
     token = base64.b64encode(b"ev\x00il:secret").decode()
-    response = Client(**BROWSER).get(API + "ratings/", HTTP_AUTHORIZATION=f"Basic {token}")
+    response = shopper_client().get(API + "ratings/", HTTP_AUTHORIZATION=f"Basic {token}")
     assert response.status_code in (401, 403), response.status_code

@@ -16,15 +16,10 @@ from recommendations.models import Click, Event, Impression
 from recommendations.serving import Recommendation, Shopper, assign_variant, recommend_for
 from tests.conftest import recs
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_serving")]
 AB = {"name": "engines-2026-11", "variants": {"item_cf": 50, "popular": 50}}
 
 
-
-
-@pytest.fixture(autouse=True)
-def fresh(isolated_serving):
-    yield
 
 
 @pytest.fixture

@@ -11,12 +11,7 @@ from recommendations.models import Event
 from recommendations.serving import Recommendation, Shopper, _interleave, recommend_for
 from tests.conftest import recs, train
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh(isolated_serving):
-    yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_serving")]
 
 
 def garden_count(items) -> int:

@@ -5,21 +5,14 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
 
 from recommendations import serving
 from recommendations.models import Click, Event, Impression, ModelVersion, PrecomputedList, Rating
 from recommendations.serving import Shopper, recommend_for
-from tests.conftest import train
+from tests.conftest import BROWSER_HEADERS, shopper_client, train
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_serving")]
 API = "/api/recommendations/me/data/"
-BROWSER = {"HTTP_USER_AGENT": "Mozilla/5.0 Chrome/156.0"}
-
-
-@pytest.fixture(autouse=True)
-def fresh(isolated_serving):
-    yield
 
 
 @pytest.fixture
@@ -33,15 +26,9 @@ def shop(taste_shop):
     return books, garden, alice, bob
 
 
-def client_for(user) -> Client:
-    client = Client(**BROWSER)
-    client.force_login(user)
-    return client
-
-
 def test_export_holds_the_shoppers_own_data_only(shop):
     books, garden, alice, bob = shop
-    response = client_for(alice).get(API)
+    response = shopper_client(alice).get(API)
     assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
     data = response.json()
     assert len(data["events"]) == Event.objects.filter(user=alice).count() > 0
@@ -60,7 +47,7 @@ def test_erase_removes_everything_of_the_shopper_and_nothing_of_others(shop):
                                    version=ModelVersion.objects.get(engine="item_cf", is_active=True))
     bob_before = (Event.objects.filter(user=bob).count(), Rating.objects.filter(user=bob).count())
 
-    response = client_for(alice).delete(API)
+    response = shopper_client(alice).delete(API)
     assert response.status_code == 200
     deleted = response.json()["deleted"]
     assert deleted["ratings"] == 1 and deleted["impressions"] == 1 and deleted["events"] > 0
@@ -69,7 +56,7 @@ def test_erase_removes_everything_of_the_shopper_and_nothing_of_others(shop):
     assert not PrecomputedList.objects.filter(shopper=Shopper(user_id=alice.pk).data_key).exists()
     assert cache.get(Shopper(user_id=alice.pk).cache_key) is None
     assert (Event.objects.filter(user=bob).count(), Rating.objects.filter(user=bob).count()) == bob_before
-    assert client_for(alice).get(API).json()["events"] == []
+    assert shopper_client(alice).get(API).json()["events"] == []
 
     train("item_cf")  # the next training no longer sees alice
     bundle = serving.active_models.get("item_cf").bundle
@@ -80,7 +67,7 @@ def test_erase_removes_everything_of_the_shopper_and_nothing_of_others(shop):
 def test_an_anonymous_session_can_export_and_erase_its_own_data(shop, client):
     books, garden, alice, bob = shop
     response = client.post("/api/recommendations/events/", {"product": books[3].pk, "event": "view"},
-                           content_type="application/json", **BROWSER)
+                           content_type="application/json", **BROWSER_HEADERS)
     assert response.status_code in (201, 202), response.content
     assert len(client.get(API).json()["events"]) == 1
     assert client.delete(API).json()["deleted"]["events"] == 1

@@ -6,23 +6,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from recommendations import profiles, tasks, training
 from recommendations.conf import app_settings
 from recommendations.data import field_value
 from recommendations.models import Event, NotInterested, Rating, ShopperProfile
 from recommendations.serving import Shopper, recommend_for
-from tests.conftest import make_product, train
+from tests.conftest import make_product, shopper_client, train
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_serving")]
 API = "/api/recommendations/"
-BROWSER = {"HTTP_USER_AGENT": "Mozilla/5.0 Chrome/156.0"}
-
-
-@pytest.fixture(autouse=True)
-def fresh(isolated_serving):
-    yield
 
 
 def product(name: str, category: str, brand: str, price: str):
@@ -32,13 +25,6 @@ def product(name: str, category: str, brand: str, price: str):
         setattr(item, app_settings.PRODUCT_FIELDS[key], value)
     item.save()
     return item
-
-
-def client_for(user=None) -> Client:
-    client = Client(**BROWSER)
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def category_of(rec) -> str:
@@ -105,7 +91,7 @@ def test_not_interested_in_a_category_empties_it_from_the_very_next_list(taste_s
     books, garden, users = taste_shop(products=10, users=40, picks=6, seed=4, then=Event.Kind.CART)
     train("item_cf", "trending")
     gardener = users[0]  # even shoppers like garden tools
-    client = client_for(gardener)
+    client = shopper_client(gardener)
     before = client.get(API + "for-you/?limit=8&engine=item_cf").json()["results"]
     assert any(item["category"] == "Garden" for item in before)  # and it is cached now
 
@@ -152,7 +138,7 @@ def test_cold_start_orders_popular_products_by_the_categories_just_viewed(taste_
     taste_shop(products=8, users=30, picks=5, seed=6, then=Event.Kind.PURCHASE)
     train("trending")
     newcomers = [make_product(f"New pot {i}", category="Garden") for i in range(2)]  # unknown to models
-    client = client_for()
+    client = shopper_client()
     session = client.session
     session.save()
     key = session.session_key
@@ -170,7 +156,7 @@ def test_nobody_reads_or_changes_another_shoppers_profile(catalogue, django_user
     bob = django_user_model.objects.create_user("bob")
     Event.objects.create(user=alice, product=garden[0], kind=Event.Kind.PURCHASE)
     Event.objects.create(user=bob, product=books[0], kind=Event.Kind.VIEW)
-    alice_client, bob_client = client_for(alice), client_for(bob)
+    alice_client, bob_client = shopper_client(alice), shopper_client(bob)
     made = alice_client.post(API + "me/not-interested/", {"product": books[1].pk}, content_type="application/json")
     assert made.status_code == 201
 
@@ -180,7 +166,7 @@ def test_nobody_reads_or_changes_another_shoppers_profile(catalogue, django_user
     assert bob_client.get(API + "me/not-interested/").json() == []
     assert bob_client.delete(API + f"me/not-interested/{made.json()['id']}/").status_code == 404
     assert NotInterested.objects.filter(user=alice).count() == 1
-    anonymous = client_for().get(API + "me/profile/").json()
+    anonymous = shopper_client().get(API + "me/profile/").json()
     assert anonymous["segment"] == "New shopper" and anonymous["activity"] == {}
     theirs = alice_client.get(API + "me/profile/").json()
     assert theirs["categories"][0]["name"] == "Garden" and len(theirs["not_interested"]) == 1
@@ -202,14 +188,14 @@ def test_bad_not_interested_payloads_get_a_400_naming_the_field(catalogue, djang
     user = django_user_model.objects.create_user("u")
     if payload.get("product") == "real":
         payload = {**payload, "product": catalogue[0][0].pk}
-    response = client_for(user).post(API + "me/not-interested/", payload, content_type="application/json")
+    response = shopper_client(user).post(API + "me/not-interested/", payload, content_type="application/json")
     assert response.status_code == 400 and field in response.json(), response.content
     assert not NotInterested.objects.exists()
 
 
 def test_an_anonymous_shopper_can_dismiss_and_it_follows_them_when_they_log_in(catalogue, django_user_model):
     garden, books, _ = catalogue
-    client = client_for()
+    client = shopper_client()
     assert client.post(API + "me/not-interested/", {"category": "Books"},
                        content_type="application/json").status_code == 201
     entry = NotInterested.objects.get()
@@ -225,7 +211,7 @@ def test_erasing_or_deleting_the_user_removes_profile_and_choices(catalogue, dja
     garden, _, _ = catalogue
     user = django_user_model.objects.create_user("gone")
     Event.objects.create(user=user, product=garden[0], kind=Event.Kind.VIEW)
-    client = client_for(user)
+    client = shopper_client(user)
     client.post(API + "me/not-interested/", {"category": "Garden"}, content_type="application/json")
     client.get(API + "me/profile/")
     exported = client.get(API + "me/data/").json()
@@ -245,7 +231,7 @@ def test_staff_see_a_profile_with_every_engines_list_side_by_side(taste_shop, dj
     books, garden, users = taste_shop(products=8, users=30, picks=5, seed=7, then=Event.Kind.CART)
     train("item_cf", "trending", "popular")
     staff = django_user_model.objects.create_superuser("boss", password="pw-boss-123")
-    client = client_for(staff)
+    client = shopper_client(staff)
     response = client.get(f"/admin/recommendations/shopperprofile/user/{users[0].pk}/")
     assert response.status_code == 302
     page = client.get(response["Location"])

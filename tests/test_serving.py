@@ -14,12 +14,7 @@ from recommendations.serving import Shopper, also_bought, recommend_for, similar
 from recommendations.signals import product_purchased, product_viewed
 from tests.conftest import recs, train
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh(isolated_serving):
-    yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_serving")]
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import uuid
 import pytest
 from django.core.cache import cache
 from django.db import connection, connections
-from django.test import Client, override_settings
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from recommendations import feedback, serving
@@ -19,26 +19,15 @@ from recommendations.conf import app_settings
 from recommendations.feedback import ctr_report
 from recommendations.models import Click, Event, Impression
 from recommendations.serving import Recommendation, Shopper, recommend_for, similar_products, trending
-from tests.conftest import recs, train
+from tests.conftest import recs, shopper_client, train
 
+pytestmark = pytest.mark.usefixtures("isolated_serving")
 API = "/api/recommendations/"
-BROWSER = {"HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0"}
-
-
-@pytest.fixture(autouse=True)
-def fresh(isolated_serving):
-    yield
 
 
 @pytest.fixture
 def shop(taste_shop):
     return taste_shop(products=12, users=30, picks=6, seed=5, then=Event.Kind.CART, prefix="c")
-
-
-def as_user(user) -> Client:
-    client = Client(**BROWSER)
-    client.force_login(user)
-    return client
 
 
 def make_unavailable(product) -> None:
@@ -95,7 +84,7 @@ def test_a_product_change_in_another_process_reaches_this_ones_product_cache(sho
 @pytest.mark.django_db
 def test_unknown_and_deleted_products_are_404_through_the_product_cache(shop):
     books, garden, users = shop
-    client = Client(**BROWSER)
+    client = shopper_client()
     assert client.get(API + f"products/{books[0].pk}/similar/").status_code == 200
     assert client.get(API + "products/987654/similar/").status_code == 404
     assert client.get(API + "products/not-a-number/similar/").status_code == 404
@@ -111,18 +100,18 @@ def test_buffered_impressions_reach_the_database_and_the_ctr_stays_right(shop):
     train("item_cf", "trending")
     feedback.flush_impressions()
     with override_settings(RECOMMENDATIONS=recs(IMPRESSION_BUFFER_SECONDS=60, IMPRESSION_BUFFER_SIZE=1000)):
-        shown = [as_user(u).get(API + "for-you/?limit=4").json() for u in users[:3]]
-        shown.append(Client(**BROWSER).get(API + f"products/{books[0].pk}/similar/?limit=4").json())
+        shown = [shopper_client(u).get(API + "for-you/?limit=4").json() for u in users[:3]]
+        shown.append(shopper_client().get(API + f"products/{books[0].pk}/similar/?limit=4").json())
         assert Impression.objects.count() == 0 and len(feedback.buffer) == 4  # not written yet
         # A click on a list this process still holds writes the buffer first, then counts.
         first = shown[0]
         click = {"recommendation_id": first["recommendation_id"], "product": first["results"][0]["id"]}
-        reply = as_user(users[0]).post(API + "clicks/", click, content_type="application/json")
+        reply = shopper_client(users[0]).post(API + "clicks/", click, content_type="application/json")
         assert reply.status_code == 201 and Impression.objects.count() == 4
         # Someone else's list stays someone else's, buffered or not.
-        stolen = as_user(users[1]).post(API + "clicks/", click, content_type="application/json")
+        stolen = shopper_client(users[1]).post(API + "clicks/", click, content_type="application/json")
         assert stolen.status_code == 400
-        shown.append(as_user(users[3]).get(API + "for-you/?limit=4").json())
+        shown.append(shopper_client(users[3]).get(API + "for-you/?limit=4").json())
         assert Impression.objects.count() == 4 and len(feedback.buffer) == 1
         report = ctr_report()  # writes what is buffered, then counts
     assert Impression.objects.count() == 5 and len(feedback.buffer) == 0
@@ -140,7 +129,7 @@ def test_the_background_writer_empties_the_buffer_within_its_interval(shop):
     books, garden, users = shop
     feedback.flush_impressions()
     with override_settings(RECOMMENDATIONS=recs(IMPRESSION_BUFFER_SECONDS=0.2)):
-        body = Client(**BROWSER).get(API + "trending/?limit=3").json()
+        body = shopper_client().get(API + "trending/?limit=3").json()
         deadline = time.monotonic() + 10
         while not Impression.objects.filter(pk=body["recommendation_id"]).exists():
             assert time.monotonic() < deadline, "the buffered impression was never written"
@@ -187,7 +176,7 @@ def test_a_click_waits_for_an_impression_another_process_has_not_written_yet(sho
     shown = Impression(user=users[0], widget="for_you", engine="item_cf", product_ids=[books[0].pk])
     # Another worker showed the list; its buffer writes the impression a moment later.
     writer = threading.Timer(0.8, lambda: (shown.save(force_insert=True), connections.close_all()))
-    client = as_user(users[0])
+    client = shopper_client(users[0])
     with override_settings(RECOMMENDATIONS=recs(IMPRESSION_BUFFER_SECONDS=1.0)):
         click = {"recommendation_id": str(shown.pk), "product": books[0].pk}
         writer.start()

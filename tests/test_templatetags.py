@@ -17,14 +17,9 @@ from recommendations.conf import get_product_model
 from recommendations.models import Click, Event, Impression
 from tests.conftest import recs
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_serving")]
 
 
-
-
-@pytest.fixture(autouse=True)
-def fresh(isolated_serving):
-    yield
 
 
 @pytest.fixture
