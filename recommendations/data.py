@@ -93,6 +93,13 @@ def products_frame() -> pd.DataFrame:
     return out[PRODUCT_COLUMNS]
 
 
+def with_category(queryset):
+    """``queryset`` joined to the category relation when ``PRODUCT_FIELDS["category"]`` crosses
+    one (``category__name``), so reading each product's category costs no query."""
+    lookup = app_settings.PRODUCT_FIELDS.get("category")
+    return queryset.select_related(lookup.split("__")[0]) if lookup and "__" in lookup else queryset
+
+
 def field_value(product: Any, key: str) -> Any:
     """The value of ``PRODUCT_FIELDS[key]`` (a field or ``fk__field`` lookup) on ``product``."""
     lookup = app_settings.PRODUCT_FIELDS.get(key)

@@ -28,7 +28,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from .conf import app_settings, get_product_model
-from .data import EVENT_NAMES, field_value, shopper_key
+from .data import EVENT_NAMES, field_value, shopper_key, with_category
 from .models import NotInterested, PrecomputedList, Rating, ShopperProfile
 
 #: Events read per profile: the newest ones, so a decade-long customer costs what a month does.
@@ -215,11 +215,7 @@ def compute(shopper) -> Profile:
         "product_id", "score", "updated_at")) if shopper.user_id is not None else []
     model = get_product_model()
     ids = {r[0] for r in rows} | {r[0] for r in ratings}
-    queryset = model._default_manager.filter(pk__in=ids)
-    category_lookup = app_settings.PRODUCT_FIELDS.get("category")
-    if category_lookup and "__" in category_lookup:
-        queryset = queryset.select_related(category_lookup.split("__")[0])
-    products = queryset.in_bulk()
+    products = with_category(model._default_manager.filter(pk__in=ids)).in_bulk()
     hidden = dismissed(shopper)
 
     kinds: Counter = Counter()

@@ -30,7 +30,7 @@ from .algorithms import rerank as reranking
 from .artifacts import Bundle, load_bundle
 from .capture import ANONYMOUS_KEY_SESSION_ENTRY
 from .conf import app_settings, get_product_model
-from .data import EVENT_NAMES, SESSION_PREFIX, field_value, shopper_key
+from .data import EVENT_NAMES, SESSION_PREFIX, field_value, shopper_key, with_category
 from .models import Event, ModelVersion, PrecomputedList
 
 logger = logging.getLogger(__name__)
@@ -373,10 +373,13 @@ def _fetch_products(ids: list[Any]) -> dict[Any, tuple[Any, bool]]:
     if available:
         queryset = queryset.annotate(
             _recommendations_available=ExpressionWrapper(Q(**{available: True}), output_field=BooleanField()))
-    category = app_settings.PRODUCT_FIELDS.get("category")
-    if category and "__" in category:
-        queryset = queryset.select_related(category.split("__")[0])
-    return {p.pk: (p, bool(getattr(p, "_recommendations_available", True))) for p in queryset}
+    return {p.pk: (p, bool(getattr(p, "_recommendations_available", True))) for p in with_category(queryset)}
+
+
+def _history_products(history: list[HistoryEvent]) -> dict[Any, Any]:
+    """The products of the shopper's history, available or not (one query; none if empty)."""
+    ids = list({e.product_id for e in history})
+    return {pk: product for pk, (product, _) in _fetch_products(ids).items()} if ids else {}
 
 
 def _products(ids: Iterable[Any]) -> dict[Any, Any]:
@@ -698,9 +701,7 @@ def recommend_for(shopper: Shopper, n: int = 10, *, engine: str | None = None,
 
     hidden = profiles.dismissed(shopper)
     history = recent_history(shopper)
-    history_products: dict[Any, Any] = {}
-    if hidden.categories and history:
-        history_products = {pk: p for pk, (p, _) in _fetch_products(list({e.product_id for e in history})).items()}
+    history_products = _history_products(history) if hidden.categories else {}
     if hidden:
         history = [e for e in history if e.product_id not in hidden.products
                    and not (e.product_id in history_products and hidden.hides(history_products[e.product_id]))]
@@ -724,14 +725,12 @@ def recommend_for(shopper: Shopper, n: int = 10, *, engine: str | None = None,
     if history and all(c.engine in POPULARITY_ENGINES for c in candidates):
         # Cold start: no model knows this shopper's products yet, so the popular ones come
         # ordered by the categories of what the shopper just looked at (their profile so far).
-        if not history_products:
-            history_products = {pk: p for pk, (p, _) in _fetch_products(
-                list({e.product_id for e in history})).items()}
-        affinity = profiles.category_affinity(history_products.values())
+        products = history_products or _history_products(history)
+        affinity = profiles.category_affinity(products[pk] for pk in {e.product_id for e in history} if pk in products)
     recs = _apply_rules(candidates, n, max_per_category, hidden=hidden, affinity=affinity)
     _explain(recs, history)
-    for rec in recs:
-        category = _category(rec.product) if affinity else ""
+    for rec in recs if affinity else ():
+        category = _category(rec.product)
         if affinity.get(category):
             rec.reason = f"Popular in {category}, which you looked at"
     if use_cache and key:
