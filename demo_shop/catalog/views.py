@@ -217,10 +217,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         user = form.save()
         login(request, user)  # keeps what they did while anonymous (the app merges it on login)
         messages.success(request, f"Welcome, {user.username}!")
-        next_url = request.POST.get("next", "")
-        if url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-            return redirect(next_url)
-        return redirect("catalog:home")
+        return _back(request, "catalog:home")
     return render(request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")})
 
 
@@ -271,6 +268,7 @@ def undo_not_interested(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _back(request: HttpRequest, default: str) -> HttpResponse:
+    """To the posted ``next`` page when it is on this site, else to ``default``."""
     next_url = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
         return redirect(next_url)
