@@ -1,4 +1,5 @@
-"""``item_cf``: learned item-item weights (EASE closed form) or shrunk cosine neighbours.
+"""``item_cf``: learned item-item weights (EASE closed form), shrunk cosine neighbours,
+RP3beta random walks, or a spectral low-pass filter.
 
 Serving folds in a shopper's history: ``scores = profile @ W`` where ``profile`` is the
 user's stored row plus the request-time ``history``, so fresh events count before the next
@@ -73,7 +74,9 @@ class ItemCFRecommender(Recommender):
 
     ``method="ease"``: W = EASE closed form (Steck 2019), ``l2`` ridge penalty, over the
     ``max_items`` most popular items. ``method="cosine"``: shrunk cosine similarity raised to
-    ``alpha``. Both keep ``neighbours`` weights per item for serving (None: all).
+    ``alpha``. ``method="rp3"``: RP3beta. ``method="spectral"``: the ideal low-pass filter of
+    GF-CF (Shen et al. 2021), the ``components`` leading singular directions of the
+    degree-normalised matrix. All keep ``neighbours`` weights per item for serving (None: all).
     """
 
     name = "item_cf"
@@ -92,9 +95,10 @@ class ItemCFRecommender(Recommender):
         also_bought_normalisation: str = "cosine",
         beta: float = 0.5,
         dropout: float = 0.0,
+        components: int = 32,
     ) -> None:
-        if method not in {"ease", "cosine", "rp3"}:
-            raise ValueError("method must be 'ease', 'cosine' or 'rp3'")
+        if method not in {"ease", "cosine", "rp3", "spectral"}:
+            raise ValueError("method must be 'ease', 'cosine', 'rp3' or 'spectral'")
         if also_bought_normalisation not in {"cosine", "lift"}:
             raise ValueError("also_bought_normalisation must be 'cosine' or 'lift'")
         self.method = method
@@ -109,6 +113,7 @@ class ItemCFRecommender(Recommender):
         self.also_bought_normalisation = also_bought_normalisation
         self.beta = float(beta)
         self.dropout = float(dropout)
+        self.components = int(components)
         self.weights_: sp.csr_matrix | None = None
         self.seen_: sp.csr_matrix | None = None
         self.co_: sp.csr_matrix | None = None
@@ -128,6 +133,7 @@ class ItemCFRecommender(Recommender):
             "also_bought_normalisation": self.also_bought_normalisation,
             "beta": self.beta,
             "dropout": self.dropout,
+            "components": self.components,
         }
 
     # -- training ---------------------------------------------------------------------------
@@ -140,6 +146,8 @@ class ItemCFRecommender(Recommender):
             self.weights_ = self._fit_ease(x, counts)
         elif self.method == "rp3":
             self.weights_ = self._fit_rp3(x, counts)
+        elif self.method == "spectral":
+            self.weights_ = self._fit_spectral(x, counts)
         else:
             self.weights_ = self._fit_cosine(x)
         self.seen_ = x
@@ -203,6 +211,32 @@ class ItemCFRecommender(Recommender):
             w.data = np.power(w.data, self.alpha)
         w = w @ sp.diags(1.0 / np.power(np.maximum(counts, 1.0), self.beta))
         return prune_rows(w.tocsr(), self.neighbours, drop_diagonal=True)
+
+    def _fit_spectral(self, x: sp.csr_matrix, counts: np.ndarray) -> sp.csr_matrix:
+        """W = D^-1/2 V V^T D^1/2, V the top right singular vectors of D_u^-1/2 X D^-1/2 (D: item
+        degrees): smooth item-item weights from the co-occurrence graph's strongest
+        components, over the ``max_items`` most popular items like EASE."""
+        from scipy.sparse.linalg import svds
+
+        n_items = x.shape[1]
+        active = np.flatnonzero(counts > 0)
+        if len(active) > self.max_items:
+            active = np.sort(active[np.argsort(-counts[active], kind="stable")[: self.max_items]])
+        k = min(self.components, len(active) - 1, x.shape[0] - 1)
+        if k < 1:
+            return sp.csr_matrix((n_items, n_items), dtype=np.float32)
+        xa = x[:, active].astype(np.float64)
+        row_deg = np.asarray(xa.sum(axis=1)).ravel()
+        col_deg = np.maximum(np.asarray(xa.sum(axis=0)).ravel(), 1e-12)
+        norm = sp.diags(1.0 / np.sqrt(np.maximum(row_deg, 1e-12))) @ xa @ sp.diags(1.0 / np.sqrt(col_deg))
+        _, _, vt = svds(norm.tocsc(), k=k, random_state=0)
+        left = vt.T / np.sqrt(col_deg)[:, None]
+        right = vt.T * np.sqrt(col_deg)[:, None]
+        local = prune_rows(left @ right.T, self.neighbours, drop_diagonal=True, by_magnitude=True)
+        coo = local.tocoo()
+        return sp.csr_matrix(
+            (coo.data, (active[coo.row], active[coo.col])), shape=(n_items, n_items), dtype=np.float32
+        )
 
     def _fit_also_bought(self, dataset: Dataset, n_items: int) -> sp.csr_matrix:
         mask = (dataset.kind == PURCHASE) | (dataset.kind == CART)

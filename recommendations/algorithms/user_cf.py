@@ -1,10 +1,18 @@
-"""``user_cf``: user-based nearest neighbours (cosine or Pearson) with shrinkage.
+"""``user_cf``: user-based nearest neighbours (cosine or Pearson) with shrinkage, or kernel
+ridge regression over users.
 
 A shopper is compared with every training user on the fly (one sparse mat-vec), so a
 request-time ``history`` folds in exactly like a known user's row: anonymous shoppers and
 fresh events need no retraining. Item columns can be re-weighted (``idf`` or ``bm25``) before
 the similarity, similarities are shrunk by ``overlap / (overlap + shrink)`` and sharpened by
 ``alpha``; the ``k`` most similar users vote with their (binary or weighted) rows.
+
+``method="kernel"`` replaces the vote by kernel ridge regression from a shopper's row to
+every item, over up to ``support_users`` training users (the most active), with the neural
+tangent kernel of an infinitely wide one-hidden-layer ReLU network (the infinite-width
+autoencoder of Sachdeva et al. 2022). Every neighbour's weight is fitted jointly instead of
+taken from a similarity, which is what lets it add to EASE and ALS in the hybrid. It costs a
+dense ``support_users x items`` matrix.
 """
 
 from __future__ import annotations
@@ -17,6 +25,16 @@ import scipy.sparse as sp
 from .base import History, NotFittedError, Recommender, top_n, user_profile
 from .dataset import Dataset
 from .item_cf import normalised_matrix
+
+
+def ntk_kernel(dots: np.ndarray, norms_a: np.ndarray, norms_b: np.ndarray) -> np.ndarray:
+    """Neural tangent kernel of a one-hidden-layer ReLU network from plain dot products
+    (``dots[i, j] = a_i . b_j``): the arc-cosine kernel plus the input kernel times the
+    ReLU's expected derivative."""
+    scale = np.outer(norms_a, norms_b)
+    cos = np.clip(dots / np.maximum(scale, 1e-12), -1.0, 1.0)
+    theta = np.arccos(cos)
+    return (scale * (np.sin(theta) + (np.pi - theta) * cos) + dots * (np.pi - theta)) / (2.0 * np.pi)
 
 
 class UserCFRecommender(Recommender):
@@ -34,7 +52,12 @@ class UserCFRecommender(Recommender):
         binary: bool = True,
         normalise_scores: bool = False,
         asymmetry: float = 0.5,
+        method: str = "knn",
+        kernel_reg: float = 2.5,
+        support_users: int = 1000,
     ) -> None:
+        if method not in {"knn", "kernel"}:
+            raise ValueError("method must be 'knn' or 'kernel'")
         if similarity not in {"cosine", "pearson"}:
             raise ValueError("similarity must be 'cosine' or 'pearson'")
         if weighting not in {"none", "idf", "bm25"}:
@@ -49,6 +72,11 @@ class UserCFRecommender(Recommender):
         self.binary = binary
         self.normalise_scores = normalise_scores
         self.asymmetry = float(asymmetry)
+        self.method = method
+        self.kernel_reg = float(kernel_reg)
+        self.support_users = int(support_users)
+        self.support_: sp.csr_matrix | None = None  # support users x items (binary), kernel only
+        self.coef_: np.ndarray | None = None  # support users x items, kernel only
         self.seen_: sp.csr_matrix | None = None  # users x items (votes)
         self.weighted_: sp.csr_matrix | None = None  # users x items (re-weighted, for similarity)
         self.item_weight_: np.ndarray | None = None
@@ -66,6 +94,9 @@ class UserCFRecommender(Recommender):
             "binary": self.binary,
             "normalise_scores": self.normalise_scores,
             "asymmetry": self.asymmetry,
+            "method": self.method,
+            "kernel_reg": self.kernel_reg,
+            "support_users": self.support_users,
         }
 
     # -- training ---------------------------------------------------------------------------
@@ -83,7 +114,29 @@ class UserCFRecommender(Recommender):
         self.seen_ = x
         self.weighted_ = self._weigh(x)
         self._prepare()
+        if self.method == "kernel":
+            self._fit_kernel()
         return self
+
+    def _fit_kernel(self) -> None:
+        """coef = (K + reg * mean(diag K) I)^-1 X over the support users: the ridge penalty is
+        relative to the kernel's scale, so one ``kernel_reg`` suits shops of any density."""
+        binary = self._binary
+        active = np.diff(binary.indptr)
+        support = np.flatnonzero(active > 0)
+        if len(support) > self.support_users:  # the most active, ties in a seeded random order
+            tie_break = np.random.default_rng(0).random(len(support))
+            support = np.sort(support[np.lexsort((tie_break, -active[support]))[: self.support_users]])
+        xs = binary[support].astype(np.float64)
+        dots = (xs @ xs.T).toarray()
+        norms = np.sqrt(np.diag(dots))
+        gram = ntk_kernel(dots, norms, norms)
+        scale = float(np.mean(np.diag(gram))) if len(gram) else 1.0
+        gram[np.diag_indices_from(gram)] += self.kernel_reg * scale
+        self.support_ = xs.astype(np.float32).tocsr()
+        self._support_norms = norms
+        self.coef_ = np.linalg.solve(gram, xs.toarray()).astype(np.float32) if len(gram) else (
+            np.zeros((0, binary.shape[1]), dtype=np.float32))
 
     def _prepare(self) -> None:
         """Per-user statistics reused by every request."""
@@ -93,6 +146,8 @@ class UserCFRecommender(Recommender):
         self._sums = np.asarray(w.sum(axis=1)).ravel()
         self._binary = self.seen_.copy()
         self._binary.data[:] = 1.0
+        if self.support_ is not None:
+            self._support_norms = np.sqrt(np.asarray(self.support_.sum(axis=1), dtype=np.float64).ravel())
 
     def _weigh(self, x: sp.csr_matrix) -> sp.csr_matrix:
         """Apply the column weighting (and BM25 length normalisation) to user rows."""
@@ -150,8 +205,22 @@ class UserCFRecommender(Recommender):
             vals = np.power(vals, self.alpha)
         return idx, vals
 
+    def _kernel_scores(self, profiles: sp.csr_matrix) -> np.ndarray:
+        """Kernel ridge predictions for binary profile rows (one row per shopper)."""
+        dots = np.asarray((profiles @ self.support_.T).todense(), dtype=np.float64)
+        norms = np.sqrt(np.asarray(profiles.multiply(profiles).sum(axis=1)).ravel())
+        kernel = ntk_kernel(dots, norms, self._support_norms).astype(np.float32)
+        return kernel @ self.coef_
+
     def score_all(self, user: int | None = None, history: History | None = None) -> np.ndarray:
         self._check()
+        if self.method == "kernel":
+            n_items = self.seen_.shape[1]
+            nz = np.flatnonzero(user_profile(self.seen_, user, history, n_items) > 0)
+            if len(nz) == 0:
+                return np.zeros(n_items)
+            row = sp.csr_matrix((np.ones(len(nz)), (np.zeros(len(nz), dtype=np.int64), nz)), shape=(1, n_items))
+            return np.asarray(self._kernel_scores(row), dtype=np.float64).ravel()
         idx, sims = self.neighbours(user, history)
         if len(idx) == 0:
             return np.zeros(self.seen_.shape[1])
@@ -172,18 +241,31 @@ class UserCFRecommender(Recommender):
         sims[sims <= 0] = -np.inf
         return top_n(sims, n, np.array([int(item)]))
 
+    def score_users(self, users: np.ndarray) -> np.ndarray:
+        """Dense scores for a batch of known users (the hybrid's validation and evaluation)."""
+        self._check()
+        if self.method != "kernel":
+            return np.vstack([self.score_all(int(u)) for u in users])
+        return np.asarray(self._kernel_scores(self._binary[np.asarray(users)]), dtype=np.float64)
+
     def _state(self) -> dict[str, Any]:
         self._check()
-        return {
+        state = {
             "seen": self.seen_,
             "weighted": self.weighted_,
             "item_weight": self.item_weight_,
             "avg_len": np.array([self.avg_len_]),
         }
+        if self.method == "kernel":
+            state.update(support=self.support_, coef=self.coef_)
+        return state
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
         self.seen_ = sp.csr_matrix(state["seen"])
         self.weighted_ = sp.csr_matrix(state["weighted"])
         self.item_weight_ = np.asarray(state["item_weight"], dtype=np.float64)
         self.avg_len_ = float(np.asarray(state["avg_len"]).ravel()[0])
+        if "coef" in state:
+            self.support_ = sp.csr_matrix(state["support"], dtype=np.float32)
+            self.coef_ = np.asarray(state["coef"], dtype=np.float32)
         self._prepare()

@@ -13,8 +13,11 @@ CF_ENGINES = [
     ("item_cf", {"method": "cosine", "neighbours": 20}),
     ("item_cf", {"method": "rp3", "neighbours": 20}),
     ("item_cf", {"l2": 10.0, "max_items": 25}),
+    ("item_cf", {"method": "spectral", "components": 4}),
     ("user_cf", {}),
     ("user_cf", {"similarity": "cosine", "weighting": "bm25", "k": 10, "shrink": 5.0}),
+    ("user_cf", {"method": "kernel"}),
+    ("user_cf", {"method": "kernel", "support_users": 20}),
     ("als", {"factors": 8, "reg": 1.0, "iterations": 8}),
 ]
 

@@ -19,3 +19,14 @@ def test_item_cf_ndcg_on_ml100k():
     [row] = evaluate_topn(ds, {"item_cf": lambda: get_engine("item_cf")}, progress=False)
     assert row["users"] == 943
     assert row["ndcg@10"] >= 0.44, row
+
+
+@pytest.mark.skipif(not (ML100K / "u.data").exists(), reason="ml-100k not available")
+def test_hybrid_is_ahead_of_every_peer_on_ml100k():
+    """docs/benchmarks.md records 0.4609 with the default validation seed; other validation
+    seeds gave 0.455-0.459, so the test guards the lead over the peers' best (ALS 0.449)."""
+    events, products = read_movielens100k(ML100K)
+    ds = Dataset.from_frames(events, products)
+    [row] = evaluate_topn(ds, {"hybrid": lambda: get_engine("hybrid")}, progress=False,
+                          beyond_accuracy=False)
+    assert row["ndcg@10"] >= 0.455, row

@@ -1,0 +1,79 @@
+"""user_cf's kernel ridge method and item_cf's spectral filter: what makes them differ from the
+neighbour and EASE variants, beyond the planted-structure checks shared in test_engines."""
+
+import numpy as np
+import pytest
+from engine_fixtures import group_of_item, two_groups
+
+from recommendations.algorithms import get_engine
+from recommendations.algorithms.user_cf import ntk_kernel
+
+
+@pytest.fixture(scope="module")
+def groups():
+    return two_groups()
+
+
+def test_ntk_kernel_matches_its_closed_form_at_known_angles():
+    # orthogonal unit vectors: arc-cosine part 1/(2 pi) * (sin 90 + 90 * 0) = 1/(2 pi), no dot term
+    assert ntk_kernel(np.array([[0.0]]), np.array([1.0]), np.array([1.0]))[0, 0] == pytest.approx(1 / (2 * np.pi))
+    # identical vectors of norm 2: (4 * (0 + pi) + 4 * pi) / (2 pi) = 4
+    assert ntk_kernel(np.array([[4.0]]), np.array([2.0]), np.array([2.0]))[0, 0] == pytest.approx(4.0)
+    # the kernel grows with the angle's cosine
+    k = ntk_kernel(np.array([[0.0, 0.5, 1.0]]), np.array([1.0]), np.ones(3))
+    assert k[0, 0] < k[0, 1] < k[0, 2]
+
+
+def test_kernel_interpolates_its_support_users_as_the_penalty_vanishes(groups):
+    exact = get_engine("user_cf", method="kernel", kernel_reg=1e-9).fit(groups)
+    row = groups.matrix[7].toarray().ravel() > 0
+    scores = exact.score_all(7)
+    assert np.allclose(scores[row], 1.0, atol=1e-3)
+    assert np.allclose(scores[~row], 0.0, atol=1e-3)
+    # with the default penalty it generalises: unseen items of the user's group score above the
+    # other group's
+    scores = get_engine("user_cf", method="kernel").fit(groups).score_all(7)
+    own = [i for i in np.flatnonzero(~row) if group_of_item(i) == group_of_item(0)]
+    other = [i for i in range(groups.n_items) if group_of_item(i) != group_of_item(0)]
+    assert scores[own].min() > scores[other].max()
+
+
+def test_kernel_scores_a_known_user_like_the_same_history_folded_in(groups):
+    model = get_engine("user_cf", method="kernel").fit(groups)
+    row = groups.matrix[12]
+    history = {int(i): 1.0 for i in row.indices}
+    assert np.allclose(model.score_all(12), model.score_all(None, history=history), atol=1e-5)
+    assert np.allclose(model.score_users(np.array([12, 45]))[0], model.score_all(12), atol=1e-5)
+
+
+def test_kernel_support_keeps_the_most_active_users():
+    ds = two_groups(per_user=6)
+    heavy = two_groups(n_users=4, per_user=15, seed=3)
+    ds = type(ds)(
+        user_ids=np.r_[ds.user_ids, heavy.user_ids + 10_000],
+        item_ids=ds.item_ids,
+        user=np.r_[ds.user, heavy.user + ds.n_users],
+        item=np.r_[ds.item, heavy.item],
+        kind=np.r_[ds.kind, heavy.kind],
+        value=np.r_[ds.value, heavy.value],
+        timestamp=np.r_[ds.timestamp, heavy.timestamp],
+    )
+    model = get_engine("user_cf", method="kernel", support_users=4).fit(ds)
+    assert model.support_.shape == (4, ds.n_items)
+    assert np.array_equal(model.support_.toarray(), ds.matrix[ds.n_users - 4:].toarray() > 0)
+
+
+def test_spectral_keeps_only_the_strongest_components(groups):
+    """Two disconnected groups are the normalised graph's two strongest components (singular
+    value 1 each): two components link items inside each group and never across."""
+    half = groups.n_items // 2
+    weights = get_engine("item_cf", method="spectral", components=2, neighbours=None).fit(groups).weights_.toarray()
+    assert np.abs(weights[:half, half:]).max() < 1e-5 and np.abs(weights[half:, :half]).max() < 1e-5
+    assert np.abs(weights[:half, :half]).max() > 1e-2 and np.abs(weights[half:, half:]).max() > 1e-2
+
+
+def test_spectral_with_one_item_learns_nothing_instead_of_failing():
+    ds = two_groups(n_users=4, n_items=2, per_user=1)
+    ds = ds.subset(ds.item == 0)
+    model = get_engine("item_cf", method="spectral").fit(ds)
+    assert model.weights_.nnz == 0
