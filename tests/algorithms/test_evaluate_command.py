@@ -67,3 +67,24 @@ def test_params_reach_the_engine_and_bad_json_is_refused(tmp_path):
     with pytest.raises(CommandError, match="map engine names"):
         call_command("recommendations_evaluate", "--events", str(events), "--params", '{"item_cf": 3}',
                      "--no-progress")
+
+
+def test_baseline_adds_the_gain_and_its_interval(tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    ds = two_groups()
+    events = tmp_path / "events.csv"
+    _write_events(events, ds)
+    out = tmp_path / "out.json"
+    call_command("recommendations_evaluate", "--events", str(events), "--engines", "popular,item_cf",
+                 "--baseline", "popular", "--json", str(out), "--no-progress")
+    popular, item_cf = json.loads(out.read_text())
+    assert "ndcg@10_gain" not in popular
+    assert item_cf["baseline"] == "popular"
+    assert item_cf["ndcg@10_gain"] == pytest.approx(item_cf["ndcg@10"] - popular["ndcg@10"])
+    # planted groups: item_cf is better for nearly every user, so the interval excludes 0
+    assert 0 < item_cf["ndcg@10_gain_low"] <= item_cf["ndcg@10_gain"] <= item_cf["ndcg@10_gain_high"]
+    with pytest.raises(CommandError, match="--baseline user_cf is not among"):
+        call_command("recommendations_evaluate", "--events", str(events), "--engines", "popular",
+                     "--baseline", "user_cf", "--no-progress")

@@ -96,3 +96,18 @@ def test_split_keeps_all_events_of_a_pair_together():
     train, test = split_topn(ds2)
     key = ds2.user.astype(np.int64) * ds2.n_items + ds2.item
     assert not np.intersect1d(key[train], key[test]).size
+
+
+def test_paired_bootstrap_interval_separates_a_steady_gain_from_a_lucky_one():
+    from recommendations.evaluation import paired_bootstrap
+
+    rng = np.random.default_rng(1)
+    base = rng.random(500)
+    gain, low, high = paired_bootstrap(base + 0.05 + rng.normal(0, 0.01, 500), base)
+    assert gain == pytest.approx(0.05, abs=0.002) and 0.04 < low < gain < high < 0.06
+    # the same mean gain from 2 shoppers of 500: the interval reaches 0
+    lucky = base.copy()
+    lucky[:2] += 12.5
+    gain, low, high = paired_bootstrap(lucky, base)
+    assert gain == pytest.approx(0.05) and low <= 0.0 < high
+    assert paired_bootstrap([], []) == (0.0, 0.0, 0.0)

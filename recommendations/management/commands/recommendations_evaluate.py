@@ -46,6 +46,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=42, help="seed of the top-N / rating split")
         parser.add_argument("--k", type=int, default=10, help="list length")
         parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+        parser.add_argument("--baseline", metavar="ENGINE",
+                            help="add each engine's ndcg gain over ENGINE (one of --engines) with a "
+                                 "95%% paired bootstrap interval (top-N protocol)")
         parser.add_argument("--rerank", action="append", default=[], metavar="METHOD:STRENGTH",
                             help="also rank each engine's top-N after re-ranking, e.g. mmr:0.3, "
                                  "mmr_content:0.3 or popularity:0.5 (repeatable, or comma-separated)")
@@ -142,6 +145,8 @@ class Command(BaseCommand):
                 names = [n for n in names if n != "rating"]
             if not has_features:
                 names = [n for n in names if n not in ("content", "deep")]
+        if opts["baseline"] and opts["baseline"] not in names:
+            raise CommandError(f"--baseline {opts['baseline']} is not among the engines evaluated: {names}")
         params = self._engine_params(opts["params"])
         try:
             rerank = [parse_rerank(part) for value in opts["rerank"] for part in value.split(",") if part.strip()]
@@ -160,7 +165,7 @@ class Command(BaseCommand):
                 engines = {n: spec(n) for n in names}
                 rows = evaluate_topn(dataset, engines, k=opts["k"], seed=opts["seed"], train_mask=train_mask,
                                      test_mask=test_mask, progress=progress, recommendations=rec_rows,
-                                     on_error="record", rerank=rerank)
+                                     on_error="record", rerank=rerank, baseline=opts["baseline"])
             elif protocol == "rating":
                 if not has_ratings:
                     self.stderr.write("rating protocol skipped: the data has no ratings")
