@@ -154,12 +154,17 @@ class ItemCFRecommender(Recommender):
         self.co_ = self._fit_also_bought(dataset, n_items)
         return self
 
-    def _fit_ease(self, x: sp.csr_matrix, counts: np.ndarray) -> sp.csr_matrix:
-        n_items = x.shape[1]
+    def _active_items(self, counts: np.ndarray) -> np.ndarray:
+        """The items a dense item-item fit spans: those with interactions, at most the
+        ``max_items`` most popular, in index order."""
         active = np.flatnonzero(counts > 0)
         if len(active) > self.max_items:
-            active = active[np.argsort(-counts[active], kind="stable")[: self.max_items]]
-            active.sort()
+            active = np.sort(active[np.argsort(-counts[active], kind="stable")[: self.max_items]])
+        return active
+
+    def _fit_ease(self, x: sp.csr_matrix, counts: np.ndarray) -> sp.csr_matrix:
+        n_items = x.shape[1]
+        active = self._active_items(counts)
         if len(active) == 0:
             return sp.csr_matrix((n_items, n_items), dtype=np.float32)
         xa = x[:, active]
@@ -219,9 +224,7 @@ class ItemCFRecommender(Recommender):
         from scipy.sparse.linalg import svds
 
         n_items = x.shape[1]
-        active = np.flatnonzero(counts > 0)
-        if len(active) > self.max_items:
-            active = np.sort(active[np.argsort(-counts[active], kind="stable")[: self.max_items]])
+        active = self._active_items(counts)
         k = min(self.components, len(active) - 1, x.shape[0] - 1)
         if k < 1:
             return sp.csr_matrix((n_items, n_items), dtype=np.float32)

@@ -77,6 +77,7 @@ class UserCFRecommender(Recommender):
         self.support_users = int(support_users)
         self.support_: sp.csr_matrix | None = None  # support users x items (binary), kernel only
         self.coef_: np.ndarray | None = None  # support users x items, kernel only
+        self._support_norms: np.ndarray | None = None
         self.seen_: sp.csr_matrix | None = None  # users x items (votes)
         self.weighted_: sp.csr_matrix | None = None  # users x items (re-weighted, for similarity)
         self.item_weight_: np.ndarray | None = None
