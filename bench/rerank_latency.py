@@ -2,12 +2,14 @@
 """What the ``RERANK`` setting adds to computing a personalised list (the uncached path;
 cached lists are stored re-ranked and cost the same either way).
 
-Builds the demo shop in a temporary SQLite database, trains ``popular``, ``content`` and
-``item_cf``, then times ``serving.recommend_for(..., use_cache=False)`` for signed-in shoppers
-with re-ranking off and with each method on. One process, one thread of Python::
+Builds the demo shop in a temporary SQLite database, trains ``popular``, ``content`` and the
+timed engine (``item_cf``, or ``--engine``), then times ``serving.recommend_for(...,
+use_cache=False)`` for signed-in shoppers with re-ranking off and with each method on. One
+process, one thread of Python::
 
     python bench/rerank_latency.py
     python bench/rerank_latency.py --users 1000 --events 100000 --requests 300
+    python bench/rerank_latency.py --engine hybrid --json bench/results/rerank_latency_hybrid.json
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--products", type=int, default=2400)
     parser.add_argument("--requests", type=int, default=300, help="lists timed per setting")
+    parser.add_argument("--engine", default="item_cf", help="the engine whose uncached lists are timed")
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "rerank_latency.json"))
     args = parser.parse_args()
 
@@ -60,7 +63,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     call_command("generate_demo_data", users=args.users, events=args.events, products=args.products,
                  verbosity=0)
-    for engine in ("popular", "content", "item_cf"):
+    for engine in dict.fromkeys(("popular", "content", args.engine)):
         training.run_sync(engine, force=True)
     users = list(get_user_model().objects.filter(product_events__isnull=False).distinct()
                  .values_list("pk", flat=True)[: args.requests])
@@ -68,14 +71,15 @@ def main() -> None:
     for rerank in SETTINGS:
         with override_settings(RECOMMENDATIONS={**settings.RECOMMENDATIONS, "RERANK": rerank or {}}):
             for pk in users[:20]:  # warm-up: models loaded, popularity counted once per version
-                serving.recommend_for(serving.Shopper(user_id=pk), 10, engine="item_cf", use_cache=False)
+                serving.recommend_for(serving.Shopper(user_id=pk), 10, engine=args.engine, use_cache=False)
             times, lists = [], {}
             for i in range(args.requests):
                 shopper = serving.Shopper(user_id=users[i % len(users)])
                 started = time.perf_counter()
-                recs = serving.recommend_for(shopper, 10, engine="item_cf", use_cache=False)
+                recs = serving.recommend_for(shopper, 10, engine=args.engine, use_cache=False)
                 times.append((time.perf_counter() - started) * 1000)
                 assert len(recs) == 10
+                assert {r.engine for r in recs} == {args.engine}, {r.engine for r in recs}  # no fallback
                 lists[shopper.user_id] = [r.product_id for r in recs]
         label = "off" if rerank is None else f"{rerank['method']}:{rerank['strength']}"
         first_lists = first_lists or lists
@@ -90,7 +94,7 @@ def main() -> None:
     load = os.getloadavg()[0]
     Path(args.json).write_text(json.dumps({
         "command": " ".join(sys.argv), "users": args.users, "events": args.events, "products": args.products,
-        "engine": "item_cf", "n": 10, "load_average_1min_at_end": load, "threads": "1 (Python), BLAS default",
+        "engine": args.engine, "n": 10, "load_average_1min_at_end": load, "threads": "1 (Python), BLAS default",
         "results": rows}, indent=2) + "\n")
     print(f"load average at the end: {load:.2f}; wrote {args.json}")
 
