@@ -286,10 +286,11 @@ def paired_bootstrap(a: Sequence[float], b: Sequence[float], n_boot: int = 2000,
 def compare_with_baseline(results: list[dict[str, Any]], per_user: Mapping[str, Mapping[int, float]],
                           baseline: str, k: int = 10) -> None:
     """Add ``ndcg@k_gain`` over ``baseline`` with its 95 % interval (``_low``, ``_high``) to
-    every other row: the gain is clear when the interval excludes 0."""
-    if baseline not in per_user:
-        raise ValueError(f"baseline {baseline!r} is not among the evaluated engines")
-    base = per_user[baseline]
+    every other row: the gain is clear when the interval excludes 0. Nothing is added when the
+    baseline has no per-user scores (its own row then carries the error that stopped it)."""
+    base = per_user.get(baseline)
+    if base is None:
+        return
     for row in results:
         scores = per_user.get(row["engine"])
         if scores is None or row["engine"] == baseline:
@@ -407,6 +408,8 @@ def evaluate_topn(
     ``baseline`` (an engine name among ``engines``), every other row gets its ndcg@k gain over
     that engine with a paired bootstrap interval (:func:`compare_with_baseline`).
     """
+    if baseline is not None and baseline not in engines:
+        raise ValueError(f"baseline {baseline!r} is not among the evaluated engines")
     if train_mask is None or test_mask is None:
         train_mask, test_mask = split_topn(dataset, seed=seed)
     train = dataset.subset(train_mask)
@@ -440,11 +443,13 @@ def evaluate_topn(
             row["error"] = f"{type(exc).__name__}: {exc}"
             results.append(row)
             continue
-        per_user[name] = {u: ndcg_at_k(lists[u], relevant[u], k) for u in users}
+        if baseline is not None:
+            per_user[name] = {u: ndcg_at_k(lists[u], relevant[u], k) for u in users}
         metrics = summarise_topn(lists, relevant, dataset.n_items, k, beyond if beyond_accuracy else None)
         results.append({"engine": name, **metrics, **{k_: v for k_, v in row.items() if k_ != "engine"}})
         for label, reranked in variants.items():
-            per_user[label] = {u: ndcg_at_k(reranked[u], relevant[u], k) for u in users}
+            if baseline is not None:
+                per_user[label] = {u: ndcg_at_k(reranked[u], relevant[u], k) for u in users}
             results.append({"engine": label, **summarise_topn(reranked, relevant, dataset.n_items, k, beyond)})
         if recommendations is not None:
             for label, chosen in {name: lists, **variants}.items():

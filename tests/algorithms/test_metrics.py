@@ -111,3 +111,27 @@ def test_paired_bootstrap_interval_separates_a_steady_gain_from_a_lucky_one():
     gain, low, high = paired_bootstrap(lucky, base)
     assert gain == pytest.approx(0.05) and low <= 0.0 < high
     assert paired_bootstrap([], []) == (0.0, 0.0, 0.0)
+
+
+def test_a_failed_baseline_leaves_the_other_rows_and_an_unknown_one_fails_before_any_fit():
+    from recommendations.algorithms import get_engine
+    from recommendations.evaluation import evaluate_topn
+
+    def broken():
+        raise RuntimeError("no model")
+
+    ds = two_groups()
+    rows = evaluate_topn(ds, {"broken": broken, "item_cf": lambda: get_engine("item_cf")}, progress=False,
+                         on_error="record", beyond_accuracy=False, baseline="broken")
+    assert rows[0]["error"] == "RuntimeError: no model"
+    assert rows[1]["ndcg@10"] > 0 and "ndcg@10_gain" not in rows[1]
+
+    fitted = []
+
+    def spy():
+        fitted.append(True)
+        return get_engine("popular")
+
+    with pytest.raises(ValueError, match="baseline 'user_cf' is not among"):
+        evaluate_topn(ds, {"popular": spy}, progress=False, baseline="user_cf")
+    assert not fitted
