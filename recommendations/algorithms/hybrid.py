@@ -459,22 +459,27 @@ class HybridRecommender(Recommender):
             best_w[int(np.argmax([single[n] for n in self.names]))] = 1.0
             best = max(single.values())
             for step in (self.tune_step, self.tune_step / 2, self.tune_step / 4):
-                improved = True
-                while improved:
-                    improved = False
-                    for j in range(n_comp):
-                        for delta in (step, -step):
-                            w = best_w.copy()
-                            w[j] = max(0.0, w[j] + delta)
-                            if w.sum() <= 0:
-                                continue
-                            w /= w.sum()
-                            value = score(w)
-                            if value > best + 1e-6:
-                                best, best_w, improved = value, w, True
+                best_w, best = self._ascend(score, best_w, best, step)
         self.validation_ = {"ndcg@10": best, "single": single, "folds": len(folds),
                             "users": int(sum(len(f[3]) for f in folds))}
         return np.asarray(best_w, dtype=np.float64)
+
+    @staticmethod
+    def _ascend(score, w: np.ndarray, value: float, step: float) -> tuple[np.ndarray, float]:
+        """Move one weight by +-``step`` (renormalised) while that improves ``score``."""
+        improved = True
+        while improved:
+            improved = False
+            for j, delta in itertools.product(range(len(w)), (step, -step)):
+                trial = w.copy()
+                trial[j] = max(0.0, trial[j] + delta)
+                if trial.sum() <= 0:
+                    continue
+                trial /= trial.sum()
+                trial_value = score(trial)
+                if trial_value > value + 1e-6:
+                    w, value, improved = trial, trial_value, True
+        return w, value
 
     def _validation_sample(self, dataset: Dataset, seed: int) -> Dataset:
         """The shoppers a validation fold is carved from: all of them up to
