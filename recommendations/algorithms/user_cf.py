@@ -11,7 +11,9 @@ the similarity, similarities are shrunk by ``overlap / (overlap + shrink)`` and 
 every item, over up to ``support_users`` training users (the most active), with the neural
 tangent kernel of an infinitely wide one-hidden-layer ReLU network (the infinite-width
 autoencoder of Sachdeva et al. 2022). Every neighbour's weight is fitted jointly instead of
-taken from a similarity, which is what lets it add to EASE and ALS in the hybrid. It costs a
+taken from a similarity, which is what lets it add to EASE and ALS in the hybrid. The kernel
+sees each row divided by its norm ** ``kernel_norm_power``: the NTK grows with both rows'
+lengths, so raw binary rows let the heaviest shoppers dominate the Gram matrix. It costs a
 dense ``support_users x items`` matrix.
 """
 
@@ -55,6 +57,7 @@ class UserCFRecommender(Recommender):
         method: str = "knn",
         kernel_reg: float = 2.5,
         support_users: int = 1000,
+        kernel_norm_power: float = 0.75,
     ) -> None:
         if method not in {"knn", "kernel"}:
             raise ValueError("method must be 'knn' or 'kernel'")
@@ -75,9 +78,9 @@ class UserCFRecommender(Recommender):
         self.method = method
         self.kernel_reg = float(kernel_reg)
         self.support_users = int(support_users)
+        self.kernel_norm_power = float(kernel_norm_power)
         self.support_: sp.csr_matrix | None = None  # support users x items (binary), kernel only
         self.coef_: np.ndarray | None = None  # support users x items, kernel only
-        self._support_norms: np.ndarray | None = None
         self.seen_: sp.csr_matrix | None = None  # users x items (votes)
         self.weighted_: sp.csr_matrix | None = None  # users x items (re-weighted, for similarity)
         self.item_weight_: np.ndarray | None = None
@@ -98,6 +101,7 @@ class UserCFRecommender(Recommender):
             "method": self.method,
             "kernel_reg": self.kernel_reg,
             "support_users": self.support_users,
+            "kernel_norm_power": self.kernel_norm_power,
         }
 
     # -- training ---------------------------------------------------------------------------
@@ -129,13 +133,10 @@ class UserCFRecommender(Recommender):
             tie_break = np.random.default_rng(0).random(len(support))
             support = np.sort(support[np.lexsort((tie_break, -active[support]))[: self.support_users]])
         xs = binary[support].astype(np.float64)
-        dots = (xs @ xs.T).toarray()
-        norms = np.sqrt(np.diag(dots))
-        gram = ntk_kernel(dots, norms, norms)
+        self.support_ = xs.astype(np.float32).tocsr()
+        gram = self._kernel((xs @ xs.T).toarray(), np.sqrt(np.diff(self.support_.indptr)))
         scale = float(np.mean(np.diag(gram))) if len(gram) else 1.0
         gram[np.diag_indices_from(gram)] += self.kernel_reg * scale
-        self.support_ = xs.astype(np.float32).tocsr()
-        self._support_norms = norms
         self.coef_ = np.linalg.solve(gram, xs.toarray()).astype(np.float32) if len(gram) else (
             np.zeros((0, binary.shape[1]), dtype=np.float32))
 
@@ -147,8 +148,6 @@ class UserCFRecommender(Recommender):
         self._sums = np.asarray(w.sum(axis=1)).ravel()
         self._binary = self.seen_.copy()
         self._binary.data[:] = 1.0
-        if self.support_ is not None:
-            self._support_norms = np.sqrt(np.asarray(self.support_.sum(axis=1), dtype=np.float64).ravel())
 
     def _weigh(self, x: sp.csr_matrix) -> sp.csr_matrix:
         """Apply the column weighting (and BM25 length normalisation) to user rows."""
@@ -206,12 +205,22 @@ class UserCFRecommender(Recommender):
             vals = np.power(vals, self.alpha)
         return idx, vals
 
+    def _kernel(self, dots: np.ndarray, norms: np.ndarray) -> np.ndarray:
+        """NTK between binary rows (``dots`` against the support) as if each row had been
+        divided by its norm ** ``kernel_norm_power``: the kernel is bilinear in the rows'
+        lengths, so the division applies to its output."""
+        support = np.sqrt(np.diff(self.support_.indptr).astype(np.float64))  # binary rows
+        kernel = ntk_kernel(dots, norms, support)
+        if self.kernel_norm_power:
+            damp = lambda n: np.power(np.maximum(n, 1e-12), -self.kernel_norm_power)  # noqa: E731
+            kernel *= np.outer(damp(norms), damp(support))
+        return kernel
+
     def _kernel_scores(self, profiles: sp.csr_matrix) -> np.ndarray:
         """Kernel ridge predictions for binary profile rows (one row per shopper)."""
         dots = np.asarray((profiles @ self.support_.T).todense(), dtype=np.float64)
         norms = np.sqrt(np.asarray(profiles.multiply(profiles).sum(axis=1)).ravel())
-        kernel = ntk_kernel(dots, norms, self._support_norms).astype(np.float32)
-        return kernel @ self.coef_
+        return self._kernel(dots, norms).astype(np.float32) @ self.coef_
 
     def score_all(self, user: int | None = None, history: History | None = None) -> np.ndarray:
         self._check()
@@ -258,7 +267,8 @@ class UserCFRecommender(Recommender):
             "avg_len": np.array([self.avg_len_]),
         }
         if self.method == "kernel":
-            state.update(support=self.support_, coef=self.coef_)
+            state.update(support=self.support_, coef=self.coef_,
+                         kernel_norm_power=np.array([self.kernel_norm_power]))
         return state
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
@@ -269,4 +279,6 @@ class UserCFRecommender(Recommender):
         if "coef" in state:
             self.support_ = sp.csr_matrix(state["support"], dtype=np.float32)
             self.coef_ = np.asarray(state["coef"], dtype=np.float32)
+            # models saved before the option existed were fitted on raw rows
+            self.kernel_norm_power = float(np.asarray(state.get("kernel_norm_power", [0.0])).ravel()[0])
         self._prepare()

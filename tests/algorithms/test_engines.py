@@ -18,6 +18,7 @@ CF_ENGINES = [
     ("user_cf", {"similarity": "cosine", "weighting": "bm25", "k": 10, "shrink": 5.0}),
     ("user_cf", {"method": "kernel"}),
     ("user_cf", {"method": "kernel", "support_users": 20}),
+    ("user_cf", {"method": "kernel", "kernel_norm_power": 0.0}),
     ("als", {"factors": 8, "reg": 1.0, "iterations": 8}),
 ]
 

@@ -46,6 +46,38 @@ def test_kernel_scores_a_known_user_like_the_same_history_folded_in(groups):
     assert np.allclose(model.score_users(np.array([12, 45]))[0], model.score_all(12), atol=1e-5)
 
 
+def test_kernel_sees_each_row_divided_by_its_norm_to_the_power(groups):
+    """The fit and the scores equal kernel ridge on rows explicitly divided by norm ** 0.75."""
+    model = get_engine("user_cf", method="kernel", kernel_norm_power=0.75).fit(groups)
+    support = model.support_.toarray().astype(np.float64)
+
+    def damped(rows):
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True) ** 0.75
+
+    def kernel(a, b):
+        return ntk_kernel(a @ b.T, np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1))
+
+    gram = kernel(damped(support), damped(support))
+    gram[np.diag_indices_from(gram)] += model.kernel_reg * np.mean(np.diag(gram))
+    assert np.allclose(model.coef_, np.linalg.solve(gram, support), atol=1e-4)
+    profile = (groups.matrix[[7]].toarray() > 0).astype(np.float64)
+    expected = kernel(damped(profile), damped(support)) @ np.linalg.solve(gram, support)
+    assert np.allclose(model.score_all(7), expected.ravel(), atol=1e-4)
+    # and it changes the model: raw rows give other coefficients
+    raw = get_engine("user_cf", method="kernel", kernel_norm_power=0.0).fit(groups)
+    assert not np.allclose(raw.coef_, model.coef_, atol=1e-4)
+
+
+def test_kernel_saved_before_the_norm_power_existed_still_scores_on_raw_rows(groups):
+    raw = get_engine("user_cf", method="kernel", kernel_norm_power=0.0).fit(groups)
+    state = raw._state()
+    del state["kernel_norm_power"]  # what an older release saved
+    loaded = get_engine("user_cf", method="kernel")  # the new default power
+    loaded._set_state(state)
+    assert loaded.kernel_norm_power == 0.0
+    assert np.allclose(loaded.score_all(7), raw.score_all(7))
+
+
 def test_kernel_support_keeps_the_most_active_users():
     ds = two_groups(per_user=6)
     heavy = two_groups(n_users=4, per_user=15, seed=3)
