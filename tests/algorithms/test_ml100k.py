@@ -23,10 +23,10 @@ def test_item_cf_ndcg_on_ml100k():
 
 @pytest.mark.skipif(not (ML100K / "u.data").exists(), reason="ml-100k not available")
 def test_hybrid_is_ahead_of_every_peer_on_ml100k():
-    """docs/benchmarks.md records 0.4595 (0.4593-0.4601 over five validation seeds); the test
-    guards the lead over the peers' best (implicit ALS, 0.449) with room for BLAS round-off."""
+    """The issue's target, 0.46: docs/benchmarks.md records 0.4619 (0.4607-0.4630 over five
+    validation seeds), ahead of the peers' best (implicit ALS, 0.449)."""
     events, products = read_movielens100k(ML100K)
     ds = Dataset.from_frames(events, products)
     [row] = evaluate_topn(ds, {"hybrid": lambda: get_engine("hybrid")}, progress=False,
                           beyond_accuracy=False)
-    assert row["ndcg@10"] >= 0.455, row
+    assert row["ndcg@10"] >= 0.46, row
