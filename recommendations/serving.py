@@ -312,9 +312,10 @@ def precomputed_items(recs: list[Recommendation]) -> list[list[Any]]:
     return [[r.product_id, round(float(r.score), 6), r.engine, r.reason] for r in recs]
 
 
-def _from_precomputed(shopper: Shopper, engine: str, n: int) -> list[Recommendation] | None:
+def _from_precomputed(shopper: Shopper, engine: str, n: int,
+                      hidden: profiles.Dismissed | None = None) -> list[Recommendation] | None:
     """The shopper's precomputed list if ``engine``'s active version made it and it is long
-    enough; ``None`` means compute live."""
+    enough without the ``hidden`` products; ``None`` means compute live."""
     active = active_models.active_version(engine)
     if active is None:
         return None
@@ -326,6 +327,8 @@ def _from_precomputed(shopper: Shopper, engine: str, n: int) -> list[Recommendat
              "engine": item[2] if len(item) > 2 else engine,
              "reason": item[3] if len(item) > 3 else ""} for item in row[1]]
     recs = _hydrate(rows)  # drops products that became unavailable since
+    if hidden:
+        recs = [r for r in recs if not hidden.hides(r.product)]
     return recs[:n] if len(recs) >= n else None
 
 
@@ -692,14 +695,16 @@ def recommend_for(shopper: Shopper, n: int = 10, *, engine: str | None = None,
         cached = _cache_get(key, field_name, signature)
         if cached is not None:
             return _apply_hooks(_hydrate(cached), n, context)
-        # (A "not interested" choice deletes the shopper's precomputed lists: these are current.)
-        if shopper.known and not exclude and max_per_category == app_settings.MAX_PER_CATEGORY:
-            stored = _from_precomputed(shopper, engine or app_settings.SERVING_ENGINE, n)
-            if stored is not None:
-                _cache_set(key, field_name, signature, [r.as_cacheable() for r in stored])
-                return _apply_hooks(stored, n, context)
 
     hidden = profiles.dismissed(shopper)
+    if use_cache and key and shopper.known and not exclude and max_per_category == app_settings.MAX_PER_CATEGORY:
+        # A "not interested" choice deletes the shopper's precomputed lists, but a precompute
+        # chunk that computed this one before the choice may have stored it after: filter again.
+        stored = _from_precomputed(shopper, engine or app_settings.SERVING_ENGINE, n, hidden)
+        if stored is not None:
+            _cache_set(key, field_name, signature, [r.as_cacheable() for r in stored])
+            return _apply_hooks(stored, n, context)
+
     history = recent_history(shopper)
     history_products = _history_products(history) if hidden.categories else {}
     if hidden:

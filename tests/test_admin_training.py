@@ -255,8 +255,9 @@ def test_precompute_writes_one_list_per_shopper_and_serving_reads_it(shop, djang
     row = PrecomputedList.objects.get(shopper=str(users[1].pk), engine="item_cf")
     assert len(row.items) == 20 and row.version.is_active
     # serving answers from the stored list: no history, no model scoring (two active-version
-    # checks here because the test checks on every call, the row, its products)
-    with django_assert_max_num_queries(4):
+    # checks here because the test checks on every call, the shopper's "not interested"
+    # choices, the row, its products)
+    with django_assert_max_num_queries(5):
         recs = recommend_for(reader, 5, engine="item_cf")
     assert [r.product_id for r in recs] == [item[0] for item in row.items[:5]]
     assert {serving._category(r.product) for r in recs} == {"Books"}

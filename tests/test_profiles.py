@@ -276,3 +276,25 @@ def test_a_choice_retires_the_shoppers_precomputed_list(taste_shop):
         assert not PrecomputedList.objects.filter(shopper=gardener.data_key).exists()
         after = recommend_for(gardener, 8)
     assert after and all(category_of(r) != "Garden" for r in after)
+
+
+def test_a_precomputed_list_stored_after_a_choice_still_obeys_it(taste_shop):
+    """A precompute chunk computes a list, the shopper says "not interested", the chunk then
+    stores the list it computed before: serving must still hide the category."""
+    from django.test import override_settings
+
+    from recommendations.models import PrecomputedList
+    from tests.conftest import recs
+
+    books, garden, users = taste_shop(products=10, users=20, picks=6, seed=9, then=Event.Kind.CART)
+    train("item_cf", "trending")
+    gardener = Shopper(user_id=users[0].pk)
+    with override_settings(RECOMMENDATIONS=recs(SERVING_ENGINE="item_cf")):
+        tasks.precompute_lists.delay("item_cf").get()
+        stale = list(PrecomputedList.objects.filter(shopper=gardener.data_key).values(
+            "shopper", "engine", "version_id", "items", "computed_at"))
+        assert any(category_of(r) == "Garden" for r in recommend_for(gardener, 8))
+        profiles.mark_not_interested(gardener, category="Garden")
+        PrecomputedList.objects.bulk_create([PrecomputedList(**row) for row in stale])  # the late upsert
+        after = recommend_for(gardener, 8)
+    assert len(after) == 8 and all(category_of(r) != "Garden" for r in after)
