@@ -212,8 +212,8 @@ class UserCFRecommender(Recommender):
         support = np.sqrt(np.diff(self.support_.indptr).astype(np.float64))  # binary rows
         kernel = ntk_kernel(dots, norms, support)
         if self.kernel_norm_power:
-            damp = lambda n: np.power(np.maximum(n, 1e-12), -self.kernel_norm_power)  # noqa: E731
-            kernel *= np.outer(damp(norms), damp(support))
+            power = -self.kernel_norm_power
+            kernel *= np.outer(np.maximum(norms, 1e-12) ** power, np.maximum(support, 1e-12) ** power)
         return kernel
 
     def _kernel_scores(self, profiles: sp.csr_matrix) -> np.ndarray:
