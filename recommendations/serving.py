@@ -190,11 +190,17 @@ def _cache_get(key: str, field_name: str, signature: str) -> list[dict] | None:
     return None
 
 
-def _cache_set(key: str, field_name: str, signature: str, value: list[dict]) -> None:
+def _cache_set(key: str, field_name: str, signature: str, value: list[dict], *,
+               since: float | None = None) -> None:
+    """Store a list; ``since`` is when its computation began: a list begun before the shopper's
+    last invalidation may miss what they just did, so it is not stored."""
     try:
         entry = _cache().get(key)
+        invalidated = (entry or {}).get("invalidated", 0.0)
+        if since is not None and since < invalidated:
+            return
         if not entry or entry.get("versions") != signature:
-            entry = {"versions": signature, "lists": {}}
+            entry = {"versions": signature, "lists": {}, "invalidated": invalidated}
         if len(entry["lists"]) >= 16:  # bounded per shopper
             entry["lists"].clear()
         entry["lists"][field_name] = value
@@ -205,9 +211,10 @@ def _cache_set(key: str, field_name: str, signature: str, value: list[dict]) -> 
 
 def invalidate(shopper: Shopper) -> None:
     """Forget a shopper's cached and precomputed lists, so their next request reflects what
-    they just did."""
+    they just did. The cache keeps when (a tombstone), so that a list whose computation began
+    before is not stored after (``_cache_set``)."""
     try:
-        _cache().delete(shopper.cache_key)
+        _cache().set(shopper.cache_key, {"invalidated": time.time()}, app_settings.CACHE_TIMEOUT)
     except Exception:  # noqa: BLE001
         logger.warning("recommendations: cache unavailable, could not invalidate", exc_info=True)
     if shopper.known:
@@ -696,13 +703,14 @@ def recommend_for(shopper: Shopper, n: int = 10, *, engine: str | None = None,
         if cached is not None:
             return _apply_hooks(_hydrate(cached), n, context)
 
+    since = time.time()  # before reading what the list depends on (see _cache_set)
     hidden = profiles.dismissed(shopper)
     if use_cache and key and shopper.known and not exclude and max_per_category == app_settings.MAX_PER_CATEGORY:
         # A "not interested" choice deletes the shopper's precomputed lists, but a precompute
         # chunk that computed this one before the choice may have stored it after: filter again.
         stored = _from_precomputed(shopper, engine or app_settings.SERVING_ENGINE, n, hidden)
         if stored is not None:
-            _cache_set(key, field_name, signature, [r.as_cacheable() for r in stored])
+            _cache_set(key, field_name, signature, [r.as_cacheable() for r in stored], since=since)
             return _apply_hooks(stored, n, context)
 
     history = recent_history(shopper)
@@ -739,7 +747,7 @@ def recommend_for(shopper: Shopper, n: int = 10, *, engine: str | None = None,
         if affinity.get(category):
             rec.reason = f"Popular in {category}, which you looked at"
     if use_cache and key:
-        _cache_set(key, field_name, signature, [r.as_cacheable() for r in recs])
+        _cache_set(key, field_name, signature, [r.as_cacheable() for r in recs], since=since)
     return _apply_hooks(recs, n, context)
 
 

@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
+from recommendations import serving
 from recommendations.conf import app_settings
 from recommendations.data import field_value
 from recommendations.models import Event, ModelVersion
@@ -80,7 +81,7 @@ def test_list_is_cached_per_shopper_and_invalidated_by_their_event(shop, rf):
     other = Shopper(user_id=users[2].pk)
     assert categories(recommend_for(other, 5)) == {"Garden"}  # never another shopper's list
     product_viewed.send(sender=None, user=users[1], product=garden[0])
-    assert cache.get(shopper.cache_key) is None
+    assert "lists" not in cache.get(shopper.cache_key)  # only when it was invalidated
 
 
 def test_new_active_version_changes_the_cache_key(shop):
@@ -148,3 +149,23 @@ def test_corrupt_artifact_keeps_the_loaded_version_serving(shop, tmp_path):
     assert [r.product_id for r in still] == [r.product_id for r in good]
     new.refresh_from_db()
     assert "could not load the artifact" in new.error
+
+
+def test_a_list_begun_before_the_shoppers_last_action_is_not_cached(shop):
+    """A request computing a list while the shopper acts must not store it after the action's
+    invalidation: the next request would serve a list that misses the action."""
+    import time
+
+    books, garden, users = shop
+    train("item_cf", "trending")
+    shopper = Shopper(user_id=users[1].pk)
+    signature = serving.active_models.signature()
+    begun = time.time() - 1.0  # the slow request began a second ago ...
+    product_viewed.send(sender=None, user=users[1], product=garden[0])  # ... the shopper acted ...
+    serving._cache_set(shopper.cache_key, "for_you:test", signature, [{"product_id": 1}], since=begun)
+    assert serving._cache_get(shopper.cache_key, "for_you:test", signature) is None  # ... not stored
+    # a list begun after the action is stored, and the next one begun before it still is not
+    recommend_for(shopper, 5)
+    assert recommend_for(shopper, 5) and "lists" in cache.get(shopper.cache_key)
+    serving._cache_set(shopper.cache_key, "for_you:late", signature, [{"product_id": 1}], since=begun)
+    assert serving._cache_get(shopper.cache_key, "for_you:late", signature) is None
