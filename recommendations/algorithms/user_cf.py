@@ -134,7 +134,7 @@ class UserCFRecommender(Recommender):
             support = np.sort(support[np.lexsort((tie_break, -active[support]))[: self.support_users]])
         xs = binary[support].astype(np.float64)
         self.support_ = xs.astype(np.float32).tocsr()
-        gram = self._kernel((xs @ xs.T).toarray(), np.sqrt(np.diff(self.support_.indptr)))
+        gram = self._kernel((xs @ xs.T).toarray(), self._support_norms())
         scale = float(np.mean(np.diag(gram))) if len(gram) else 1.0
         gram[np.diag_indices_from(gram)] += self.kernel_reg * scale
         self.coef_ = np.linalg.solve(gram, xs.toarray()).astype(np.float32) if len(gram) else (
@@ -205,11 +205,15 @@ class UserCFRecommender(Recommender):
             vals = np.power(vals, self.alpha)
         return idx, vals
 
+    def _support_norms(self) -> np.ndarray:
+        """Row norms of the binary support: the square root of each row's item count."""
+        return np.sqrt(np.diff(self.support_.indptr).astype(np.float64))
+
     def _kernel(self, dots: np.ndarray, norms: np.ndarray) -> np.ndarray:
         """NTK between binary rows (``dots`` against the support) as if each row had been
         divided by its norm ** ``kernel_norm_power``: the kernel is bilinear in the rows'
         lengths, so the division applies to its output."""
-        support = np.sqrt(np.diff(self.support_.indptr).astype(np.float64))  # binary rows
+        support = self._support_norms()
         kernel = ntk_kernel(dots, norms, support)
         if self.kernel_norm_power:
             power = -self.kernel_norm_power
