@@ -435,10 +435,10 @@ def product_type(category: str, name: str) -> ProductType | None:
     spec = CATEGORIES.get(category)
     if spec is None:
         return None
-    for kind in sorted(spec.types, key=lambda t: -len(t.noun)):
-        if kind.noun in name:
-            return kind
-    return None
+    base = name.split(" (", 1)[0]  # without the variant: "... Guitar Strings (Bundle)"
+    by_length = sorted(spec.types, key=lambda t: -len(t.noun))
+    return (next((t for t in by_length if base.endswith(t.noun)), None)  # "Acoustic Guitar Strings"
+            or next((t for t in by_length if t.noun in name), None))
 
 
 # Named demo shoppers: user ids 1..5, documented tastes (categories, price band z: -1 cheap..+1 premium).
