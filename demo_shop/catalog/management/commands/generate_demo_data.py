@@ -1,4 +1,5 @@
-"""``manage.py generate_demo_data``: fill the demo shop with a seeded catalogue and shoppers.
+"""``manage.py generate_demo_data``: fill the demo shop with a seeded catalogue, shoppers and
+their history (the purchases among it stored as their orders, too).
 
     manage.py generate_demo_data                      # ~2,400 products, 1,000 shoppers, 100k events
     manage.py generate_demo_data --events 1000000     # a million events
@@ -103,7 +104,8 @@ class Command(BaseCommand):
                           f"events for {len(data.shoppers)} shoppers in {generated:.1f}s.")
         started = time.perf_counter()
         self.load(data, db, o["batch_size"])
-        self.stdout.write(f"Stored them in {time.perf_counter() - started:.1f}s.")
+        self.stdout.write(f"Stored them, and the purchases as {data.orders['order_id'].nunique()} orders, in "
+                          f"{time.perf_counter() - started:.1f}s.")
         self.report(data)
 
     # ------------------------------------------------------------------------------------------
