@@ -163,18 +163,24 @@ def _moment(value: Any) -> datetime | None:
     return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
 
 
+def ago(value: Any, depth: int = 1) -> str:
+    """"3 days ago", "just now" or "–"."""
+    moment = _moment(value)
+    if moment is None:
+        return "–"
+    if timezone.now() - moment < timedelta(minutes=1):
+        return gettext("just now")
+    return gettext("%(time)s ago") % {"time": timesince(moment, depth=depth)}
+
+
 def human_moment(value: Any) -> str:
     """"3 days ago" in a <time> element whose title is the date and time (the raw value is
     in its ``datetime`` attribute, for machines)."""
     moment = _moment(value)
     if moment is None:
         return "–"
-    if timezone.now() - moment < timedelta(minutes=1):
-        ago = gettext("just now")
-    else:
-        ago = gettext("%(time)s ago") % {"time": timesince(moment, depth=1)}
     return format_html('<time datetime="{}" title="{}">{}</time>', moment.isoformat(),
-                       date_format(timezone.localtime(moment), "DATETIME_FORMAT"), ago)
+                       date_format(timezone.localtime(moment), "DATETIME_FORMAT"), ago(moment))
 
 
 def shopper_identity(user: Any, shopper_key: str) -> tuple[str, str]:
@@ -321,7 +327,10 @@ class ShopperProfileAdmin(admin.ModelAdmin):
             "data": data,
             "activity": activity,
             "first_seen": _moment(activity.get("first_seen")),
+            "first_seen_ago": ago(activity.get("first_seen"), depth=2),
             "last_seen": _moment(activity.get("last_seen")),
+            "last_seen_ago": ago(activity.get("last_seen"), depth=2),
+            "computed_ago": ago(stored.computed_at),
             "shaping": [{**p, "share": round(100 * max(0.0, p.get("weight") or 0.0) / shaping_total)
                          if shaping_total else 0} for p in shaping],
             "not_interested": profiles.not_interested_entries(shopper),
