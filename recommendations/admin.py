@@ -222,7 +222,7 @@ class FanFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         names = set()
-        for segment in ShopperProfile.objects.values_list("segment", flat=True).distinct():
+        for segment in ShopperProfile.objects.order_by("segment").values_list("segment", flat=True).distinct():
             names.update(part[: -len(profiles.FAN_SUFFIX)] for part in segment.split(" · ")
                          if part.endswith(profiles.FAN_SUFFIX))
         return [(name, name) for name in sorted(names)]
