@@ -1,8 +1,11 @@
 """Synthetic, seeded shop data with planted tastes (pure numpy/pandas, no Django).
 
-The catalogue has 14 categories, each with its own brands, nouns, adjectives and attributes;
-prices are lognormal per category; names and descriptions mention the attributes so content
-(TF-IDF) features carry signal. Shoppers have hidden tastes:
+The catalogue has 14 categories, each with its own brands and ten product types; each type has
+the adjectives and attributes that make sense for it ("Electric Kettle", never a
+"Noise-Cancelling Router") and a price relative to its category's. Names are "Brand Adjective
+Type", unique, without serial numbers (a colour, size or edition in brackets when that name is
+taken); prices are lognormal per type; descriptions mention the attributes so content (TF-IDF)
+features carry signal. Shoppers have names, emails and addresses, and hidden tastes:
 
 * a mixture over 1-3 favourite categories (plus a little exploration elsewhere),
 * one or two preferred brands in each favourite category,
@@ -11,8 +14,9 @@ prices are lognormal per category; names and descriptions mention the attributes
 and products have a popularity skew within their category. Shoppers browse in sessions (one
 category per session); views turn into carts and carts into purchases more often for products
 that match their taste, and ratings (given for some purchases) are higher for liked products.
-Events spread over the ``DAYS`` days before ``end``. A recommender that learns the tastes beats
-popularity on this data.
+Each session's purchases are one order (``DemoData.orders``), so the shop can show every
+purchase the engines learn from on the shopper's Orders page. Events spread over the ``DAYS``
+days before ``end``. A recommender that learns the tastes beats popularity on this data.
 
 A few named shoppers (``NAMED_SHOPPERS``) have fixed, documented tastes: user ids 1..5 are
 alice (Books, Kitchen), bob (Sports, Outdoors), carol (Beauty, Fashion), dave (Electronics,
