@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
-"""Screenshots of the demo shop -> docs/screenshots/: the home page, a product page and the
-"Your profile" page as the demo shopper alice sees them (home.png, product.png, profile.png),
-the staff dashboard (dashboard.png) and alice's profile in the admin (admin-profile.png).
+"""Screenshots of the demo shop -> docs/screenshots/.
+
+Desktop (1366 px wide, the whole page): the home page, a product page and the "Your profile"
+page as the demo shopper alice sees them (home.png, product.png, profile.png), the staff
+dashboard (dashboard.png) and alice's profile in the admin (admin-profile.png).
+Phone (390 x 844, one screen each): alice's home page, a category, a product, her cart with two
+products, and her orders (phone-home.png, phone-category.png, phone-product.png,
+phone-cart.png, phone-orders.png).
 
     .venv/bin/python bench/screenshots.py                       # demo data, 3 trainings per engine
     .venv/bin/python bench/screenshots.py --events 100000 --out-dir /tmp/shots
@@ -24,6 +29,14 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ENGINES = ["popular", "trending", "item_cf", "user_cf", "content"]
+
+
+def log_in(page, url: str, username: str, password: str) -> None:
+    page.goto(f"{url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{url}/")
 
 
 def main() -> None:
@@ -82,22 +95,39 @@ def main() -> None:
                                              args=CHROMIUM_ARGS)
         out = Path(args.out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        shopper = browser.new_page(viewport={"width": 1280, "height": 900})
-        shopper.goto(f"{url}/accounts/login/")
-        shopper.fill("#id_username", "alice")
-        shopper.fill("#id_password", "demo12345")
-        shopper.click("main button[type=submit]")
+        shopper = browser.new_page(viewport={"width": 1366, "height": 900})
+        log_in(shopper, url, "alice", "demo12345")
         shopper.wait_for_selector("[data-widget=for_you] .recommendations-item")
         shopper.click("[data-widget=for_you] .why summary")  # one explanation open
         shopper.screenshot(path=str(out / "home.png"), full_page=True)
         shopper.click("[data-widget=for_you] .recommendations-item a")
         shopper.wait_for_selector("[data-widget=similar] .recommendations-item")
+        product_url = shopper.url
         shopper.screenshot(path=str(out / "product.png"), full_page=True)
         shopper.goto(f"{url}/accounts/profile/")
         shopper.wait_for_selector("#segment")
         shopper.screenshot(path=str(out / "profile.png"), full_page=True)
 
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        phone = browser.new_page(viewport={"width": 390, "height": 844})
+        log_in(phone, url, "alice", "demo12345")
+        phone.wait_for_selector("[data-widget=for_you] .recommendations-item")
+        phone.screenshot(path=str(out / "phone-home.png"))
+        phone.goto(f"{url}/category/kitchen/")
+        phone.screenshot(path=str(out / "phone-category.png"))
+        phone.goto(product_url)
+        phone.screenshot(path=str(out / "phone-product.png"))
+        phone.goto(f"{url}/category/books/")
+        in_stock = phone.locator(".card:not(:has(.out)) .card-link")
+        for href in in_stock.evaluate_all("links => links.slice(0, 2).map(link => link.href)"):
+            phone.goto(href)
+            phone.click("form.add button[type=submit]")
+            phone.wait_for_url("**/cart/")
+        phone.evaluate("window.scrollTo(0, 0)")
+        phone.screenshot(path=str(out / "phone-cart.png"))
+        phone.goto(f"{url}/orders/")
+        phone.screenshot(path=str(out / "phone-orders.png"))
+
+        page = browser.new_page(viewport={"width": 1366, "height": 900})
         page.goto(f"{url}/admin/login/?next=/admin/recommendations/modelversion/dashboard/")
         page.fill("#id_username", "admin")
         page.fill("#id_password", "admin12345")
@@ -110,7 +140,7 @@ def main() -> None:
         page.screenshot(path=str(out / "admin-profile.png"), full_page=True)
         browser.close()
     server.terminate()
-    print(f"wrote home.png, product.png, profile.png, dashboard.png and admin-profile.png in {out}")
+    print(f"wrote home.png, product.png, profile.png, dashboard.png, admin-profile.png and phone-*.png in {out}")
 
 
 if __name__ == "__main__":

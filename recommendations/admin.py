@@ -9,6 +9,9 @@ rather than giant select boxes, and counting uses the planner's estimate on Post
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -19,11 +22,18 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format, number_format
 from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.timesince import timesince
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from . import profiles, serving
 from .conf import app_settings
 from .dashboard import ModelVersionAdmin
+from .data import SESSION_PREFIX
 from .models import Event, Impression, ModelVersion, NotInterested, PrecomputedList, Product, Rating, ShopperProfile
 from .serving import Shopper
 
@@ -141,15 +151,99 @@ class ImpressionAdmin(admin.ModelAdmin):
         return obj.click_count
 
 
+def _moment(value: Any) -> datetime | None:
+    """A stored moment (a datetime, or an ISO string from a profile's JSON) as an aware datetime."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    return value if timezone.is_aware(value) else timezone.make_aware(value, UTC)
+
+
+def ago(value: Any, depth: int = 1) -> str:
+    """"3 days ago", "just now" or "–"."""
+    moment = _moment(value)
+    if moment is None:
+        return "–"
+    if timezone.now() - moment < timedelta(minutes=1):
+        return gettext("just now")
+    return gettext("%(time)s ago") % {"time": timesince(moment, depth=depth)}
+
+
+def human_moment(value: Any) -> str:
+    """"3 days ago" in a <time> element whose title is the date and time (the raw value is
+    in its ``datetime`` attribute, for machines)."""
+    moment = _moment(value)
+    if moment is None:
+        return "–"
+    return format_html('<time datetime="{}" title="{}">{}</time>', moment.isoformat(),
+                       date_format(timezone.localtime(moment), "DATETIME_FORMAT"), ago(moment))
+
+
+def shopper_identity(user: Any, shopper_key: str) -> tuple[str, str]:
+    """(name, detail) for a person: the user's full name and their email or username (through
+    the user model's own API, whatever its fields), or an anonymous session's key prefix."""
+    if user is None:
+        return gettext("Anonymous visitor"), gettext("session %(key)s…") % {
+            "key": shopper_key.removeprefix(SESSION_PREFIX)[:8]}
+    username = user.get_username()
+    full_name = (user.get_full_name() or "").strip() if callable(getattr(user, "get_full_name", None)) else ""
+    email_field = user.get_email_field_name() if hasattr(user, "get_email_field_name") else "email"
+    email = getattr(user, email_field, "") or ""
+    detail = email if email and email != username else ""
+    if full_name:
+        return full_name, detail or username
+    return username, detail
+
+
+class StageFilter(admin.SimpleListFilter):
+    """Where shoppers are, the first part of their segment."""
+
+    title = _("stage")
+    parameter_name = "stage"
+
+    def lookups(self, request, model_admin):
+        return [(stage, _(stage)) for stage in profiles.STAGES]
+
+    def queryset(self, request, queryset):
+        if self.value() in profiles.STAGES:
+            return queryset.filter(segment__startswith=self.value())
+        return queryset
+
+
+class FanFilter(admin.SimpleListFilter):
+    """The category a shopper is a fan of (half or more of what they engage with)."""
+
+    title = _("fan of")
+    parameter_name = "fan"
+
+    def lookups(self, request, model_admin):
+        names = set()
+        for segment in ShopperProfile.objects.order_by("segment").values_list("segment", flat=True).distinct():
+            names.update(part[: -len(profiles.FAN_SUFFIX)] for part in segment.split(" · ")
+                         if part.endswith(profiles.FAN_SUFFIX))
+        return [(name, name) for name in sorted(names)]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(segment__contains=f" · {self.value()}{profiles.FAN_SUFFIX}")
+        return queryset
+
+
 @admin.register(ShopperProfile)
 class ShopperProfileAdmin(admin.ModelAdmin):
-    """Read-only profiles: the list filters shoppers by segment; a profile's page shows what
-    the shop knows about them and a preview of their list from every active engine."""
+    """Read-only profiles: the list names each shopper and filters them by stage and favourite
+    category; a profile's page shows what the shop knows about them and their list from every
+    active engine, side by side."""
 
-    list_display = ["shopper", "user", "segment", "last_seen", "computed_at"]
-    list_filter = ["segment"]
+    list_display = ["who", "segment", "activity", "last_seen_display", "computed_display"]
+    list_display_links = ["who"]
+    list_filter = [StageFilter, FanFilter]
     list_select_related = ["user"]
-    search_fields = ["=shopper", "user__username", "user__email"]
+    list_per_page = 50
     show_full_result_count = False
     paginator = EstimatedCountPaginator
 
@@ -158,6 +252,35 @@ class ShopperProfileAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def get_search_fields(self, request) -> list[str]:
+        """The shopper key, and the user model's username, email and name fields that exist
+        (a custom user model may have no ``username`` or names)."""
+        user_model = get_user_model()
+        fields = ["=shopper"]
+        names = [user_model.USERNAME_FIELD, getattr(user_model, "EMAIL_FIELD", "email"), "first_name", "last_name"]
+        concrete = {f.name for f in user_model._meta.concrete_fields}
+        fields += [f"user__{name}" for name in dict.fromkeys(names) if name in concrete]
+        return fields
+
+    @admin.display(description=_("shopper"), ordering=f"user__{get_user_model().USERNAME_FIELD}")
+    def who(self, obj: ShopperProfile) -> str:
+        name, detail = shopper_identity(obj.user, obj.shopper)
+        if detail:
+            return format_html('{}<br><span class="quiet">{}</span>', name, detail)
+        return name
+
+    @admin.display(description=_("activity"))
+    def activity(self, obj: ShopperProfile) -> str:
+        return activity_summary((obj.data or {}).get("activity") or {})
+
+    @admin.display(description=_("last seen"), ordering="last_seen")
+    def last_seen_display(self, obj: ShopperProfile) -> str:
+        return human_moment(obj.last_seen)
+
+    @admin.display(description=_("computed"), ordering="computed_at")
+    def computed_display(self, obj: ShopperProfile) -> str:
+        return human_moment(obj.computed_at)
 
     def get_urls(self):
         extra = [path("user/<str:user_id>/", self.admin_site.admin_view(self.for_user_view),
@@ -176,30 +299,68 @@ class ShopperProfileAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        stored = get_object_or_404(ShopperProfile, pk=object_id)
+        stored = get_object_or_404(ShopperProfile.objects.select_related("user"), pk=object_id)
         shopper = Shopper.from_data_key(stored.shopper)
         stored = profiles.get_profile(shopper) or stored  # fresh if they did something since
+        data = stored.data or {}
+        activity = data.get("activity") or {}
+        shaping = data.get("shaping") or []
+        shaping_total = sum(max(0.0, p.get("weight") or 0.0) for p in shaping)
         previews = []
         for engine in sorted(ModelVersion.objects.filter(is_active=True).values_list("engine", flat=True)):
-            previews.append({"engine": engine, "items": serving.recommend_for(
-                shopper, PREVIEW_LENGTH, engine=engine, use_cache=False)})
+            items = serving.recommend_for(shopper, PREVIEW_LENGTH, engine=engine, use_cache=False)
+            top = max((r.score for r in items if r.score is not None), default=0) or 0
+            previews.append({"engine": engine, "items": [
+                {"product": r.product if r.product is not None else r.product_id,
+                 "fallback": r.engine if r.engine != engine else "",
+                 "relative": round(100 * r.score / top) if top > 0 and r.score is not None else None}
+                for r in items]})
+        name, detail = shopper_identity(stored.user, stored.shopper)
         opts = self.model._meta
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Shopper {stored.user or stored.shopper}",
+            "title": name,
+            "subtitle": detail,
             "opts": opts,
             "app_label": opts.app_label,
             "profile": stored,
-            "data": stored.data,
+            "data": data,
+            "activity": activity,
+            "first_seen": _moment(activity.get("first_seen")),
+            "first_seen_ago": ago(activity.get("first_seen"), depth=2),
+            "last_seen": _moment(activity.get("last_seen")),
+            "last_seen_ago": ago(activity.get("last_seen"), depth=2),
+            "computed_ago": ago(stored.computed_at),
+            "shaping": [{**p, "share": round(100 * max(0.0, p.get("weight") or 0.0) / shaping_total)
+                         if shaping_total else 0} for p in shaping],
             "not_interested": profiles.not_interested_entries(shopper),
-            "engines": [p["engine"] for p in previews],
-            "preview_rows": [(rank + 1, [(p["engine"], p["items"][rank] if rank < len(p["items"]) else None)
-                                         for p in previews]) for rank in range(PREVIEW_LENGTH)],
+            "previews": previews,
+            "user_change_url": _user_change_url(self.admin_site, stored.user),
             "dashboard_url": reverse(f"{self.admin_site.name}:recommendations_dashboard"),
             "changelist_url": reverse(f"{self.admin_site.name}:recommendations_shopperprofile_changelist"),
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/recommendations/shopperprofile/profile.html", context)
+
+
+def activity_summary(activity: dict[str, Any]) -> str:
+    """"25 purchases · 3 in cart · 120 views · 4 ratings", leaving out what they never did."""
+    parts = []
+    for key, singular, plural in (("purchases", "%(n)s purchase", "%(n)s purchases"),
+                                  ("carts", "%(n)s added to cart", "%(n)s added to cart"),
+                                  ("views", "%(n)s view", "%(n)s views"),
+                                  ("ratings", "%(n)s rating", "%(n)s ratings")):
+        count = activity.get(key) or 0
+        if count:
+            parts.append(ngettext(singular, plural, count) % {"n": number_format(count, force_grouping=True)})
+    return " · ".join(parts) or gettext("nothing yet")
+
+
+def _user_change_url(site: admin.AdminSite, user: Any) -> str:
+    if user is None or not site.is_registered(type(user)):
+        return ""
+    opts = user._meta
+    return reverse(f"{site.name}:{opts.app_label}_{opts.model_name}_change", args=[user.pk])
 
 
 @admin.register(NotInterested)

@@ -196,4 +196,5 @@ CELERY_TASK_ROUTES = {
     "recommendations.tasks.train_*": {"queue": TRAINING_QUEUE},
     "recommendations.tasks.prune_*": {"queue": TRAINING_QUEUE},
     "recommendations.tasks.precompute_*": {"queue": PRECOMPUTE_QUEUE},
+    "recommendations.tasks.refresh_profiles*": {"queue": PRECOMPUTE_QUEUE},
 }

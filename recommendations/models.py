@@ -258,7 +258,7 @@ class ShopperProfile(models.Model):
         ordering = ["-last_seen", "-id"]
 
     def __str__(self) -> str:
-        return f"profile of {self.shopper}"
+        return f"profile of {self.user.get_username() if self.user_id is not None else self.shopper}"
 
 
 class NotInterested(models.Model):

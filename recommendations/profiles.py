@@ -4,8 +4,10 @@ the shopper's "not interested" choices.
 A profile is computed from the shopper's events and ratings (the same weights the engines
 use), with what they marked "not interested" left out, and stored in ``ShopperProfile`` so
 that staff can list shoppers by segment. It is recomputed when it is older than the shopper's
-newest event or rating, when their "not interested" choices change, and by the
-``refresh_profiles`` task that ``train_all`` queues.
+newest event or rating, when their "not interested" choices change, after every training (the
+missing and outdated ones of every signed-in shopper with behaviour: ``tasks.train_engine`` and
+``recommendations_train --sync``) and all of them by the ``refresh_profiles`` task that
+``train_all`` queues.
 
 "Not interested" reaches the recommendations on the very next request: the products and
 categories are left out of the shopper's lists (``serving``) and out of the history folded in
@@ -29,12 +31,15 @@ from django.utils import timezone
 
 from .conf import app_settings, get_product_model
 from .data import EVENT_NAMES, field_value, shopper_key, with_category
-from .models import NotInterested, PrecomputedList, Rating, ShopperProfile
+from .models import Event, NotInterested, PrecomputedList, Rating, ShopperProfile
 
 #: Events read per profile: the newest ones, so a decade-long customer costs what a month does.
 MAX_EVENTS = 2000
 TOP = 5
 PRICE_BANDS = ("budget", "mid-range", "premium")
+#: Where a shopper is, the first part of every segment (``segment``).
+STAGES = ("New shopper", "Browser", "Considering", "Customer", "Loyal customer")
+FAN_SUFFIX = " fan"
 
 
 # -- "not interested" -------------------------------------------------------------------------
@@ -309,7 +314,7 @@ def segment(profile: Profile) -> str:
         stage = "Browser"
     parts = [stage]
     if profile.categories and profile.categories[0]["share"] >= 0.5:
-        parts.append(f"{profile.categories[0]['name']} fan")
+        parts.append(f"{profile.categories[0]['name']}{FAN_SUFFIX}")
     band = (profile.price or {}).get("band")
     if band == "budget":
         parts.append("bargain hunter")
@@ -335,6 +340,20 @@ def refresh(shopper) -> ShopperProfile:
               "computed_at": timezone.now()}
     stored, _ = ShopperProfile.objects.update_or_create(shopper=shopper.data_key, defaults=values)
     return stored
+
+
+def shoppers_to_refresh(*, stale_only: bool = True) -> list[str]:
+    """Data keys of the signed-in shoppers with events or ratings (the ones training learns
+    from) whose stored profile is missing or, with ``stale_only``, older than their newest
+    event or rating; every such shopper without it. Three grouped queries, whatever the number
+    of shoppers."""
+    newest: dict[Any, datetime] = dict(
+        Event.objects.filter(user__isnull=False).values_list("user_id").annotate(at=Max("created_at")))
+    for user_id, at in Rating.objects.values_list("user_id").annotate(at=Max("updated_at")):
+        newest[user_id] = max(at, newest.get(user_id, at))
+    computed = dict(ShopperProfile.objects.filter(user__isnull=False).values_list("user_id", "computed_at"))
+    return [shopper_key(user_id) for user_id, at in sorted(newest.items(), key=lambda item: str(item[0]))
+            if not stale_only or user_id not in computed or at > computed[user_id]]
 
 
 def get_profile(shopper) -> ShopperProfile | None:

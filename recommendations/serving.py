@@ -653,30 +653,41 @@ def _explain(recs: list[Recommendation], history: list[HistoryEvent]) -> None:
         model = get_product_model()
         names = {p.pk: str(p) for p in model._default_manager.filter(
             pk__in={e.product_id for e in history})}
+    personal = [rec for rec in recs if rec.engine not in POPULARITY_ENGINES and history]
+    links = _strongest_links(item_model, [rec.product_id for rec in personal], history) if item_model else {}
     for rec in recs:
         if rec.engine in POPULARITY_ENGINES or not history:
             rec.reason = "Trending now" if rec.engine == "trending" else "Popular with shoppers"
             continue
-        best = _strongest_link(item_model, rec.product_id, history) if item_model else None
-        if best is None:
-            best = history[0]
+        best = links.get(rec.product_id, history[0])
         rec.reason = f"Because you {VERB[best.kind]} {names.get(best.product_id, 'a product')}"
 
 
-def _strongest_link(loaded: LoadedModel, product_id: Any, history: list[HistoryEvent]):
+def _strongest_links(loaded: LoadedModel, product_ids: list[Any],
+                     history: list[HistoryEvent]) -> dict[Any, HistoryEvent]:
+    """For each product, the first history event whose product has the largest positive
+    learned weight towards it; one block of the weight matrix read for all of them (element
+    by element, a sparse matrix costs more than the rest of the request)."""
     bundle = loaded.bundle
-    target = bundle.item_index.get(product_id)
     weights = getattr(bundle.model, "weights_", None)
-    if target is None or weights is None:
-        return None
-    best, best_score = None, 0.0
-    for event in history:
-        source = bundle.item_index.get(event.product_id)
-        if source is not None:
-            score = float(weights[source, target])
-            if score > best_score:
-                best, best_score = event, score
-    return best
+    if weights is None:
+        return {}
+    sources = [(event, bundle.item_index.get(event.product_id)) for event in history]
+    sources = [(event, row) for event, row in sources if row is not None]
+    targets = [(pid, bundle.item_index.get(pid)) for pid in product_ids]
+    targets = [(pid, column) for pid, column in targets if column is not None]
+    if not sources or not targets:
+        return {}
+    rows = np.array([row for _, row in sources])
+    columns = np.array([column for _, column in targets])
+    block = weights[rows][:, columns]
+    block = block.toarray() if hasattr(block, "toarray") else np.asarray(block)
+    links = {}
+    for k, (pid, _) in enumerate(targets):
+        top = int(np.argmax(block[:, k]))
+        if block[top, k] > 0:
+            links[pid] = sources[top][0]
+    return links
 
 
 def recommend_for(shopper: Shopper, n: int = 10, *, engine: str | None = None,

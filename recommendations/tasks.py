@@ -3,6 +3,8 @@ its own beat entry (see the README)."""
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.db import OperationalError as DatabaseOperationalError
 
@@ -10,6 +12,7 @@ from . import training
 from .models import ModelVersion
 
 TRANSIENT = (DatabaseOperationalError, ConnectionError, TimeoutError)
+logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True,
@@ -30,8 +33,19 @@ def train_engine(self, version_id: int, force: bool = False) -> dict:
         ModelVersion.objects.filter(pk=version_id).update(
             status=ModelVersion.Status.FAILED, error=str(exc))
         return {"version": version_id, "status": "locked"}
+    _refresh_outdated_profiles()
     return {"version": version.pk, "status": version.status, "active": version.is_active,
             "metrics": version.metrics}
+
+
+def _refresh_outdated_profiles() -> None:
+    """After a training, bring every shopper's stored profile up to the data it learned from
+    (only the missing and outdated ones: the engines finishing one after another share the
+    work). A failure here never fails the training that already succeeded."""
+    try:
+        refresh_profiles.delay(stale_only=True)
+    except Exception:  # noqa: BLE001 - broker down, or an eager refresh that failed
+        logger.exception("could not refresh the shopper profiles after a training")
 
 
 @shared_task
@@ -115,13 +129,15 @@ def precompute_chunk(self, shopper_keys: list[str], engine: str) -> dict:
 
 # -- shopper profiles ---------------------------------------------------------------------------
 @shared_task(bind=True, autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
-def refresh_profiles(self) -> dict:
-    """Recompute the profiles of every signed-in shopper, in ``PRECOMPUTE_CHUNK_SIZE`` chunks
-    (one ``refresh_profiles_chunk`` task each). Serving never waits for it: a stale profile
-    is recomputed when it is read."""
+def refresh_profiles(self, stale_only: bool = False) -> dict:
+    """Recompute the profiles of every signed-in shopper with events or ratings (with
+    ``stale_only``, only those missing or older than the shopper's newest behaviour), in
+    ``PRECOMPUTE_CHUNK_SIZE`` chunks (one ``refresh_profiles_chunk`` task each). Serving never
+    waits for it: a stale profile is recomputed when it is read."""
+    from . import profiles
     from .conf import app_settings
 
-    keys = known_shopper_keys()
+    keys = profiles.shoppers_to_refresh(stale_only=stale_only)
     size = max(1, int(app_settings.PRECOMPUTE_CHUNK_SIZE))
     chunks = [refresh_profiles_chunk.delay(keys[i:i + size]).id for i in range(0, len(keys), size)]
     return {"shoppers": len(keys), "chunks": len(chunks)}

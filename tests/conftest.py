@@ -178,3 +178,11 @@ def browser(monkeypatch):
             # Django opened a database connection in Playwright's context; close it, or the
             # test database cannot be dropped at the end of the session.
             connections.close_all()
+
+
+@pytest.fixture(scope="session")
+def axe() -> str:
+    """axe-core's script, installed from the npm registry on first use (tests/accessibility.py)."""
+    from tests.accessibility import axe_source
+
+    return axe_source(CI)

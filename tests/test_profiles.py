@@ -3,6 +3,7 @@ changes the very next list (and the next training), and nobody reads another sho
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -239,8 +240,13 @@ def test_staff_see_a_profile_with_every_engines_list_side_by_side(taste_shop, dj
     assert page.status_code == 200
     assert "Garden fan" in html and 'id="rec-previews"' in html
     for engine in ("item_cf", "popular", "trending"):
-        assert f'<th scope="col">{engine}</th>' in html
+        assert f'data-engine="{engine}"' in html
     assert str(garden[0]) in html or any(str(g) in html for g in garden)
+    # People's words: no ISO timestamps or three-decimal raw scores on the page.
+    content = html[html.index('id="content-main"'):html.index('id="footer"')]
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", content.replace('datetime="', "")), "raw timestamp"
+    assert not re.search(r"\b\d+\.\d{3}\b", content), "raw score"
+    assert re.search(r"(ago|just now)", content)
     user_page = client.get(f"/admin/auth/user/{users[0].pk}/change/").content.decode()
     if django_user_model._meta.label == "auth.User":
         assert f"/admin/recommendations/shopperprofile/user/{users[0].pk}/" in user_page
@@ -248,6 +254,63 @@ def test_staff_see_a_profile_with_every_engines_list_side_by_side(taste_shop, dj
     assert "Garden fan" in listing
     dashboard = client.get("/admin/recommendations/modelversion/dashboard/").content.decode()
     assert 'id="rec-profiles-link"' in dashboard
+
+
+def test_the_list_names_shoppers_and_finds_them_by_name_or_email(taste_shop, django_user_model):
+    _, _, users = taste_shop(products=6, users=4, picks=3, seed=5)
+    named = users[0]
+    named.first_name, named.last_name, named.email = "Ada", "Lovelace", "ada@example.com"
+    named.save()
+    for user in users:
+        profiles.refresh(Shopper(user_id=user.pk))
+    client = shopper_client(django_user_model.objects.create_superuser("boss", password="pw-boss-123"))
+    listing = client.get("/admin/recommendations/shopperprofile/").content.decode()
+    assert "Ada Lovelace" in listing and "ada@example.com" in listing
+    assert users[1].get_username() in listing  # no name: the username
+    assert f">{named.pk}<" not in listing  # never a bare id
+    assert re.search(r"(ago|just now)</time>", listing) and not re.search(r">\d{4}-\d\d-\d\d", listing)
+    for query in ("Lovelace", "ada@example.com"):
+        found = client.get(f"/admin/recommendations/shopperprofile/?q={query}").content.decode()
+        assert "Ada Lovelace" in found and found.count('class="field-who"') == 1
+    staged = client.get("/admin/recommendations/shopperprofile/?stage=Customer").content.decode()
+    assert staged.count('class="field-who"') == ShopperProfile.objects.filter(segment__startswith="Customer").count()
+
+
+def test_a_shopper_is_named_through_the_user_models_own_api():
+    """A custom user model without ``username`` or names: its USERNAME_FIELD and email."""
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.db import models
+    from django.test.utils import isolate_apps
+
+    from recommendations.admin import shopper_identity
+
+    with isolate_apps("recommendations"):
+        class Customer(AbstractBaseUser):
+            email = models.EmailField(unique=True)
+            USERNAME_FIELD = EMAIL_FIELD = "email"
+
+            class Meta:
+                app_label = "recommendations"
+
+        assert shopper_identity(Customer(email="kim@example.com"), "7") == ("kim@example.com", "")
+    assert shopper_identity(None, "session:abcdef1234567") == ("Anonymous visitor", "session abcdef12…")
+
+
+def test_a_training_brings_every_active_shoppers_profile_up_to_date(taste_shop):
+    """What "Retrain" does (the train_engine task, here eager): afterwards every signed-in
+    shopper with behaviour has a profile, not only the ones someone looked at; a later
+    training recomputes only the outdated ones."""
+    _, garden, users = taste_shop(products=6, users=12, picks=3, seed=8)
+    profiles.refresh(Shopper(user_id=users[0].pk))
+    version = training.queue("popular", triggered_by="test")  # eager Celery: trains, then refreshes
+    assert version.status == "succeeded"
+    assert ShopperProfile.objects.filter(user__isnull=False).count() == len(users)
+    before = dict(ShopperProfile.objects.values_list("user_id", "computed_at"))
+    Event.objects.create(user=users[3], product=garden[0], kind=Event.Kind.PURCHASE)
+    assert profiles.shoppers_to_refresh() == [str(users[3].pk)]
+    training.queue("popular", triggered_by="test")
+    after = dict(ShopperProfile.objects.values_list("user_id", "computed_at"))
+    assert [u for u in after if after[u] != before[u]] == [users[3].pk]
 
 
 def test_training_all_engines_refreshes_the_stored_profiles(taste_shop, settings):

@@ -3,15 +3,18 @@ mixin on the product page, the signals in the cart and checkout, and its Rating 
 
 from __future__ import annotations
 
+import difflib
+import re
 from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Avg, Count, F, Q, QuerySet
+from django.db.models import Avg, Count, F, Max, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -32,14 +35,21 @@ from .models import Category, Order, OrderLine, Product
 
 CART_SESSION_KEY = "cart"
 PAGE_SIZE = 24
+ORDERS_PAGE_SIZE = 10
 MAX_QUANTITY = 99
-SORTS = {  # ?sort= value -> (label, ordering)
-    "name": ("Name", ("title", "pk")),
-    "price": ("Price: low to high", ("unit_price", "pk")),
-    "-price": ("Price: high to low", ("-unit_price", "pk")),
+SORTS = {  # ?sort= value -> (label, ordering); the first is the default
     "popularity": ("Best selling", ("-sales_count", "pk")),
     "rating": ("Customer rating", (F("rating_avg").desc(nulls_last=True), "-rating_count", "pk")),
+    "price": ("Price: low to high", ("unit_price", "pk")),
+    "-price": ("Price: high to low", ("-unit_price", "pk")),
+    "name": ("Name", ("title", "pk")),
 }
+DEFAULT_SORT = next(iter(SORTS))
+PRICE_BANDS = {  # ?price= value -> (label, low, high): high excluded, None open
+    "0-10": ("Under $10", None, 10), "10-25": ("$10 to $25", 10, 25), "25-50": ("$25 to $50", 25, 50),
+    "50-100": ("$50 to $100", 50, 100), "100-250": ("$100 to $250", 100, 250), "250-": ("$250 and over", 250, None),
+}
+SUGGESTIONS = 8
 
 
 def with_ratings(products: QuerySet[Product]) -> QuerySet[Product]:
@@ -47,14 +57,36 @@ def with_ratings(products: QuerySet[Product]) -> QuerySet[Product]:
         rating_avg=Avg("ratings__score"), rating_count=Count("ratings"))
 
 
-def _listing(request: HttpRequest, products: QuerySet[Product], context: dict, default_sort: str = "name"):
-    sort = request.GET.get("sort", default_sort)
+def _price_range(band: str) -> Q:
+    _, low, high = PRICE_BANDS[band]
+    return Q(unit_price__gte=low) if high is None else Q(unit_price__lt=high) & (
+        Q(unit_price__gte=low) if low is not None else Q())
+
+
+def _filtered(request: HttpRequest, products: QuerySet[Product]) -> tuple[QuerySet[Product], dict]:
+    """Brand and price filters (unknown values are ignored), with each option's count among
+    the products the other filter leaves."""
+    brand, price = request.GET.get("brand", ""), request.GET.get("price", "")
+    price = price if price in PRICE_BANDS else ""
+    priced = products.filter(_price_range(price)) if price else products
+    brands = list(priced.exclude(brand="").values_list("brand").annotate(n=Count("pk")).order_by("brand"))
+    brand = brand if brand in {name for name, _ in brands} else ""
+    branded = products.filter(brand=brand) if brand else products
+    counts = branded.aggregate(**{key: Count("pk", filter=_price_range(key)) for key in PRICE_BANDS})
+    bands = [(key, label, counts[key]) for key, (label, *_) in PRICE_BANDS.items() if counts[key] or key == price]
+    return branded.filter(_price_range(price)) if price else branded, {
+        "brand": brand, "brands": brands, "price": price, "price_bands": bands}
+
+
+def _listing(request: HttpRequest, products: QuerySet[Product], context: dict):
+    sort = request.GET.get("sort", DEFAULT_SORT)
     if sort not in SORTS:
-        sort = default_sort
+        sort = DEFAULT_SORT
+    products, filters = _filtered(request, products)
     products = with_ratings(products).order_by(*SORTS[sort][1])
     page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "catalog/listing.html", {
-        **context, "page": page, "sort": sort,
+        **context, **filters, "page": page, "sort": sort,
         "sorts": [(key, label) for key, (label, _) in SORTS.items()],
     })
 
@@ -66,7 +98,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def all_products(request: HttpRequest) -> HttpResponse:
-    return _listing(request, Product.objects.all(), {"heading": "All products"})
+    return _listing(request, Product.objects.all(), {"heading": "All products", "all_products": True})
 
 
 def category(request: HttpRequest, slug: str) -> HttpResponse:
@@ -74,17 +106,59 @@ def category(request: HttpRequest, slug: str) -> HttpResponse:
     return _listing(request, cat.products.all(), {"heading": cat.name, "category": cat})
 
 
+def _matching(words: list[str], *, every: bool = True) -> Q:
+    """Products with every (or any) of ``words`` in their name, description, brand or category."""
+    match = Q()
+    for word in words:
+        found = (Q(title__icontains=word) | Q(summary__icontains=word) | Q(brand__icontains=word)
+                 | Q(category__name__icontains=word))
+        match = (match & found) if every else (match | found)
+    return match
+
+
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     products = Product.objects.none()
+    context = {"heading": f"Results for “{query}”" if query else "Search", "query": query}
     if query:
-        match = Q()
-        for word in query.split()[:8]:
-            match &= (Q(title__icontains=word) | Q(summary__icontains=word) | Q(brand__icontains=word)
-                      | Q(category__name__icontains=word))
-        products = Product.objects.filter(match)
-    heading = f"Results for “{query}”" if query else "Search"
-    return _listing(request, products, {"heading": heading, "query": query}, default_sort="popularity")
+        products = Product.objects.filter(_matching(query.split()[:8]))
+        if not products.exists():
+            context.update(search_suggestions(query))
+    return _listing(request, products, context)
+
+
+def search_suggestions(query: str) -> dict:
+    """For a search that found nothing: a corrected query when its words are near the
+    catalogue's ("ketle" -> "kettle"), products matching it or any one of the words, and the
+    best sellers."""
+    words = [w.lower() for w in query.split()[:8]]
+    vocabulary = catalogue_words()
+    corrected = [(difflib.get_close_matches(w, vocabulary, n=1, cutoff=0.75) or [w])[0] for w in words]
+    did_you_mean = " ".join(corrected) if corrected != words else ""
+    near = Product.objects.none()
+    if did_you_mean:
+        near = Product.objects.filter(_matching(corrected))
+    if not near.exists():
+        near = Product.objects.filter(_matching(list(dict.fromkeys(words + corrected)), every=False))
+    near = list(with_ratings(near.filter(in_stock=True)).order_by("-sales_count", "pk")[:SUGGESTIONS])
+    popular = list(with_ratings(Product.objects.filter(in_stock=True).exclude(pk__in=[p.pk for p in near]))
+                   .order_by("-sales_count", "pk")[:SUGGESTIONS])
+    return {"did_you_mean": did_you_mean, "near_matches": near, "popular": popular}
+
+
+def catalogue_words() -> list[str]:
+    """The words of product names, brands and categories (cached for ten minutes, or until
+    products are added or removed)."""
+    state = Product.objects.aggregate(n=Count("pk"), last=Max("pk"))
+    key = f"catalog:search-words:{state['n']}:{state['last']}"
+    words = cache.get(key)
+    if words is None:
+        found = set()
+        for row in Product.objects.values_list("title", "brand", "category__name").iterator(chunk_size=5000):
+            found.update(w for w in re.findall(r"[^\W\d_][\w'&-]*", " ".join(row).lower()) if len(w) > 2)
+        words = sorted(found)
+        cache.set(key, words, 600)
+    return words
 
 
 class ProductDetailView(TrackProductViewMixin, DetailView):
@@ -165,6 +239,8 @@ def update_cart(request: HttpRequest, pk: int) -> HttpResponse:
             cart[str(pk)] = form.cleaned_data["quantity"]
         else:
             del cart[str(pk)]
+            removed = Product.objects.filter(pk=pk).first()
+            messages.success(request, f"Removed {removed or 'the product'} from your cart.")
         request.session.modified = True
     return redirect("catalog:cart")
 
@@ -202,7 +278,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
 @login_required
 def orders(request: HttpRequest) -> HttpResponse:
     history = Order.objects.filter(user=request.user).prefetch_related("lines__product")
-    return render(request, "catalog/orders.html", {"orders": history})
+    page = Paginator(history, ORDERS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "catalog/orders.html", {"orders": page.object_list, "page": page})
 
 
 @login_required

@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.utils import timezone
 
 from demo_shop.catalog import generator
-from demo_shop.catalog.models import Category, Product
+from demo_shop.catalog.models import Category, Order, OrderLine, Product
 from recommendations.models import Event, Rating
 
 END = 1_760_000_000.0  # a fixed "now" so frames do not depend on the day the tests run
@@ -54,6 +55,55 @@ def test_default_sizes_and_import_format(default_data):
     medians = products.groupby("category")["price"].median()
     assert medians["Electronics"] > 3 * medians["Grocery"]
     assert (products["price"] > 0).all()
+
+
+def test_product_names_make_sense_per_type_without_serial_numbers(default_data):
+    """"Brand Adjective Type", the adjective one that fits the type (no "Noise-Cancelling
+    Router"), a variant in brackets when that name is taken; unique, no trailing numbers."""
+    products = default_data.products
+    assert products["name"].is_unique
+    for name, category, brand in zip(products["name"], products["category"], products["brand"]):
+        kind = generator.product_type(category, name)
+        assert kind in generator.CATEGORIES[category].types, name
+        base, _, variant = name.partition(" (")
+        assert not base[-1].isdigit(), name
+        assert base in {f"{brand} {adjective} {kind.noun}" for adjective in kind.adjectives}, name
+        assert not variant or variant.rstrip(")") in generator.CATEGORIES[category].variants, name
+    noise_cancelling = products[products["name"].str.contains("Noise-Cancelling")]
+    assert len(noise_cancelling) and noise_cancelling["name"].str.contains("Headphones").all()
+    assert (products["name"].str.contains(r" \(")).mean() < 0.2  # most names need no variant
+    # Every type of every category is on sale.
+    types = {(c, generator.product_type(c, n).noun) for c, n in zip(products["category"], products["name"])}
+    assert len(types) == sum(len(spec.types) for spec in generator.CATEGORIES.values())
+
+
+def test_names_stay_unique_in_a_big_catalogue():
+    """20,000 products (bench/scale.py's largest shop): unique; only a few need an edition."""
+    products = generator.make_catalogue(20_000, np.random.default_rng(3))
+    assert products["name"].is_unique
+    assert products["name"].str.contains(", edition ").mean() < 0.05
+
+
+def test_purchases_are_orders(default_data):
+    """Every generated purchase is a line of one of the shopper's orders (one per session),
+    at the product's price."""
+    orders, events = default_data.orders, default_data.events
+    bought = events[events["event"] == "purchase"].groupby(["user_id", "product_id"])["value"].sum()
+    lines = orders.groupby(["user_id", "product_id"])["quantity"].sum()
+    pd.testing.assert_series_equal(bought.astype(np.int64), lines, check_names=False)
+    assert orders.groupby("order_id")["user_id"].nunique().max() == 1
+    prices = default_data.products.set_index("product_id")["price"]
+    np.testing.assert_allclose(orders["unit_price"], prices.reindex(orders["product_id"]).to_numpy())
+    assert orders["order_id"].nunique() < len(orders)  # some orders hold several products
+    assert orders["timestamp"].le(END).all()
+
+
+def test_shoppers_have_names_emails_and_addresses(default_data):
+    shoppers = default_data.shoppers
+    alice = shoppers[shoppers["username"] == "alice"].iloc[0]
+    assert (alice["first_name"], alice["email"]) == ("Alice", "alice@example.com")
+    assert shoppers["email"].is_unique and shoppers["first_name"].str.len().gt(0).all()
+    assert shoppers["address"].str.contains("\n").all()
 
 
 def test_descriptions_carry_attributes(default_data):
@@ -185,6 +235,35 @@ def test_command_creates_named_accounts_with_distinct_tastes():
 
 
 @pytest.mark.django_db
+def test_command_stores_the_purchases_as_orders_the_shopper_sees(client):
+    """alice's Orders page lists what her purchase events say she bought, at the shop's
+    prices, placed in the past; the shop's best sellers count the same units."""
+    _run(*SMALL)
+    alice = get_user_model().objects.get(username="alice")
+    assert (alice.first_name, alice.email) == ("Alice", "alice@example.com")
+    events = Counter()
+    for product_id, quantity in Event.objects.filter(user=alice, kind=Event.Kind.PURCHASE).values_list(
+            "product_id", "quantity"):
+        events[product_id] += quantity
+    lines = Counter()
+    for product_id, quantity in OrderLine.objects.filter(order__user=alice).values_list("product_id", "quantity"):
+        lines[product_id] += quantity
+    assert events and lines == events
+    for order in Order.objects.filter(user=alice).prefetch_related("lines__product"):
+        assert order.total == sum(line.subtotal for line in order.lines.all())
+        assert all(line.unit_price == line.product.unit_price for line in order.lines.all())
+        assert order.created_at < timezone.now() and order.full_name.startswith("Alice")
+    sold = Counter()
+    for product_id, quantity in OrderLine.objects.values_list("product_id", "quantity"):
+        sold[product_id] += quantity
+    assert dict(Product.objects.filter(sales_count__gt=0).values_list("pk", "sales_count")) == dict(sold)
+    client.force_login(alice)
+    page = client.get("/orders/").content.decode()
+    newest = Order.objects.filter(user=alice).first()
+    assert f"Order #{newest.pk}" in page and newest.lines.first().product.title in page
+
+
+@pytest.mark.django_db
 def test_command_is_idempotent_and_flushes():
     _run(*SMALL)
     before = (Product.objects.count(), Event.objects.count(), Rating.objects.count(),
@@ -232,3 +311,23 @@ def test_partial_product_file_updates_but_cannot_add(tmp_path):
     kettle = Product.objects.get(pk=1)
     assert str(kettle.unit_price) == "24.99" and kettle.category.name == "Kitchen & Dining"
     assert Product.objects.create(title="Later", category=kettle.category).pk > 2
+
+
+def test_every_product_type_has_its_own_picture():
+    """A kettle, a chef's knife and a toaster are drawn differently; so is every type of every
+    category; the pictures are well-formed SVG; a product the generator did not make gets
+    its category's first drawing."""
+    from xml.dom import minidom
+
+    from demo_shop.catalog import images
+
+    drawings = {}
+    for category, spec in generator.CATEGORIES.items():
+        for kind in spec.types:
+            svg = images.product_svg(7, f"Acme {kind.adjectives[0]} {kind.noun}", category, "Acme")
+            minidom.parseString(svg)
+            drawings[kind.noun] = images.drawing_for(category, f"Acme {kind.adjectives[0]} {kind.noun}")
+    assert len(set(drawings.values())) == len(drawings) == 140
+    assert len({drawings["Kettle"], drawings["Chef's Knife"], drawings["Toaster"], drawings["Frying Pan"]}) == 4
+    assert images.drawing_for("Kitchen", "Grandma's jam pot") == drawings["Kettle"]
+    assert images.drawing_for("Unknown", "Thing") == images.DEFAULT_DRAWING

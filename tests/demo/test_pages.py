@@ -62,8 +62,10 @@ def test_category_listing_sorts_and_paginates(client, catalogue):
     assert len(second) == 6 and not set(ids) & set(second)
     best = product_ids(client.get("/category/books/?sort=popularity").content.decode())
     assert Product.objects.get(pk=best[0]).title == "Book 29"  # the highest sales_count
-    assert product_ids(client.get("/category/books/?sort=bogus").content.decode())[0] == \
-        Product.objects.get(title="Book 00").pk  # unknown sort falls back to name
+    assert product_ids(client.get("/category/books/?sort=bogus").content.decode()) == best  # best selling
+    assert product_ids(client.get("/category/books/").content.decode()) == best  # the default
+    by_name = product_ids(client.get("/category/books/?sort=name").content.decode())
+    assert by_name[0] == Product.objects.get(title="Book 00").pk
 
 
 def test_sort_by_rating_puts_rated_products_first(client, catalogue, django_user_model):
@@ -77,11 +79,63 @@ def test_sort_by_rating_puts_rated_products_first(client, catalogue, django_user
     assert 'aria-label="Rated 5.0 out of 5 by 3 shoppers"' in client.get(high.get_absolute_url()).content.decode()
 
 
+def results(html: str) -> list[int]:
+    """The products of a listing's own results (not of suggestions under "Nothing matches")."""
+    return [] if "Nothing matches" in html else product_ids(html)
+
+
 def test_search_matches_every_word_in_any_field(client, catalogue):
-    ids = product_ids(client.get("/search/?q=steel+rootstock").content.decode())
+    ids = results(client.get("/search/?q=steel+rootstock").content.decode())
     assert sorted(ids) == sorted(p.pk for p in catalogue if p.title.startswith("Rake"))
-    assert product_ids(client.get("/search/?q=steel+quillstone").content.decode()) == []
+    assert results(client.get("/search/?q=steel+quillstone").content.decode()) == []
     assert "Nothing matches" in client.get("/search/?q=zebra").content.decode()
+
+
+def section_ids(html: str, heading_id: str) -> list[int]:
+    start = html.index(f'id="{heading_id}"')
+    end = html.find("</section>", start)
+    return product_ids(html[start:end])
+
+
+def test_a_search_with_no_results_suggests_near_matches_and_popular_products(client, catalogue):
+    rakes = {p.pk for p in catalogue if p.title.startswith("Rake")}
+    html = client.get("/search/?q=rkae").content.decode()  # a typo
+    assert "Nothing matches “rkae”" in html and 'Did you mean <a href="?q=rake">rake</a>?' in html
+    assert set(section_ids(html, "near-matches")) == rakes
+    popular = section_ids(html, "popular-now")
+    assert popular[:3] == [catalogue[29].pk, catalogue[28].pk, catalogue[27].pk]  # best sellers
+    assert not set(popular) & rakes  # not twice on the page
+    # Two words that never meet in one product: products with either are near matches.
+    near = set(section_ids(client.get("/search/?q=steel+quillstone").content.decode(), "near-matches"))
+    assert len(near) == 8 and all(p.brand == "Quillstone" or "steel" in p.summary.lower()
+                                  for p in Product.objects.filter(pk__in=near))
+    # Nothing near at all: still the best sellers, and no "Did you mean".
+    html = client.get("/search/?q=xqzv").content.decode()
+    assert "near-matches" not in html and "Did you mean" not in html and section_ids(html, "popular-now")
+
+
+def test_listings_filter_by_brand_and_price_and_keep_the_filters_across_pages(client, catalogue):
+    harbor = {p.pk for i, p in enumerate(catalogue[:30]) if i % 10 == 0}  # Books 00, 10, 20
+    Product.objects.filter(pk__in=harbor).update(brand="Harbor Press")
+    html = client.get("/category/books/").content.decode()
+    assert '<option value="Harbor Press">Harbor Press (3)</option>' in html
+    assert '<option value="Quillstone">Quillstone (27)</option>' in html
+    assert '<option value="10-25">$10 to $25 (15)</option>' in html  # Book 00-14 cost $10-24
+    assert '<option value="25-50">$25 to $50 (15)</option>' in html and '"0-10"' not in html  # none under $10
+    assert set(product_ids(client.get("/category/books/?brand=Harbor+Press").content.decode())) == harbor
+    html = client.get("/category/books/?brand=Quillstone&price=25-50").content.decode()
+    expected = {p.pk for i, p in enumerate(catalogue[:30]) if i % 10 and 25 <= 10 + i < 50}
+    assert set(product_ids(html)) == expected and f"{len(expected)} products" in html
+    assert '<option value="Quillstone" selected>' in html and '<option value="25-50" selected>' in html
+    assert '<option value="Harbor Press">Harbor Press (1)</option>' in html  # counted within the price
+    # Unknown values are ignored rather than emptying the page.
+    assert len(product_ids(client.get("/category/books/?brand=Nobody&price=cheap").content.decode())) == 24
+    # Page 2 keeps the sort and the filters.
+    html = client.get("/category/books/?brand=Quillstone&sort=-price").content.decode()
+    assert 'href="?brand=Quillstone&amp;sort=-price&amp;page=2"' in html
+    first = product_ids(html)
+    second = product_ids(client.get("/category/books/?brand=Quillstone&sort=-price&page=2").content.decode())
+    assert len(first) == 24 and len(second) == 3 and not (set(first) | set(second)) & harbor
 
 
 def test_rating_creates_then_updates_one_row(client, catalogue, django_user_model):
@@ -130,6 +184,18 @@ def test_cart_checkout_and_order_history(client, catalogue, django_user_model):
     client.login(username="mallory", password="pw-mallory-1")
     assert client.get(order.get_absolute_url()).status_code == 404
     assert f"Order #{order.pk}" not in client.get("/orders/").content.decode()
+
+
+def test_the_cart_removes_a_product(client, catalogue):
+    book, rake = catalogue[0], catalogue[-1]
+    for product in (book, rake):
+        client.post(f"/product/{product.pk}/add-to-cart/", {"quantity": 1}, **CHROME)
+    html = client.get("/cart/").content.decode()
+    assert f'aria-label="Remove {rake.title}"' in html
+    response = client.post(f"/cart/{rake.pk}/", {"quantity": 0}, follow=True)
+    html = response.content.decode()
+    assert f"Removed {rake.title} from your cart." in html
+    assert client.session["cart"] == {str(book.pk): 1} and f'aria-label="Remove {book.title}"' in html
 
 
 def test_out_of_stock_cannot_be_added(client, catalogue):

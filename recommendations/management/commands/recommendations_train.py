@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from recommendations import training
+from recommendations import profiles, tasks, training
 from recommendations.conf import ENGINE_NAMES
 from recommendations.models import ModelVersion
 
@@ -49,5 +49,10 @@ class Command(BaseCommand):
                 f"{'active' if version.is_active else 'kept inactive (' + version.activation_note + ')'}"
                 f", ndcg@10 {ndcg if ndcg is None else round(ndcg, 4)}, fit {version.fit_seconds:.1f} s, "
                 f"{version.n_users} users × {version.n_products} products, {version.n_events} events"))
+        if sync and len(failed) < len(engines):
+            # What a training task does after it succeeds (tasks.train_engine), here in-process.
+            keys = profiles.shoppers_to_refresh(stale_only=True)
+            tasks.refresh_profiles_chunk.apply(args=[keys])
+            self.stdout.write(f"shopper profiles: {len(keys)} computed or brought up to date")
         if failed:
             raise CommandError(f"training failed for: {', '.join(failed)}")

@@ -1,4 +1,5 @@
-"""``manage.py generate_demo_data``: fill the demo shop with a seeded catalogue and shoppers.
+"""``manage.py generate_demo_data``: fill the demo shop with a seeded catalogue, shoppers and
+their history (the purchases among it stored as their orders, too).
 
     manage.py generate_demo_data                      # ~2,400 products, 1,000 shoppers, 100k events
     manage.py generate_demo_data --events 1000000     # a million events
@@ -21,11 +22,11 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.core.management.color import no_style
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import ProtectedError, Q
+from django.db.models import Max, ProtectedError, Q
 from django.utils.text import slugify
 
 from demo_shop.catalog import generator
-from demo_shop.catalog.models import Category, Order, Product
+from demo_shop.catalog.models import Category, Order, OrderLine, Product
 from recommendations.conf import app_settings
 from recommendations.models import Event, Rating
 
@@ -103,7 +104,8 @@ class Command(BaseCommand):
                           f"events for {len(data.shoppers)} shoppers in {generated:.1f}s.")
         started = time.perf_counter()
         self.load(data, db, o["batch_size"])
-        self.stdout.write(f"Stored them in {time.perf_counter() - started:.1f}s.")
+        self.stdout.write(f"Stored them, and the purchases as {data.orders['order_id'].nunique()} orders, in "
+                          f"{time.perf_counter() - started:.1f}s.")
         self.report(data)
 
     # ------------------------------------------------------------------------------------------
@@ -155,7 +157,8 @@ class Command(BaseCommand):
             for row in data.shoppers.itertuples(index=False):
                 if row.username in existing:
                     continue
-                new_users.append(User(username=row.username,
+                new_users.append(User(username=row.username, first_name=row.first_name,
+                                      last_name=row.last_name, email=row.email,
                                       password=demo_hash if row.named else unusable))
             User.objects.using(db).bulk_create(new_users, batch_size=2000)
             user_pk = dict(User.objects.using(db).filter(
@@ -194,6 +197,7 @@ class Command(BaseCommand):
                 Rating.objects.using(db).bulk_create(objs)
             _forget_queries(db)
 
+        self.load_orders(data, db, uid_to_pk)
         admin = User.objects.using(db).filter(username=ADMIN_USERNAME).first()
         if admin is None:
             User.objects.db_manager(db).create_superuser(
@@ -202,6 +206,31 @@ class Command(BaseCommand):
             admin.is_staff = admin.is_superuser = admin.is_active = True
             admin.set_password(ADMIN_PASSWORD)
             admin.save(using=db)
+
+    def load_orders(self, data: generator.DemoData, db: str, uid_to_pk: dict) -> None:
+        """The generated purchases as the shoppers' orders (the same purchases the events
+        record), so "Because you bought…" matches what their Orders page shows."""
+        names = {uid: (f"{first} {last}", address) for uid, first, last, address in zip(
+            data.shoppers["user_id"], data.shoppers["first_name"], data.shoppers["last_name"],
+            data.shoppers["address"])}
+        offset = Order.objects.using(db).aggregate(top=Max("pk"))["top"] or 0
+        orders: dict[int, Order] = {}
+        lines = []
+        columns = ("order_id", "user_id", "timestamp", "product_id", "quantity", "unit_price")
+        for order_id, uid, placed, product_id, quantity, price in zip(*(data.orders[c].tolist() for c in columns)):
+            order = orders.get(order_id)
+            if order is None:
+                full_name, address = names[uid]
+                order = orders[order_id] = Order(
+                    pk=offset + order_id, user_id=uid_to_pk[uid], created_at=datetime.fromtimestamp(placed, UTC),
+                    full_name=full_name, address=address, card_last4="4242", total=Decimal(0))
+            unit = Decimal(f"{price:.2f}")
+            order.total += unit * quantity
+            lines.append(OrderLine(order_id=order.pk, product_id=product_id, quantity=quantity, unit_price=unit))
+        with transaction.atomic(using=db):
+            Order.objects.using(db).bulk_create(orders.values(), batch_size=2000)
+            OrderLine.objects.using(db).bulk_create(lines, batch_size=2000)
+            self._reset_sequences(db, [Order, OrderLine])
 
     @staticmethod
     def _reset_sequences(db: str, models) -> None:
