@@ -9,7 +9,7 @@ import pytest
 
 from recommendations import profiles, tasks, training
 from recommendations.conf import app_settings
-from recommendations.data import field_value
+from recommendations.products import info
 from recommendations.models import Event, NotInterested, Rating, ShopperProfile
 from recommendations.serving import Shopper, recommend_for
 from tests.conftest import make_product, shopper_client, train
@@ -28,7 +28,7 @@ def product(name: str, category: str, brand: str, price: str):
 
 
 def category_of(rec) -> str:
-    return str(field_value(rec.product, "category"))
+    return info(rec.product).category
 
 
 @pytest.fixture

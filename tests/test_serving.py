@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 
 from recommendations import serving
 from recommendations.conf import app_settings
-from recommendations.data import field_value
+from recommendations.products import info
 from recommendations.models import Event, ModelVersion
 from recommendations.serving import Shopper, also_bought, recommend_for, similar_products, trending
 from recommendations.signals import product_purchased, product_viewed
@@ -26,7 +26,7 @@ def shop(taste_shop):
 
 
 def categories(recs):
-    return {str(field_value(r.product, "category")) for r in recs}
+    return {info(r.product).category for r in recs}
 
 
 def test_without_any_model_lists_still_come_from_the_database(shop):

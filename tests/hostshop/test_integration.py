@@ -75,5 +75,5 @@ def test_shop_records_behaviour_and_the_bridge_reads_its_fields(client, django_u
     events, products = load_frames()
     row = products.set_index("product_id").loc[item.pk]
     assert (row["name"], row["description"], row["category"], row["brand"], row["price"]) == (
-        "Dune", "Desert planet epic", "Books", "Ace", 9.5)
+        "Dune", "Desert planet epic", ["Books"], "Ace", 9.5)
     assert sorted(events["event"]) == ["cart", "purchase", "rating", "view"]
