@@ -32,6 +32,8 @@ FAST_DEMO_ENGINES = [arg for name in ("popular", "trending", "item_cf", "user_cf
 SUITES = [
     ("app", "tests.settings", ["tests"]),
     ("host-shop", "tests.hostshop.settings", ["tests"]),
+    # a second host: UUID product keys, email-login users, many-to-many categories, its own adapter
+    ("uuid-host-shop", "tests.uuidshop.settings", ["tests"]),
     ("demo-shop", "demo_shop.settings", ["tests"]),
 ]
 

@@ -22,8 +22,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import CharField, Count, Exists, OuterRef, Q
-from django.db.models.functions import Cast
+from django.db.models import CharField, Count, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Lower, Replace
 from django.utils import timezone
 
 from .conf import app_settings
@@ -277,9 +277,14 @@ def _rate(part: int, whole: int) -> float:
 
 def _converted_clicks():
     """Clicks followed by a purchase of the clicked product by the same shopper."""
-    purchases = Event.objects.annotate(pid=Cast("product_id", CharField())).filter(
+    pid, clicked = Cast("product_id", CharField()), OuterRef("product_id")
+    if Event._meta.get_field("product").target_field.get_internal_type() == "UUIDField":
+        # A click stores str(uuid); SQLite stores UUIDs as 32 hex digits: compare without dashes.
+        pid = Replace(Lower(pid), Value("-"), Value(""))
+        clicked = Replace(Lower(clicked), Value("-"), Value(""))
+    purchases = Event.objects.annotate(pid=pid).filter(
         kind=Event.Kind.PURCHASE,
-        pid=OuterRef("product_id"),
+        pid=clicked,
         created_at__gte=OuterRef("created_at"),
     ).filter(
         Q(user_id=OuterRef("impression__user_id"))

@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 
 #: The attribute a fetched product carries its description in (see :func:`info`).
 INFO_ATTRIBUTE = "_recommendations_info"
-TEXT_KEYS = ("name", "description", "brand")
+CENTS = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -351,12 +351,13 @@ def _text(value: Any) -> str:
 def _decimal(value: Any) -> Decimal | None:
     if value is None or value == "":
         return None
-    if isinstance(value, Decimal):
-        return value
     try:
-        return Decimal(str(value))
+        value = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, ValueError, TypeError):
         return None
+    if value.is_finite() and value.as_tuple().exponent < -2 and value == value.quantize(CENTS):
+        value = value.quantize(CENTS)  # 9.99, not SQLite's aggregate 9.99000000000000
+    return value
 
 
 # -- the configured adapter, once per process -------------------------------------------------
@@ -383,15 +384,14 @@ setting_changed.connect(_reset)
 
 
 def info(product: Any) -> ProductInfo:
-    """The description of a product: the one attached when it was fetched (no query), else
-    described now."""
+    """The description of a product: the one attached when it was fetched through the adapter
+    (no query), else the adapter fetches it first (one bulk call: an instance from elsewhere,
+    e.g. a view's, lacks what ``get_queryset`` adds)."""
     found = getattr(product, INFO_ATTRIBUTE, None)
     if found is None:
-        found = product_adapter().describe(product)
-        try:
-            setattr(product, INFO_ATTRIBUTE, found)
-        except AttributeError:  # e.g. __slots__: describe again next time
-            pass
+        fetched = fetch([product.pk]).get(product.pk)
+        found = info(fetched) if fetched is not None else product_adapter().describe(product)
+        setattr(product, INFO_ATTRIBUTE, found)
     return found
 
 

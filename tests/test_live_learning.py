@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.test.utils import override_settings
 
-from recommendations.products import info
 from recommendations.models import Event
+from recommendations.products import info
 from recommendations.serving import Recommendation, Shopper, _interleave, recommend_for
 from tests.conftest import recs, train
 
