@@ -255,6 +255,7 @@ class _Reader:
     prefetch: str | None = None    # prefetch_related path (values are then a list)
     annotation: str | None = None  # annotation holding the value
     expression: Any = None
+    places: Decimal | None = None  # a price aggregated across rows is quantized to its field's places
 
     @classmethod
     def compile(cls, model: Any, key: str, value: Any) -> _Reader:
@@ -304,7 +305,9 @@ class _Reader:
         if key == "category":
             return cls(key, lookup=value, path=tuple(path), prefetch="__".join(relations) or crossing)
         if key == "price":
-            return cls(key, lookup=value, annotation=annotation, expression=Min(value))
+            places = getattr(field, "decimal_places", None)  # SQLite's MIN() gives 19 for 19.00
+            return cls(key, lookup=value, annotation=annotation, expression=Min(value),
+                       places=None if places is None else Decimal(1).scaleb(-places))
         if key == "available":
             return cls(key, lookup=value, annotation=annotation,
                        expression=Exists(model._default_manager.filter(pk=OuterRef("pk"), **{value: True})))
@@ -316,7 +319,10 @@ class _Reader:
 
     def read(self, product: Any) -> Any:
         if self.annotation:
-            return getattr(product, self.annotation, None)
+            value = getattr(product, self.annotation, None)
+            if self.places is not None and value is not None:
+                value = _decimal(value).quantize(self.places)
+            return value
         if self.prefetch:
             return _collect(product, self.path)
         value = product
