@@ -34,6 +34,8 @@ SUITES = [
     ("host-shop", "tests.hostshop.settings", ["tests"]),
     # a second host: UUID product keys, email-login users, many-to-many categories, its own adapter
     ("uuid-host-shop", "tests.uuidshop.settings", ["tests"]),
+    # a django-oscar 4.2 shop with recommendations.contrib.oscar (docs/oscar.md)
+    ("oscar-shop", "tests.oscarshop.settings", ["tests/oscarshop"]),
     ("demo-shop", "demo_shop.settings", ["tests"]),
 ]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,11 @@ if SETTINGS != "tests.hostshop.settings":
     collect_ignore.append("hostshop")
 if SETTINGS != "tests.uuidshop.settings":
     collect_ignore.append("uuidshop")
+if SETTINGS == "tests.oscarshop.settings":  # the Oscar shop runs its own suite only
+    collect_ignore += [path.name for path in Path(__file__).parent.iterdir()
+                       if path.name != "oscarshop" and (path.is_dir() or path.name.startswith("test_"))]
+else:
+    collect_ignore.append("oscarshop")
 if SETTINGS != "demo_shop.settings":
     collect_ignore.append("demo")
 if SETTINGS != "tests.settings":
