@@ -127,7 +127,10 @@ def trained_shop(catalogue, django_user_model):
     for n in range(16):
         user, client = shopper(django_user_model, n)
         first, second = CATEGORIES[(n % 4) * 2], CATEGORIES[(n % 4) * 2 + 1]
-        liked = catalogue[first][:3] + catalogue[second][:2] if n // 4 % 2 else catalogue[first][2:] + catalogue[second][3:]
+        if n // 4 % 2:
+            liked = catalogue[first][:3] + catalogue[second][:2]
+        else:
+            liked = catalogue[first][2:] + catalogue[second][3:]
         for product in liked:
             browse(client, product)
         add_to_basket(client, liked[0], quantity=2)
