@@ -144,3 +144,18 @@ def test_check_evaluates_a_custom_adapter_on_a_product(atlas):
     with override_settings(RECOMMENDATIONS={**recs(), "PRODUCT_ADAPTER": "no.such.Adapter"}):
         [error] = check_product_adapter()
     assert error.id == "recommendations.E019"
+
+
+def test_the_shorthand_takes_an_aggregate_and_a_q_for_availability(atlas):
+    from django.db.models import Max, Q
+
+    fields = {**FIELDS, "price": Max("offers__price"), "available": Q(published=True, offers__stock__gt=0)}
+    with override_settings(RECOMMENDATIONS={**recs(), "PRODUCT_ADAPTER": "recommendations.products.FieldMappingAdapter",
+                                            "PRODUCT_FIELDS": fields}):
+        assert check_settings() + check_product_adapter() == []
+        described = info(catalogue.fetch([atlas.pk])[atlas.pk])
+        assert described.price == Decimal("30.00") and described.available
+        assert described.categories == ("Books", "Travel") and described.brand == "Acme"
+        Offer.objects.filter(article=atlas).update(stock=0)
+        assert not info(catalogue.fetch([atlas.pk])[atlas.pk]).available
+        assert catalogue.product_adapter().prices() == [30.0]
