@@ -15,10 +15,10 @@ from drf_spectacular.views import SpectacularAPIView
 class AppSchemaView(SpectacularAPIView):
     """drf-spectacular's schema view over the app's ``api_urlpatterns`` only."""
 
-    def get(self, request, *args, **kwargs):
+    def initial(self, request, *args, **kwargs):
         from ..urls import api_urlpatterns
 
+        super().initial(request, *args, **kwargs)
         namespace = request.resolver_match.namespace if request.resolver_match else "recommendations"
         mounted = reverse(f"{namespace}:for-you")[len(get_script_prefix()):-len("for-you/")]
         self.patterns = [path(mounted, include((api_urlpatterns, "recommendations")))]
-        return super().get(request, *args, **kwargs)
