@@ -85,3 +85,8 @@ def test_shop_records_behaviour_and_the_bridge_reads_its_fields(client, django_u
     assert (row["name"], row["description"], row["category"], row["brand"], row["price"]) == (
         "Dune", "Desert planet epic", ["Books"], "Ace", 9.5)
     assert sorted(events["event"]) == ["cart", "purchase", "rating", "view"]
+    # training reads the catalogue as columns; the same as through instances
+    from recommendations.products import ProductAdapter, product_adapter
+
+    adapter = product_adapter()
+    assert list(adapter.describe_all()) == list(ProductAdapter.describe_all(adapter))

@@ -156,6 +156,12 @@ def test_the_shorthand_takes_an_aggregate_and_a_q_for_availability(atlas):
         described = info(catalogue.fetch([atlas.pk])[atlas.pk])
         assert described.price == Decimal("30.00") and described.available
         assert described.categories == ("Books", "Travel") and described.brand == "Acme"
+        # training reads the same catalogue as columns, without instances
+        adapter = catalogue.product_adapter()
+        by_columns = {p.pk: p for p in adapter.describe_all()}
+        by_instances = {p.pk: p for p in ProductAdapter.describe_all(adapter)}
+        assert by_columns == by_instances and by_columns[atlas.pk].categories == ("Books", "Travel")
+        assert by_columns[atlas.pk].price == Decimal("30.00")
         Offer.objects.filter(article=atlas).update(stock=0)
         assert not info(catalogue.fetch([atlas.pk])[atlas.pk]).available
         assert catalogue.product_adapter().prices() == [30.0]
