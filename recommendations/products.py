@@ -10,9 +10,8 @@ shop describes its users with ``AUTH_USER_MODEL`` and an authentication backend)
   a list, read with ``prefetch_related``;
 * ``price`` across one (``"stockrecords__price"``): the lowest, annotated with ``Min`` (or give
   any aggregate, e.g. ``Max("stockrecords__price")``);
-* ``available`` across one (``"stockrecords__num_in_stock__gt"`` is not a field; give a ``Q``,
-  e.g. ``Q(is_public=True, stockrecords__num_in_stock__gt=0)``): true when some row matches,
-  evaluated with ``EXISTS``.
+* ``available`` as a ``Q`` (e.g. ``Q(is_public=True, stockrecords__num_in_stock__gt=0)``), or a
+  boolean field across a many-valued relation: true when some row matches (``EXISTS``).
 
 An adapter is asked in bulk: :meth:`ProductAdapter.get_queryset` fetches in one query (plus a
 fixed number of prefetches) everything the per-product methods read, so describing a list of
