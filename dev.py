@@ -32,6 +32,10 @@ FAST_DEMO_ENGINES = [arg for name in ("popular", "trending", "item_cf", "user_cf
 SUITES = [
     ("app", "tests.settings", ["tests"]),
     ("host-shop", "tests.hostshop.settings", ["tests"]),
+    # a second host: UUID product keys, email-login users, many-to-many categories, its own adapter
+    ("uuid-host-shop", "tests.uuidshop.settings", ["tests"]),
+    # a django-oscar 4.2 shop with recommendations.contrib.oscar (docs/oscar.md)
+    ("oscar-shop", "tests.oscarshop.settings", ["tests/oscarshop"]),
     ("demo-shop", "demo_shop.settings", ["tests"]),
 ]
 

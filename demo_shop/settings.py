@@ -114,9 +114,6 @@ RECOMMENDATIONS = {
         "price": "unit_price",
         "available": "in_stock",
     },
-    # SQLite has one writer at a time: write impressions with each request rather than from a
-    # background thread that would contend for the lock (PostgreSQL keeps the buffer).
-    "IMPRESSION_BUFFER_SECONDS": 0 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 1.0,
     # Keep the deep model's training short on a laptop-sized demo.
     "ENGINE_PARAMS": {"deep": {"max_seconds": 120}},
 }

@@ -60,6 +60,25 @@ class EstimatedCountPaginator(Paginator):
         return super().count
 
 
+def user_lookups(prefix: str = "user__") -> list[str]:
+    """Search lookups for the user model in use: its USERNAME_FIELD and email field (a custom
+    user model may have no ``username``)."""
+    user_model = get_user_model()
+    names = [user_model.USERNAME_FIELD, user_model.get_email_field_name()]
+    fields = {f.name for f in user_model._meta.concrete_fields}
+    return [f"{prefix}{name}" for name in dict.fromkeys(names) if name in fields]
+
+
+class UserSearchMixin:
+    """``search_fields`` plus the user's username and email field (exact with ``exact_user``)."""
+
+    exact_user = True
+
+    def get_search_fields(self, request):
+        lookups = user_lookups()
+        return [*(f"={lookup}" if self.exact_user else lookup for lookup in lookups), *self.search_fields]
+
+
 if app_settings.product_model == "recommendations.Product":
 
     @admin.register(Product)
@@ -70,23 +89,24 @@ if app_settings.product_model == "recommendations.Product":
 
 
 @admin.register(Rating)
-class RatingAdmin(admin.ModelAdmin):
+class RatingAdmin(UserSearchMixin, admin.ModelAdmin):
     list_display = ["user", "product", "score", "updated_at"]
     list_filter = ["score"]
     list_select_related = ["user", "product"]
     raw_id_fields = ["user", "product"]
-    search_fields = ["user__username", "=product__pk"]
+    exact_user = False
+    search_fields = ["=product__pk"]
     show_full_result_count = False
     paginator = EstimatedCountPaginator
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(UserSearchMixin, admin.ModelAdmin):
     list_display = ["created_at", "kind", "user", "short_session", "product", "quantity"]
     list_filter = ["kind"]
     list_select_related = ["user", "product"]
     raw_id_fields = ["user", "product"]
-    search_fields = ["=user__username", "=session_key", "=product__pk"]
+    search_fields = ["=session_key", "=product__pk"]
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     ordering = ["-id"]
@@ -118,13 +138,13 @@ class PrecomputedListAdmin(admin.ModelAdmin):
 
 
 @admin.register(Impression)
-class ImpressionAdmin(admin.ModelAdmin):
+class ImpressionAdmin(UserSearchMixin, admin.ModelAdmin):
     list_display = ["created_at", "widget", "engine", "variant", "user", "short_session", "shown",
                     "n_clicks"]
     list_filter = ["widget", "engine", "variant"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
-    search_fields = ["=user__username", "=session_key"]
+    search_fields = ["=session_key"]
     readonly_fields = ["id", "user", "session_key", "widget", "engine", "variant", "product_ids",
                        "created_at"]
     date_hierarchy = "created_at"
@@ -364,11 +384,11 @@ def _user_change_url(site: admin.AdminSite, user: Any) -> str:
 
 
 @admin.register(NotInterested)
-class NotInterestedAdmin(admin.ModelAdmin):
+class NotInterestedAdmin(UserSearchMixin, admin.ModelAdmin):
     list_display = ["created_at", "user", "short_session", "product", "category"]
     list_select_related = ["user", "product"]
     raw_id_fields = ["user", "product"]
-    search_fields = ["=user__username", "=session_key", "category"]
+    search_fields = ["=session_key", "category"]
 
     @admin.display(description="session")
     def short_session(self, obj: NotInterested) -> str:

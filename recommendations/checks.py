@@ -9,30 +9,17 @@ from typing import Any
 
 from django.conf import settings
 from django.core import checks
-from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured
 
 from .conf import DEFAULTS, ENGINE_NAMES, PRODUCT_MODEL_SETTING, app_settings, get_product_model
 
 PRODUCT_FIELD_KEYS = set(DEFAULTS["PRODUCT_FIELDS"])
+ADAPTER_METHODS = {"name": "name", "description": "description", "categories": "category", "brand": "brand",
+                   "price": "price", "is_available": "available", "image_url": "image", "url": None}
 
 
 def _error(msg: str, hint: str, n: int) -> checks.Error:
     return checks.Error(msg, hint=hint, id=f"recommendations.E{n:03d}")
-
-
-def _resolve_lookup(model: Any, lookup: str) -> str | None:
-    """None if ``lookup`` (``field`` or ``fk__field``) names a concrete field path, else why not."""
-    parts = lookup.split("__")
-    for i, part in enumerate(parts):
-        try:
-            field = model._meta.get_field(part)
-        except FieldDoesNotExist:
-            return f"{model.__name__} has no field {part!r}"
-        if i < len(parts) - 1:
-            if not field.is_relation or field.related_model is None:
-                return f"{model.__name__}.{part} is not a relation, so {lookup!r} cannot follow it"
-            model = field.related_model
-    return None
 
 
 @checks.register()
@@ -57,21 +44,21 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     fields = app_settings.PRODUCT_FIELDS
     if not isinstance(fields, dict):
         errors.append(_error("RECOMMENDATIONS['PRODUCT_FIELDS'] must be a dict.",
-                             "Map name, description, category, brand, price, available to fields.", 4))
+                             "Map name, description, category, brand, price, available, image to fields.", 4))
     else:
         for key in sorted(set(fields) - PRODUCT_FIELD_KEYS):
             errors.append(_error(f"RECOMMENDATIONS['PRODUCT_FIELDS'] has an unknown key {key!r}.",
                                  f"Valid keys: {', '.join(sorted(PRODUCT_FIELD_KEYS))}.", 5))
-        if model is not None:
+        if model is not None and _uses_field_mapping():
+            from .products import MappingError, _Reader
+
             for key, lookup in sorted(fields.items()):
                 if key not in PRODUCT_FIELD_KEYS or lookup is None:
                     continue
-                problem = _resolve_lookup(model, lookup) if isinstance(lookup, str) else "not a string"
-                if problem:
-                    errors.append(_error(
-                        f"RECOMMENDATIONS['PRODUCT_FIELDS'][{key!r}] = {lookup!r}: {problem}.",
-                        f"Point it at a field of {model._meta.label} (or 'fk__field'), "
-                        "or set it to None if the shop has no such field.", 6))
+                try:
+                    _Reader.compile(model, key, lookup)
+                except MappingError as exc:
+                    errors.append(_error(str(exc), exc.hint, 6))
         if fields.get("name") is None:
             errors.append(_error("RECOMMENDATIONS['PRODUCT_FIELDS']['name'] cannot be None.",
                                  "Map 'name' to the field holding the product's title.", 7))
@@ -201,6 +188,8 @@ def check_presentation_settings(app_configs: Any = None, **kwargs: Any) -> list[
                              f"Default: {DEFAULTS['DEFAULT_LIMIT']}.", 34))
     for key in ("IMPRESSION_BUFFER_SECONDS", "PRODUCT_CACHE_SECONDS"):
         value = getattr(app_settings, key)
+        if value is None and key == "IMPRESSION_BUFFER_SECONDS":
+            continue
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
             errors.append(_error(f"RECOMMENDATIONS[{key!r}] must be a number >= 0, got {value!r}.",
                                  f"Default: {DEFAULTS[key]}; 0 turns it off.", 35))
@@ -237,3 +226,120 @@ def _rerank_problem(config: Any) -> str:
     if not isinstance(overfetch, int) or isinstance(overfetch, bool) or overfetch < 1:
         return f"overfetch must be an integer >= 1, got {overfetch!r}"
     return ""
+
+
+def _adapter_class() -> Any:
+    from django.utils.module_loading import import_string
+
+    path = app_settings.PRODUCT_ADAPTER
+    return import_string(path) if isinstance(path, str) else path
+
+
+def _uses_field_mapping() -> bool:
+    from .products import FieldMappingAdapter
+
+    try:
+        adapter_class = _adapter_class()
+    except ImportError:
+        return False
+    return isinstance(adapter_class, type) and issubclass(adapter_class, FieldMappingAdapter)
+
+
+@checks.register()
+def check_product_adapter(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """PRODUCT_ADAPTER imports and is a ProductAdapter (E019); and, when the product table exists
+    and holds a product, the adapter really describes one (E020), in bulk (W021): a mapping that
+    passes ``check`` cannot fail at request time."""
+    from .products import MappingError, ProductAdapter
+
+    if not isinstance(getattr(settings, "RECOMMENDATIONS", {}), dict):
+        return []
+    path = app_settings.PRODUCT_ADAPTER
+    hint = ("Give the dotted path of a recommendations.products.ProductAdapter subclass, e.g. "
+            "'shop.recommendations.ShopProducts', or leave it unset to use PRODUCT_FIELDS.")
+    try:
+        adapter_class = _adapter_class()
+    except ImportError as exc:
+        return [_error(f"RECOMMENDATIONS['PRODUCT_ADAPTER'] {path!r} cannot be imported: {exc}.", hint, 19)]
+    if not (isinstance(adapter_class, type) and issubclass(adapter_class, ProductAdapter)):
+        return [_error(f"RECOMMENDATIONS['PRODUCT_ADAPTER'] {path!r} is not a ProductAdapter subclass.", hint, 19)]
+    try:
+        adapter = adapter_class()
+    except (MappingError, ImproperlyConfigured):
+        return []  # reported by check_settings (E003, E006)
+    except Exception as exc:  # noqa: BLE001
+        return [_error(f"RECOMMENDATIONS['PRODUCT_ADAPTER'] {path!r} cannot be created: "
+                       f"{type(exc).__name__}: {exc}.", hint, 19)]
+    return _evaluate(adapter)
+
+
+def _where(adapter: Any, method: str) -> str:
+    """The setting to blame for what ``method`` does: a PRODUCT_FIELDS entry, or the adapter."""
+    from .products import FieldMappingAdapter
+
+    key = ADAPTER_METHODS.get(method)
+    if (isinstance(adapter, FieldMappingAdapter) and adapter.fields.get(key) is not None
+            and getattr(type(adapter), method) is getattr(FieldMappingAdapter, method)):
+        return f"RECOMMENDATIONS['PRODUCT_FIELDS'][{key!r}] = {adapter.fields[key]!r}"
+    return f"RECOMMENDATIONS['PRODUCT_ADAPTER'] ({type(adapter).__module__}.{type(adapter).__qualname__}).{method}()"
+
+
+def _evaluate(adapter: Any) -> list[checks.CheckMessage]:
+    """Describe the first products through the adapter, exactly as serving will."""
+    from decimal import Decimal, InvalidOperation
+
+    from django.db import DatabaseError, connections, router
+    from django.test.utils import CaptureQueriesContext
+
+    model = adapter.model
+    connection = connections[router.db_for_read(model)]
+    try:
+        if model._meta.db_table not in connection.introspection.table_names():
+            return []  # not migrated yet
+        first = list(model._default_manager.order_by("pk").values_list("pk", flat=True)[:2])
+    except DatabaseError:
+        return []  # no database to look at (e.g. a build step): nothing to evaluate
+    if not first:
+        return []
+    fix = ("Fix the mapping (see docs/integration.md, 'Describe your products'), or describe this shape in a "
+           "ProductAdapter subclass named by RECOMMENDATIONS['PRODUCT_ADAPTER'].")
+    try:
+        products = list(adapter.get_queryset().filter(pk__in=first))
+    except Exception as exc:  # noqa: BLE001
+        return [_error(f"{_where(adapter, 'get_queryset')}: fetching products fails: {type(exc).__name__}: {exc}.",
+                       fix, 20)]
+    errors: list[checks.CheckMessage] = []
+    for product in products[:1]:
+        for method in ADAPTER_METHODS:
+            try:
+                value = getattr(adapter, method)(product)
+            except Exception as exc:  # noqa: BLE001
+                errors.append(_error(f"{_where(adapter, method)} cannot be read on product {product.pk!r}: "
+                                     f"{type(exc).__name__}: {exc}.", fix, 20))
+                continue
+            problem = ""
+            if method == "categories" and (isinstance(value, (str, bytes)) or not hasattr(value, "__iter__")):
+                problem = "categories() must return a list of names"
+            elif method == "price" and value not in (None, ""):
+                try:
+                    Decimal(str(value))
+                except (InvalidOperation, ValueError):
+                    problem = "a price must be a number"
+            elif method in ("image_url", "url") and value is not None and not isinstance(value, str):
+                problem = "a URL must be a string or None"
+            if problem:
+                errors.append(_error(f"{_where(adapter, method)} gave {value!r} on product {product.pk!r}: "
+                                     f"{problem}.", fix, 20))
+    if errors:
+        return errors
+    fetched = adapter.fetch(first)
+    with CaptureQueriesContext(connection) as queries:
+        for product in fetched.values():
+            adapter.describe(product)
+    if len(queries):
+        errors.append(checks.Warning(
+            f"RECOMMENDATIONS['PRODUCT_ADAPTER']: describing a fetched product costs {len(queries) / len(fetched):g} "
+            f"database queries per product (e.g. {queries[0]['sql'][:120]!r}), so every list costs one per item.",
+            hint="Fetch what the adapter reads in its get_queryset() (select_related, prefetch_related, annotate).",
+            id="recommendations.W021"))
+    return errors

@@ -17,9 +17,15 @@ PRODUCT_MODEL_SETTING = "RECOMMENDATIONS_PRODUCT_MODEL"
 DEFAULT_PRODUCT_MODEL = "recommendations.Product"
 
 DEFAULTS: dict[str, Any] = {
-    # Which fields of the product model hold the content used for features and filters.
-    # Values are field names or lookups across relations (e.g. "category__name"); a key
-    # mapped to None means the shop has no such field.
+    # The class that describes products to the app (recommendations.products.ProductAdapter);
+    # the default reads PRODUCT_FIELDS.
+    "PRODUCT_ADAPTER": "recommendations.products.FieldMappingAdapter",
+    # Which fields of the product model hold the content used for features and filters, read by
+    # the default adapter. Values are field names or lookups across relations (e.g.
+    # "category__name"); "category" may cross a many-to-many ("categories__name": a list),
+    # "price" a many-valued relation ("stockrecords__price": the lowest) or be an aggregate
+    # (Max("stockrecords__price")), "available" a Q (true when some row matches). A key mapped
+    # to None means the shop has no such field.
     "PRODUCT_FIELDS": {
         "name": "name",
         "description": "description",
@@ -27,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
         "brand": "brand",
         "price": "price",
         "available": "is_available",
+        "image": None,
     },
     # Capture rules.
     "VIEW_DEDUP_SECONDS": 30 * 60,
@@ -99,7 +106,9 @@ DEFAULTS: dict[str, Any] = {
     "RECORD_IMPRESSIONS": True,
     # Impressions wait in the process for one bulk INSERT at most this long (seconds; 0: each
     # is written at once), or until this many are waiting. Inside a transaction: at once.
-    "IMPRESSION_BUFFER_SECONDS": 1.0,
+    # None: 1.0 where the database takes concurrent writers, 0 on SQLite (one writer at a time:
+    # a background writer would make the next request's transaction fail, "database is locked").
+    "IMPRESSION_BUFFER_SECONDS": None,
     "IMPRESSION_BUFFER_SIZE": 100,
     # Products of cached lists kept in process memory (0: none); dropped on any product save or
     # delete in any process (through the cache), and after this many seconds at most, for

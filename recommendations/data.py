@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .conf import app_settings, get_product_model
 from .models import Event, Rating
+from .products import describe_all
 
 CHUNK_SIZE = 50_000
 EVENT_NAMES = {Event.Kind.VIEW: "view", Event.Kind.CART: "cart", Event.Kind.PURCHASE: "purchase"}
@@ -75,42 +75,13 @@ def events_frame(include_anonymous: bool = True) -> pd.DataFrame:
 
 
 def products_frame() -> pd.DataFrame:
-    """Every product's content through ``PRODUCT_FIELDS`` (unmapped columns are empty)."""
-    model = get_product_model()
-    mapping = app_settings.PRODUCT_FIELDS
-    wanted = {key: mapping.get(key) for key in ("name", "description", "category", "brand", "price")}
-    lookups = [lookup for lookup in wanted.values() if lookup]
-    frame = pd.DataFrame.from_records(
-        list(model._default_manager.values_list("pk", *lookups).iterator(chunk_size=CHUNK_SIZE)),
-        columns=["product_id", *lookups],
-    )
-    out = pd.DataFrame({"product_id": frame["product_id"]})
-    for key, lookup in wanted.items():
-        if key == "price":
-            out[key] = pd.to_numeric(frame[lookup], errors="coerce").astype(float) if lookup else np.nan
-        else:
-            out[key] = frame[lookup].fillna("").astype(str) if lookup else ""
-    return out[PRODUCT_COLUMNS]
-
-
-def with_category(queryset):
-    """``queryset`` joined to the category relation when ``PRODUCT_FIELDS["category"]`` crosses
-    one (``category__name``), so reading each product's category costs no query."""
-    lookup = app_settings.PRODUCT_FIELDS.get("category")
-    return queryset.select_related(lookup.split("__")[0]) if lookup and "__" in lookup else queryset
-
-
-def field_value(product: Any, key: str) -> Any:
-    """The value of ``PRODUCT_FIELDS[key]`` (a field or ``fk__field`` lookup) on ``product``."""
-    lookup = app_settings.PRODUCT_FIELDS.get(key)
-    if not lookup:
-        return None
-    value = product
-    for part in lookup.split("__"):
-        value = getattr(value, part, None)
-        if value is None:
-            return None
-    return value
+    """Every product's content through the product adapter; ``category`` holds each product's
+    list of categories (engines see every one, e.g. the content engine's multi-hot block)."""
+    rows = [(p.pk, p.name, p.description, list(p.categories), p.brand,
+             float(p.price) if p.price is not None else np.nan) for p in describe_all(CHUNK_SIZE)]
+    frame = pd.DataFrame.from_records(rows, columns=PRODUCT_COLUMNS)
+    frame["price"] = frame["price"].astype(float)
+    return frame
 
 
 def load_frames(include_anonymous: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:

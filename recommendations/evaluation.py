@@ -40,7 +40,7 @@ import scipy.sparse as sp
 
 from .algorithms import rerank as reranking
 from .algorithms.base import Recommender
-from .algorithms.dataset import RATING, Dataset
+from .algorithms.dataset import RATING, Dataset, category_label
 
 EngineSpec = Recommender | Callable[[], Recommender]
 
@@ -209,7 +209,7 @@ class BeyondAccuracy:
         categories = vectors = None
         if features is not None:
             if any(c for c in features.category):
-                categories = [str(c or "") for c in features.category]
+                categories = [category_label(c) for c in features.category]
             try:
                 from .algorithms.content import build_item_features  # scikit-learn, offline only
 

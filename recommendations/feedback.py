@@ -22,12 +22,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import CharField, Count, Exists, OuterRef, Q
-from django.db.models.functions import Cast
+from django.db.models import CharField, Count, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Lower, Replace
 from django.utils import timezone
 
 from .conf import app_settings
 from .models import Click, Event, Impression
+from .products import json_key
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def record_impression(shopper: Any, widget: str, recommendations: Sequence[Any],
     impression = Impression(
         user_id=shopper.user_id, session_key=(shopper.session_key or "")[:40] if shopper.user_id is None
         else "", widget=widget[:32], engine=(engine or dominant_engine(recommendations))[:32],
-        variant=(variant or "")[:32], product_ids=[_jsonable(r.product_id) for r in recommendations],
+        variant=(variant or "")[:32], product_ids=[json_key(r.product_id) for r in recommendations],
     )
     if buffer.accepts():
         buffer.add(impression)
@@ -63,6 +64,17 @@ def record_impression(shopper: Any, widget: str, recommendations: Sequence[Any],
         logger.exception("recommendations: could not store an impression for %s", widget)
         return None
     return impression
+
+
+def buffer_seconds(connection: Any = None) -> float:
+    """``IMPRESSION_BUFFER_SECONDS``; unset (None), 1 s, except on SQLite: 0. SQLite has one
+    writer at a time, and a background write landing while a request's transaction reads (e.g.
+    a login under ``ATOMIC_REQUESTS``) makes that request fail with "database is locked"."""
+    seconds = app_settings.IMPRESSION_BUFFER_SECONDS
+    if seconds is not None:
+        return float(seconds)
+    connection = connection or connections[router.db_for_write(Impression)]
+    return 0.0 if connection.vendor == "sqlite" else 1.0
 
 
 class ImpressionBuffer:
@@ -87,9 +99,9 @@ class ImpressionBuffer:
     def accepts(self) -> bool:
         """Whether to buffer: switched on, and not inside a transaction (whose rollback must
         take the impression with it, and whose tests read it back at once)."""
-        if app_settings.IMPRESSION_BUFFER_SECONDS <= 0:
-            return False
         connection = connections[router.db_for_write(Impression)]
+        if buffer_seconds(connection) <= 0:
+            return False
         return not connection.in_atomic_block and connection.settings_dict.get("AUTOCOMMIT", True)
 
     def add(self, impression: Impression) -> None:
@@ -98,7 +110,7 @@ class ImpressionBuffer:
             if len(self._rows) >= app_settings.IMPRESSION_BUFFER_SIZE:
                 self._due = 0.0
             elif len(self._rows) == 1:
-                self._due = time.monotonic() + app_settings.IMPRESSION_BUFFER_SECONDS
+                self._due = time.monotonic() + buffer_seconds()
             else:
                 return
             if self._thread is None or not self._thread.is_alive():
@@ -213,10 +225,6 @@ def _store(impression: Impression) -> None:
     impression.save(force_insert=True)
 
 
-def _jsonable(value: Any) -> Any:
-    return value if isinstance(value, (int, str)) else str(value)
-
-
 def owns(impression: Impression, shopper: Any) -> bool:
     """Whether ``shopper`` is the one the list was shown to (lists shown to an anonymous
     visitor without a session belong to nobody in particular)."""
@@ -240,7 +248,7 @@ def get_impression(recommendation_id: Any, shopper: Any) -> Impression | None:
     if impression is None and buffer.accepts():
         # Shown a moment ago by another process whose buffer has not been written yet: it will
         # be within IMPRESSION_BUFFER_SECONDS, so wait that long (only on this rare path).
-        deadline = time.monotonic() + app_settings.IMPRESSION_BUFFER_SECONDS + 0.25
+        deadline = time.monotonic() + buffer_seconds() + 0.25
         while impression is None and time.monotonic() < deadline:
             time.sleep(0.05)
             impression = Impression.objects.filter(pk=key).first()
@@ -269,9 +277,14 @@ def _rate(part: int, whole: int) -> float:
 
 def _converted_clicks():
     """Clicks followed by a purchase of the clicked product by the same shopper."""
-    purchases = Event.objects.annotate(pid=Cast("product_id", CharField())).filter(
+    pid, clicked = Cast("product_id", CharField()), OuterRef("product_id")
+    if Event._meta.get_field("product").target_field.get_internal_type() == "UUIDField":
+        # A click stores str(uuid); SQLite stores UUIDs as 32 hex digits: compare without dashes.
+        pid = Replace(Lower(pid), Value("-"), Value(""))
+        clicked = Replace(Lower(clicked), Value("-"), Value(""))
+    purchases = Event.objects.annotate(pid=pid).filter(
         kind=Event.Kind.PURCHASE,
-        pid=OuterRef("product_id"),
+        pid=clicked,
         created_at__gte=OuterRef("created_at"),
     ).filter(
         Q(user_id=OuterRef("impression__user_id"))

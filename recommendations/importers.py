@@ -1066,6 +1066,7 @@ class HistoryImporter:
             f"{ops.quote_name(kind_f.column)}, {time_col} FROM {ops.quote_name(opts.db_table)} WHERE "
         )
         user_target = user_f.target_field
+        product_key = product_f.target_field.to_python
         keys: set[tuple] = set()
         terms: list[str] = []
         params: list[Any] = []
@@ -1074,7 +1075,8 @@ class HistoryImporter:
             with connection.cursor() as cursor:
                 cursor.execute(select + " OR ".join(terms), params)
                 for user_id, product_id, kind, moment in cursor.fetchall():
-                    keys.add((user_id, product_id, kind, _as_utc(moment)))
+                    # raw rows: a UUID key comes back as SQLite stores it (32 hex digits)
+                    keys.add((user_id, product_key(product_id), kind, _as_utc(moment)))
 
         for user_id, moments in times.items():
             adapted = sorted(moments)

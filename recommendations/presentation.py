@@ -1,6 +1,6 @@
 """What the template tags and the REST API share: which serving call answers each widget, the
 request-level business rules, the impression behind every list shown, and a product's public
-fields read through ``PRODUCT_FIELDS``."""
+fields read through the product adapter (``recommendations.products``)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from django.core.signals import setting_changed
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 
 from . import feedback, serving
+from . import products as catalogue
 from .capture import is_bot
 from .conf import app_settings, get_product_model
-from .data import field_value
 from .models import Event
 from .serving import Recommendation, Shopper
 
@@ -27,31 +27,21 @@ logger = logging.getLogger(__name__)
 FOR_YOU, SIMILAR, ALSO_BOUGHT, TRENDING, RECENTLY_VIEWED = (
     "for_you", "similar", "also_bought", "trending", "recently_viewed")
 WIDGETS = (FOR_YOU, SIMILAR, ALSO_BOUGHT, TRENDING, RECENTLY_VIEWED)
-PUBLIC_FIELDS = ("name", "description", "category", "brand", "price")
 
 
 def public_fields(product: Any) -> dict[str, Any]:
-    """id, name, description, category, brand, price of a product of any product model."""
-    data: dict[str, Any] = {"id": product.pk}
-    for key in PUBLIC_FIELDS:
-        value = field_value(product, key)
-        if value is not None and not isinstance(value, (str, int, float)):
-            value = str(value)  # a related object's label; a Decimal price as an exact string
-        data[key] = value
-    if data["name"] is None:
-        data["name"] = str(product)
-    return data
+    """What lists and histories show of a product of any product model, read through the
+    product adapter: id, name, description, category (the first), categories, brand, price (a
+    decimal string), image_url."""
+    described = catalogue.info(product)
+    return {"id": product.pk, "name": described.name, "description": described.description,
+            "category": described.category or None, "categories": list(described.categories),
+            "brand": described.brand or None, "price": None if described.price is None else str(described.price),
+            "image_url": described.image_url}
 
 
 def product_url(product: Any) -> str | None:
-    getter = getattr(product, "get_absolute_url", None)
-    if getter is None:
-        return None
-    try:
-        return getter()
-    except Exception:  # noqa: BLE001  (a shop's URL that cannot be built: show no link)
-        logger.warning("recommendations: no URL for product %r", product.pk, exc_info=True)
-        return None
+    return catalogue.info(product).url
 
 
 def click_url(recommendation_id: Any, product_id: Any, pattern: str | None = None) -> str | None:

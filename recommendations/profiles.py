@@ -29,8 +29,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from .conf import app_settings, get_product_model
-from .data import EVENT_NAMES, field_value, shopper_key, with_category
+from . import products as catalogue
+from .conf import app_settings
+from .data import EVENT_NAMES, shopper_key
 from .models import Event, NotInterested, PrecomputedList, Rating, ShopperProfile
 
 #: Events read per profile: the newest ones, so a decade-long customer costs what a month does.
@@ -57,8 +58,7 @@ class Dismissed:
         if product.pk in self.products:
             return True
         if self.categories:
-            category = field_value(product, "category")
-            return category is not None and str(category) in self.categories
+            return any(category in self.categories for category in catalogue.info(product).categories)
         return False
 
 
@@ -136,9 +136,10 @@ def exclude_not_interested(events: pd.DataFrame, products: pd.DataFrame) -> pd.D
     if not len(involved):
         return events
     items = events["product_id"].astype(str).to_numpy()[involved]
-    category_of = dict(zip(products["product_id"].astype(str), products["category"].astype(str)))
+    categories_of = {str(pk): (list(c) if isinstance(c, (list, tuple)) else [str(c)])
+                     for pk, c in zip(products["product_id"], products["category"])}
     keep = np.ones(len(events), dtype=bool)
-    keep[involved] = [(u, i) not in by_product and (u, category_of.get(i)) not in by_category
+    keep[involved] = [(u, i) not in by_product and not any((u, c) in by_category for c in categories_of.get(i, ()))
                       for u, i in zip(users.to_numpy()[involved], items)]
     return events[keep]
 
@@ -170,9 +171,6 @@ def _decay(when: datetime, now: datetime) -> float:
 def catalogue_price_bands() -> tuple[float, float] | None:
     """Terciles of the catalogue's prices (cached for an hour): the edges between budget,
     mid-range and premium, relative to this shop rather than to absolute amounts."""
-    lookup = app_settings.PRODUCT_FIELDS.get("price")
-    if not lookup:
-        return None
     cache = caches[app_settings.CACHE_ALIAS]
     key = "recommendations:price-bands"
     try:
@@ -181,8 +179,7 @@ def catalogue_price_bands() -> tuple[float, float] | None:
         cached = None
     if cached is not None:
         return tuple(cached) if cached else None
-    prices = pd.to_numeric(pd.Series(list(get_product_model()._default_manager.exclude(
-        **{f"{lookup}__isnull": True}).values_list(lookup, flat=True))), errors="coerce").dropna()
+    prices = pd.Series(catalogue.product_adapter().prices(), dtype=float).dropna()
     bands = [float(prices.quantile(1 / 3)), float(prices.quantile(2 / 3))] if len(prices) >= 3 else []
     try:
         cache.set(key, bands, 3600)
@@ -218,9 +215,8 @@ def compute(shopper) -> Profile:
         "product_id", "kind", "quantity", "created_at")[:MAX_EVENTS])
     ratings = list(Rating.objects.filter(user_id=shopper.user_id).values_list(
         "product_id", "score", "updated_at")) if shopper.user_id is not None else []
-    model = get_product_model()
     ids = {r[0] for r in rows} | {r[0] for r in ratings}
-    products = with_category(model._default_manager.filter(pk__in=ids)).in_bulk()
+    products = catalogue.fetch(ids)
     hidden = dismissed(shopper)
 
     kinds: Counter = Counter()
@@ -258,19 +254,19 @@ def compute(shopper) -> Profile:
     for product_id, weight in per_product.items():
         if weight <= 0:
             continue
-        product = products[product_id]
-        category, brand, price = (field_value(product, key) for key in ("category", "brand", "price"))
-        if category not in (None, ""):
-            categories[str(category)] += weight
-        if brand not in (None, ""):
-            brands[str(brand)] += weight
-        if price is not None:
-            priced.append((float(price), weight))
+        described = catalogue.info(products[product_id])
+        for category in described.categories:  # a product in several shares its weight
+            categories[category] += weight / len(described.categories)
+        if described.brand:
+            brands[described.brand] += weight
+        if described.price is not None:
+            priced.append((float(described.price), weight))
     profile.categories = _shares(categories)
     profile.brands = _shares(brands)
     profile.price = _price_profile(priced)
     profile.shaping = [
-        {"product_id": pid, "name": str(products[pid]), "weight": round(w, 3), "why": _describe(what[pid])}
+        {"product_id": catalogue.json_key(pid), "name": catalogue.info(products[pid]).name, "weight": round(w, 3),
+         "why": _describe(what[pid])}
         for pid, w in per_product.most_common(TOP) if w > 0]
     profile.segment = segment(profile)
     return profile
@@ -374,8 +370,8 @@ def category_affinity(products: Any) -> dict[str, float]:
     the models do not know yet."""
     counts: Counter = Counter()
     for product in products:
-        category = field_value(product, "category")
-        if category not in (None, ""):
-            counts[str(category)] += 1
+        categories = catalogue.info(product).categories
+        for category in categories:
+            counts[category] += 1 / len(categories)
     total = sum(counts.values())
     return {c: n / total for c, n in counts.items()} if total else {}

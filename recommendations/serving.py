@@ -21,16 +21,16 @@ from typing import Any
 
 import numpy as np
 from django.core.cache import caches
-from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
+from . import products as catalogue
 from . import profiles
 from .algorithms import rerank as reranking
 from .artifacts import Bundle, load_bundle
 from .capture import ANONYMOUS_KEY_SESSION_ENTRY
 from .conf import app_settings, get_product_model
-from .data import EVENT_NAMES, SESSION_PREFIX, field_value, shopper_key, with_category
+from .data import EVENT_NAMES, SESSION_PREFIX, shopper_key
 from .models import Event, ModelVersion, PrecomputedList
 
 logger = logging.getLogger(__name__)
@@ -157,6 +157,7 @@ class ActiveModels:
 
                 with artifact_storage().open(artifact, "rb") as fh:
                     bundle = load_bundle(fh)
+                bundle.use_keys(get_product_model()._meta.pk.to_python)
             except Exception as exc:  # noqa: BLE001
                 logger.error("recommendations: cannot load %s v%s (%s): %s", engine, version_id,
                              artifact, exc)
@@ -316,7 +317,7 @@ def products_changed() -> None:
 # -- precomputed lists ------------------------------------------------------------------------
 def precomputed_items(recs: list[Recommendation]) -> list[list[Any]]:
     """How ``tasks.precompute_chunk`` stores a list: ``[[product_id, score, engine, reason]]``."""
-    return [[r.product_id, round(float(r.score), 6), r.engine, r.reason] for r in recs]
+    return [[catalogue.json_key(r.product_id), round(float(r.score), 6), r.engine, r.reason] for r in recs]
 
 
 def _from_precomputed(shopper: Shopper, engine: str, n: int,
@@ -330,7 +331,8 @@ def _from_precomputed(shopper: Shopper, engine: str, n: int,
            .values_list("version_id", "items").first())
     if row is None or row[0] != active or len(row[1]) < n:
         return None
-    rows = [{"product_id": item[0], "score": item[1],
+    to_python = get_product_model()._meta.pk.to_python
+    rows = [{"product_id": to_python(item[0]), "score": item[1],
              "engine": item[2] if len(item) > 2 else engine,
              "reason": item[3] if len(item) > 3 else ""} for item in row[1]]
     recs = _hydrate(rows)  # drops products that became unavailable since
@@ -375,15 +377,9 @@ def _history_vector(events: Iterable[HistoryEvent], bundle: Bundle) -> dict[int,
 
 # -- rules ------------------------------------------------------------------------------------
 def _fetch_products(ids: list[Any]) -> dict[Any, tuple[Any, bool]]:
-    """``{pk: (instance, available)}`` for the products among ``ids`` (one query)."""
-    model = get_product_model()
-    # One id (e.g. from a URL): an exact lookup, which answers "none" for an out-of-range integer.
-    queryset = model._default_manager.filter(**({"pk": ids[0]} if len(ids) == 1 else {"pk__in": ids}))
-    available = app_settings.PRODUCT_FIELDS.get("available")
-    if available:
-        queryset = queryset.annotate(
-            _recommendations_available=ExpressionWrapper(Q(**{available: True}), output_field=BooleanField()))
-    return {p.pk: (p, bool(getattr(p, "_recommendations_available", True))) for p in with_category(queryset)}
+    """``{pk: (instance, available)}`` for the products among ``ids``: one bulk call of the
+    product adapter (one query plus its prefetches); each instance carries its description."""
+    return {pk: (p, catalogue.info(p).available) for pk, p in catalogue.fetch(ids).items()}
 
 
 def _history_products(history: list[HistoryEvent]) -> dict[Any, Any]:
@@ -402,8 +398,8 @@ def _products(ids: Iterable[Any]) -> dict[Any, Any]:
 
 
 def _category(product: Any) -> str:
-    value = field_value(product, "category")
-    return "" if value is None else str(value)
+    """The product's first category (the one shown, and the one ``MAX_PER_CATEGORY`` counts)."""
+    return catalogue.info(product).category
 
 
 def _apply_rules(candidates: list[Recommendation], n: int, max_per_category: int | None, *,
@@ -439,12 +435,9 @@ def _repurchasable(product_ids: set[Any]) -> set[Any]:
     categories = set(app_settings.REPURCHASABLE_CATEGORIES)
     if not categories or not product_ids:
         return set()
-    lookup = app_settings.PRODUCT_FIELDS.get("category")
-    if not lookup:
-        return set()
-    model = get_product_model()
-    return set(model._default_manager.filter(pk__in=product_ids, **{f"{lookup}__in": categories})
-               .values_list("pk", flat=True))
+    adapter = catalogue.product_adapter()
+    queryset = adapter.filter_categories(adapter.model._default_manager.filter(pk__in=product_ids), categories)
+    return set() if queryset is None else set(queryset.values_list("pk", flat=True))
 
 
 def _clamp(n: int) -> int:
@@ -558,7 +551,7 @@ def _item_popularity(engine: str, loaded: LoadedModel) -> np.ndarray | None:
         counts = np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.float64)
         if source is not loaded:
             index = source.bundle.item_index
-            counts = np.array([counts[index[p]] if p in index else 0.0 for p in loaded.bundle.item_ids.tolist()])
+            counts = np.array([counts[index[p]] if p in index else 0.0 for p in loaded.bundle.item_keys])
         if len(_popularity) >= 32:
             _popularity.clear()
         _popularity[key] = counts
@@ -578,7 +571,7 @@ def _reranked(engine: str, loaded: LoadedModel, user: int | None, vector: dict[i
     items, scores = items[keep], scores[keep]
     if method == "popularity":
         return reranking.rerank(items, scores, n, method, strength, popularity=_item_popularity(engine, loaded))
-    ids = loaded.bundle.item_ids[items].tolist()
+    ids = [loaded.bundle.item_keys[i] for i in items.tolist()]
     if method == "mmr_content":
         # the active content model's feature rows, looked up for these candidates only
         content = active_models.get("content")
@@ -594,7 +587,7 @@ def _reranked(engine: str, loaded: LoadedModel, user: int | None, vector: dict[i
         # products of recent lists), as the business rules read the same products next
         products = product_cache.available(ids)
         similarity = reranking.category_similarity(
-            [_category(products[pk]) if pk in products else "" for pk in ids])
+            [list(catalogue.info(products[pk]).categories) if pk in products else [] for pk in ids])
     return reranking.mmr(items, scores, n, min(strength, 1.0), similarity)
 
 
@@ -610,8 +603,8 @@ def _from_engine(loaded: LoadedModel, engine: str, shopper: Shopper, history: li
         return []
     excluded = [bundle.item_index[p] for p in exclude if p in bundle.item_index]
     items, scores = _reranked(engine, loaded, user, vector or None, n, excluded)
-    ids = bundle.item_ids
-    recs = [Recommendation(ids[i].item(), float(s), engine, "") for i, s in zip(items, scores)
+    ids = bundle.item_keys
+    recs = [Recommendation(ids[i], float(s), engine, "") for i, s in zip(items.tolist(), scores)
             if np.isfinite(s)]
     share = app_settings.RECENT_ACTIVITY_SHARE
     if user is None or not vector or share <= 0 or engine in POPULARITY_ENGINES:
@@ -619,7 +612,7 @@ def _from_engine(loaded: LoadedModel, engine: str, shopper: Shopper, history: li
     # A known shopper's months of history outweigh a few fresh clicks in any profile, so what
     # they did since training also gets its own list, and a share of the slots.
     items, scores = _reranked(engine, loaded, None, vector, n, excluded)
-    session = [Recommendation(ids[i].item(), float(s), engine, "") for i, s in zip(items, scores)
+    session = [Recommendation(ids[i], float(s), engine, "") for i, s in zip(items.tolist(), scores)
                if np.isfinite(s)]
     return _interleave(recs, session, share)
 
@@ -644,15 +637,12 @@ def _interleave(main: list[Recommendation], extra: list[Recommendation], share: 
         merged.append(rec)
 
 
-def _explain(recs: list[Recommendation], history: list[HistoryEvent]) -> None:
+def _explain(recs: list[Recommendation], history: list[HistoryEvent],
+             history_products: dict[Any, Any]) -> None:
     """A human-readable reason per item: the past product that links to it most strongly
     (item_cf's learned similarity), else what kind of list it came from."""
     item_model = active_models.get("item_cf")
-    names = {}
-    if history:
-        model = get_product_model()
-        names = {p.pk: str(p) for p in model._default_manager.filter(
-            pk__in={e.product_id for e in history})}
+    names = {pk: catalogue.info(p).name for pk, p in history_products.items()}
     personal = [rec for rec in recs if rec.engine not in POPULARITY_ENGINES and history]
     links = _strongest_links(item_model, [rec.product_id for rec in personal], history) if item_model else {}
     for rec in recs:
@@ -725,7 +715,7 @@ def recommend_for(shopper: Shopper, n: int = 10, *, engine: str | None = None,
             return _apply_hooks(stored, n, context)
 
     history = recent_history(shopper)
-    history_products = _history_products(history) if hidden.categories else {}
+    history_products = _history_products(history)
     if hidden:
         history = [e for e in history if e.product_id not in hidden.products
                    and not (e.product_id in history_products and hidden.hides(history_products[e.product_id]))]
@@ -749,10 +739,10 @@ def recommend_for(shopper: Shopper, n: int = 10, *, engine: str | None = None,
     if history and all(c.engine in POPULARITY_ENGINES for c in candidates):
         # Cold start: no model knows this shopper's products yet, so the popular ones come
         # ordered by the categories of what the shopper just looked at (their profile so far).
-        products = history_products or _history_products(history)
-        affinity = profiles.category_affinity(products[pk] for pk in {e.product_id for e in history} if pk in products)
+        affinity = profiles.category_affinity(history_products[pk] for pk in {e.product_id for e in history}
+                                              if pk in history_products)
     recs = _apply_rules(candidates, n, max_per_category, hidden=hidden, affinity=affinity)
-    _explain(recs, history)
+    _explain(recs, history, history_products)
     for rec in recs if affinity else ():
         category = _category(rec.product)
         if affinity.get(category):
@@ -788,9 +778,9 @@ def _item_list(kind: str, product: Any, n: int, chain: list[tuple[str, str]],
         if index is None:
             continue
         items, scores = getattr(loaded.bundle.model, method)(index, n=n * 2 + 5)
-        ids = loaded.bundle.item_ids
-        candidates += [Recommendation(ids[i].item(), float(s), engine, reason)
-                       for i, s in zip(items, scores) if np.isfinite(s)]
+        ids = loaded.bundle.item_keys
+        candidates += [Recommendation(ids[i], float(s), engine, reason)
+                       for i, s in zip(items.tolist(), scores) if np.isfinite(s)]
         if len(candidates) >= n:
             break
     candidates = [c for c in candidates if c.product_id != product.pk]
@@ -833,11 +823,13 @@ def _database_popular(n: int, exclude: set[Any]) -> list[Recommendation]:
 
 
 def _same_category(product: Any, n: int) -> list[Recommendation]:
-    lookup = app_settings.PRODUCT_FIELDS.get("category")
-    if not lookup:
+    """Products sharing a category with the product (the adapter filters; none if it cannot)."""
+    categories = catalogue.info(product).categories
+    value = categories[0] if categories else ""
+    adapter = catalogue.product_adapter()
+    queryset = adapter.filter_categories(adapter.model._default_manager.exclude(pk=product.pk), categories) \
+        if categories else None
+    if queryset is None:
         return []
-    value = _category(product)
-    model = get_product_model()
-    ids = (model._default_manager.filter(**{lookup: value}).exclude(pk=product.pk)
-           .values_list("pk", flat=True)[:n])
-    return [Recommendation(pk, 0.0, "content", f"More in {value}") for pk in ids]
+    return [Recommendation(pk, 0.0, "content", f"More in {value}")
+            for pk in queryset.order_by("pk").values_list("pk", flat=True)[:n]]

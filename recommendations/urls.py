@@ -4,15 +4,17 @@
 """
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from . import views
 from .api import privacy as privacy_api
 from .api import profiles as profiles_api
 from .api import views as api
+from .api.schema import AppSchemaView
 
 app_name = "recommendations"
-urlpatterns = [
+#: The REST API (what schema/ documents).
+api_urlpatterns = [
     path("for-you/", api.ForYouView.as_view(), name="for-you"),
     path("trending/", api.TrendingView.as_view(), name="trending"),
     path("products/<str:pk>/similar/", api.SimilarView.as_view(), name="similar"),
@@ -29,7 +31,10 @@ urlpatterns = [
     path("clicks/", api.ClickView.as_view(), name="clicks"),
     path("models/", api.ModelVersionListView.as_view(), name="models"),
     path("models/retrain/", api.RetrainView.as_view(), name="retrain"),
+]
+urlpatterns = [
+    *api_urlpatterns,
     path("r/<str:recommendation_id>/<str:product_id>/", views.click_redirect, name="click-redirect"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", AppSchemaView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="recommendations:schema"), name="docs"),
 ]

@@ -1,13 +1,16 @@
 """Shared fixtures. Which directories are collected depends on the settings module, because
 the product model is fixed per process: ``tests.settings`` (the app's own model) runs most of
-the suite, ``tests.hostshop.settings`` re-runs capture against a shop's own model, and
-``demo_shop.settings`` runs the demo shop's tests."""
+the suite, ``tests.hostshop.settings`` re-runs it against a shop's own model,
+``tests.uuidshop.settings`` against a shop with UUID keys, many-to-many categories, related
+prices, an adapter of its own and an email-login user model, and ``demo_shop.settings`` runs
+the demo shop's tests."""
 
 from __future__ import annotations
 
 import itertools
 import os
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +18,13 @@ SETTINGS = os.environ.get("DJANGO_SETTINGS_MODULE", "tests.settings")
 collect_ignore = []
 if SETTINGS != "tests.hostshop.settings":
     collect_ignore.append("hostshop")
+if SETTINGS != "tests.uuidshop.settings":
+    collect_ignore.append("uuidshop")
+if SETTINGS == "tests.oscarshop.settings":  # the Oscar shop runs its own suite only
+    collect_ignore += [path.name for path in Path(__file__).parent.iterdir()
+                       if path.name != "oscarshop" and (path.is_dir() or path.name.startswith("test_"))]
+else:
+    collect_ignore.append("oscarshop")
 if SETTINGS != "demo_shop.settings":
     collect_ignore.append("demo")
 if SETTINGS != "tests.settings":
@@ -41,6 +51,16 @@ def make_product(name: str | None = None, category: str = "Books", **extra):
         department, _ = Department.objects.get_or_create(label=category)
         return model.objects.create(title=name, department=department, maker="Acme",
                                     cost=Decimal("9.99"), **extra)
+    if app_settings.product_model == "uuidshop.Article":
+        from tests.uuidshop.models import Maker, Offer, Section
+
+        maker, _ = Maker.objects.get_or_create(name="Acme")
+        offers = extra.pop("offers", [Decimal("12.50"), Decimal("9.99")])
+        article = model.objects.create(headline=name, maker=maker, **extra)
+        section, _ = Section.objects.get_or_create(name=category)
+        article.sections.add(section)
+        Offer.objects.bulk_create([Offer(article=article, price=price) for price in offers])
+        return article
     if app_settings.product_model == "catalog.Product":
         from demo_shop.catalog.models import Category
 
@@ -49,6 +69,47 @@ def make_product(name: str | None = None, category: str = "Books", **extra):
                                     unit_price=Decimal("9.99"), **extra)
     return model.objects.create(name=name, category=category, brand="Acme",
                                 price=Decimal("9.99"), **extra)
+
+
+def update_product(product, *, brand: str | None = None, price: Decimal | None = None,
+                   available: bool | None = None) -> None:
+    """Change a product's brand, price or availability, whichever model describes it, and save."""
+    from recommendations.conf import app_settings
+
+    if app_settings.product_model == "uuidshop.Article":
+        from tests.uuidshop.models import Maker
+
+        if brand is not None:
+            product.maker, _ = Maker.objects.get_or_create(name=brand)
+        if price is not None:
+            product.offers.all().delete()
+            product.offers.create(price=price)
+        if available is not None:
+            product.published = available
+        product.save()
+        return
+    fields = app_settings.PRODUCT_FIELDS
+    for key, value in (("brand", brand), ("price", price), ("available", available)):
+        if value is not None:
+            setattr(product, fields[key], value)
+    product.save()
+
+
+def FETCH_QUERIES() -> int:  # noqa: N802  (reads as the constant it is per configuration)
+    """Queries one bulk product fetch costs with this configuration's adapter: one, plus one per
+    prefetched relation (e.g. many-to-many categories), whatever the number of products."""
+    from recommendations.products import product_adapter
+
+    return 1 + len(product_adapter().get_queryset()._prefetch_related_lookups)
+
+
+def unavailable_update(model) -> dict:
+    """``QuerySet.update`` keywords that make products unavailable (bypassing signals)."""
+    from recommendations.conf import app_settings
+
+    if app_settings.product_model == "uuidshop.Article":
+        return {"published": False}
+    return {app_settings.PRODUCT_FIELDS["available"]: False}
 
 
 @pytest.fixture(scope="session", autouse=True)

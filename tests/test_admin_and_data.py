@@ -53,7 +53,7 @@ def test_load_frames_round_trip(product_factory, shopper):
     assert rows == [(str(shopper.pk), "purchase", 2.0), (str(shopper.pk), "rating", 5.0),
                     ("session:anon1", "view", 1.0)]
     assert products.to_dict("records") == [{
-        "product_id": book.pk, "name": "Dune", "description": "", "category": "Books",
+        "product_id": book.pk, "name": "Dune", "description": "", "category": ["Books"],
         "brand": "Acme", "price": 9.99}]
     only_users, _ = load_frames(include_anonymous=False)
     assert "session:anon1" not in set(only_users["user_id"])

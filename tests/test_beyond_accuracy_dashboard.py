@@ -151,7 +151,7 @@ def test_the_new_charts_in_a_browser(shop, live_server, browser, django_user_mod
 
     settings.STATIC_ROOT = str(Path(django.contrib.admin.__file__).parent / "static")  # admin CSS
     train("item_cf", "popular")
-    django_user_model.objects.create_superuser("boss", "boss@example.com", "pw-boss-1")
+    django_user_model.objects.create_superuser("boss", password="pw-boss-1")
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(20_000)
     page.goto(f"{live_server.url}/admin/login/?next={DASHBOARD}")

@@ -3,6 +3,7 @@ own model (tests.hostshop.settings)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -91,7 +92,8 @@ def test_mixin_records_view_on_detail_page(client, product):
 
 
 def test_mixin_ignores_missing_product(client, product):
-    assert client.get(f"/products/{product.pk + 999}/").status_code == 404
+    missing = uuid.uuid4() if isinstance(product.pk, uuid.UUID) else product.pk + 999
+    assert client.get(f"/products/{missing}/").status_code == 404
     assert not Event.objects.exists()
 
 

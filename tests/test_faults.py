@@ -13,6 +13,7 @@ from django.test.utils import override_settings
 
 from recommendations import training
 from recommendations.models import Event, ModelVersion
+from recommendations.products import json_key
 from recommendations.serving import Shopper, recommend_for, similar_products, trending
 from recommendations.signals import product_purchased, product_viewed
 from tests.conftest import BROWSER_HEADERS, shopper_client, train
@@ -102,7 +103,7 @@ def test_an_oversize_body_is_refused_and_nothing_is_stored(shop):
     client = shopper_client()
     client.force_login(users[1])
     before = Event.objects.count()
-    body = json.dumps({"product": books[0].pk, "event": "view", "padding": "x" * 3_000_000})
+    body = json.dumps({"product": json_key(books[0].pk), "event": "view", "padding": "x" * 3_000_000})
     response = client.post(API + "events/", body, content_type="application/json")
     assert response.status_code in (400, 413), response.status_code
     assert Event.objects.count() == before

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.test.utils import override_settings
 
-from recommendations.data import field_value
 from recommendations.models import Event
+from recommendations.products import info
 from recommendations.serving import Recommendation, Shopper, _interleave, recommend_for
 from tests.conftest import recs, train
 
@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_serving")
 
 
 def garden_count(items) -> int:
-    return sum(str(field_value(r.product, "category")) == "Garden" for r in items)
+    return sum(info(r.product).category == "Garden" for r in items)
 
 
 @pytest.mark.parametrize(("share", "expected"), [(0.35, 3), (0.5, 4), (0.0, 0)])

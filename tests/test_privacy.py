@@ -8,6 +8,7 @@ from django.core.cache import cache
 
 from recommendations import serving
 from recommendations.models import Click, Event, Impression, ModelVersion, PrecomputedList, Rating
+from recommendations.products import json_key
 from recommendations.serving import Shopper, recommend_for
 from tests.conftest import BROWSER_HEADERS, shopper_client, train
 
@@ -21,7 +22,8 @@ def shop(taste_shop):
     alice, bob = users[1], users[2]
     for user, product in ((alice, books[0]), (bob, garden[0])):
         Rating.objects.create(user=user, product=product, score=5)
-        shown = Impression.objects.create(user=user, widget="for_you", engine="item_cf", product_ids=[product.pk])
+        shown = Impression.objects.create(user=user, widget="for_you", engine="item_cf",
+                                          product_ids=[json_key(product.pk)])
         Click.objects.create(impression=shown, product_id=str(product.pk))
     return books, garden, alice, bob
 
@@ -32,9 +34,9 @@ def test_export_holds_the_shoppers_own_data_only(shop):
     assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
     data = response.json()
     assert len(data["events"]) == Event.objects.filter(user=alice).count() > 0
-    assert {e["product_id"] for e in data["events"]} == set(
-        Event.objects.filter(user=alice).values_list("product_id", flat=True))
-    assert [r["product_id"] for r in data["ratings"]] == [books[0].pk]
+    assert {e["product_id"] for e in data["events"]} == {json_key(pk) for pk in
+        Event.objects.filter(user=alice).values_list("product_id", flat=True)}
+    assert [r["product_id"] for r in data["ratings"]] == [json_key(books[0].pk)]
     assert len(data["impressions"]) == 1 and len(data["clicks"]) == 1
     assert str(garden[0].pk) not in {c["product_id"] for c in data["clicks"]}  # not bob's
 

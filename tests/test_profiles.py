@@ -9,11 +9,10 @@ from decimal import Decimal
 import pytest
 
 from recommendations import profiles, tasks, training
-from recommendations.conf import app_settings
-from recommendations.data import field_value
 from recommendations.models import Event, NotInterested, Rating, ShopperProfile
+from recommendations.products import info
 from recommendations.serving import Shopper, recommend_for
-from tests.conftest import make_product, shopper_client, train
+from tests.conftest import make_product, shopper_client, train, update_product
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_serving")]
 API = "/api/recommendations/"
@@ -22,14 +21,12 @@ API = "/api/recommendations/"
 def product(name: str, category: str, brand: str, price: str):
     """A product with this brand and price, whichever product model and field names are active."""
     item = make_product(name, category=category)
-    for key, value in (("brand", brand), ("price", Decimal(price))):
-        setattr(item, app_settings.PRODUCT_FIELDS[key], value)
-    item.save()
+    update_product(item, brand=brand, price=Decimal(price))
     return item
 
 
 def category_of(rec) -> str:
-    return str(field_value(rec.product, "category"))
+    return info(rec.product).category
 
 
 @pytest.fixture

@@ -8,12 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from recommendations import serving
-from recommendations.conf import app_settings
-from recommendations.data import field_value
 from recommendations.models import Event, ModelVersion
+from recommendations.products import info
 from recommendations.serving import Shopper, also_bought, recommend_for, similar_products, trending
 from recommendations.signals import product_purchased, product_viewed
-from tests.conftest import recs, train
+from tests.conftest import recs, train, unavailable_update
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_serving")]
 
@@ -26,7 +25,7 @@ def shop(taste_shop):
 
 
 def categories(recs):
-    return {str(field_value(r.product, "category")) for r in recs}
+    return {info(r.product).category for r in recs}
 
 
 def test_without_any_model_lists_still_come_from_the_database(shop):
@@ -100,7 +99,7 @@ def test_purchased_and_unavailable_products_are_excluded(shop):
     first = recommend_for(Shopper(user_id=reader.pk), 5, engine="item_cf")
     bought, gone = first[0].product, first[1].product
     product_purchased.send(sender=None, user=reader, product=bought)
-    type(gone).objects.filter(pk=gone.pk).update(**{app_settings.PRODUCT_FIELDS["available"]: False})
+    type(gone).objects.filter(pk=gone.pk).update(**unavailable_update(type(gone)))
     ids = {r.product_id for r in recommend_for(Shopper(user_id=reader.pk), 10, engine="item_cf")}
     assert bought.pk not in ids and gone.pk not in ids
 

@@ -15,11 +15,11 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from recommendations import feedback, serving
-from recommendations.conf import app_settings
 from recommendations.feedback import ctr_report
 from recommendations.models import Click, Event, Impression
+from recommendations.products import json_key
 from recommendations.serving import Recommendation, Shopper, recommend_for, similar_products, trending
-from tests.conftest import recs, shopper_client, train
+from tests.conftest import recs, shopper_client, train, unavailable_update, update_product
 
 pytestmark = pytest.mark.usefixtures("isolated_serving")
 API = "/api/recommendations/"
@@ -31,8 +31,7 @@ def shop(taste_shop):
 
 
 def make_unavailable(product) -> None:
-    setattr(product, app_settings.PRODUCT_FIELDS["available"], False)
-    product.save()
+    update_product(product, available=False)
 
 
 @pytest.mark.django_db
@@ -75,7 +74,7 @@ def test_a_product_change_in_another_process_reaches_this_ones_product_cache(sho
     gone = recommend_for(shopper, 5)[0].product
     # Another process saves the product: its row changes and its receiver replaces the
     # catalogue token in the shared cache; this process's product cache still holds the old row.
-    type(gone).objects.filter(pk=gone.pk).update(**{app_settings.PRODUCT_FIELDS["available"]: False})
+    type(gone).objects.filter(pk=gone.pk).update(**unavailable_update(type(gone)))
     cache.set(serving.CATALOG_KEY, "changed-elsewhere", None)
     assert serving.product_cache.get(gone.pk) is gone
     assert gone.pk not in {r.product_id for r in recommend_for(shopper, 5)}
@@ -173,7 +172,7 @@ def test_one_bad_impression_does_not_lose_the_others(shop):
 def test_a_click_waits_for_an_impression_another_process_has_not_written_yet(shop):
     books, garden, users = shop
     feedback.flush_impressions()
-    shown = Impression(user=users[0], widget="for_you", engine="item_cf", product_ids=[books[0].pk])
+    shown = Impression(user=users[0], widget="for_you", engine="item_cf", product_ids=[json_key(books[0].pk)])
     # Another worker showed the list; its buffer writes the impression a moment later.
     writer = threading.Timer(0.8, lambda: (shown.save(force_insert=True), connections.close_all()))
     client = shopper_client(users[0])

@@ -174,3 +174,32 @@ def test_a_widget_can_cap_products_per_category(shop):
     capped = render("{% recommended_for_you limit=6 max_per_category=2 %}", request=request)
     assert len(names(uncapped, books)) == 5
     assert len(names(capped, books)) == 2 and len(names(capped, garden)) == 2  # two categories, two each
+
+
+def test_as_form_hands_the_shop_its_own_product_instances(shop, linked):
+    """``{% tag ... as recs %}``: the list for the shop's own card, each item with the product
+    instance (fetched in bulk); ``{{ recs }}`` alone still renders the widget template."""
+    books, garden, users = shop
+    training.run_sync("item_cf", force=True)
+    request = request_for(users[1])
+    model = get_product_model()
+    html = render("{% recommended_for_you limit=3 as recs %}"
+                  "{% for item in recs %}<card>{{ item.product.pk }}|{{ item.name }}|{{ item.category }}"
+                  "|{{ item.click_url }}</card>{% endfor %}<id>{{ recs.recommendation_id }}</id>"
+                  "<title>{{ recs.title }}</title>", request=request)
+    cards = [card.split("|") for card in html.split("<card>")[1:]]
+    assert len(cards) == 3
+    products = {str(p.pk): p for p in model.objects.all()}
+    for pk, name, category, click in cards:
+        assert pk in products and name == str(products[pk]) and category in ("Books", "Garden")
+        assert click.startswith("/api/recommendations/r/")
+    impression = Impression.objects.get()
+    assert f"<id>{impression.pk}</id>" in html and "<title>Recommended for you</title>" in html
+
+    context = Context({"request": request, "product": books[0]})
+    Template("{% load recommendations %}{% similar_products product limit=4 as similar %}").render(context)
+    assert all(isinstance(item["product"], model) for item in context["similar"]) and len(context["similar"]) == 4
+    rendered = render("{% trending_products limit=2 as hot %}{{ hot }}", request=request)
+    assert rendered.count('class="recommendations-item"') == 2
+    assert render("{% autoescape off %}{% trending_products limit=2 %}{% endautoescape %}",
+                  request=request).count('class="recommendations-item"') == 2

@@ -57,7 +57,10 @@ def test_sync_training_creates_an_active_version_with_metrics(shop, media):
     with open(media / version.artifact, "rb") as fh:
         bundle = load_bundle(fh)
     assert bundle.model.name == "item_cf"
-    assert set(bundle.item_ids.tolist()) == set(get_product_model().objects.values_list("pk", flat=True))
+    # typed ids (int64, or unicode for UUID / string keys), never pickled objects
+    assert bundle.item_ids.dtype.kind in "iU"
+    bundle.use_keys(get_product_model()._meta.pk.to_python)
+    assert set(bundle.item_keys) == set(get_product_model().objects.values_list("pk", flat=True))
 
 
 def test_worse_version_is_kept_inactive_unless_forced(shop):

@@ -12,9 +12,13 @@ class ProductDetail(TrackProductViewMixin, DetailView):
     template_name = "tests/product_detail.html"
 
 
+_pk = get_product_model()._meta.pk
+PK = "uuid" if _pk.get_internal_type() == "UUIDField" else "int" if _pk.get_internal_type().endswith(
+    "AutoField") or _pk.get_internal_type().endswith("IntegerField") else "str"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("login/", auth_views.LoginView.as_view(template_name="tests/login.html"), name="login"),
-    path("products/<int:pk>/", ProductDetail.as_view(), name="product-detail"),
+    path(f"products/<{PK}:pk>/", ProductDetail.as_view(), name="product-detail"),
     path("api/recommendations/", include("recommendations.urls")),
 ]

@@ -3,7 +3,7 @@
 Each item becomes one L2-normalised sparse feature row built from four blocks:
 
 * TF-IDF over ``name`` + ``description`` (scikit-learn, fitted at training time only),
-* one-hot ``category`` (multi-valued when the category string holds ``category_sep``),
+* multi-hot ``category`` (a list of categories per item, or one string split on ``category_sep``),
 * one-hot ``brand``,
 * a price band (quantile bins of the known prices; unknown price -> no band).
 
@@ -40,15 +40,19 @@ def _l2_rows(m: sp.csr_matrix) -> sp.csr_matrix:
     return sp.csr_matrix(sp.diags(1.0 / norms).dot(m), dtype=np.float32)
 
 
-def _one_hot(values: list[str], sep: str | None) -> sp.csr_matrix:
-    """Multi-hot of (optionally ``sep``-separated) string labels; '' means none."""
+def _one_hot(values: list[str | list[str]], sep: str | None) -> sp.csr_matrix:
+    """Multi-hot of string labels: a list of labels, or one label (split on ``sep`` if given);
+    '' means none."""
     vocab: dict[str, int] = {}
     rows, cols = [], []
     for r, raw in enumerate(values):
-        raw = (raw or "").strip()
-        if not raw:
-            continue
-        labels = [p.strip() for p in raw.split(sep)] if sep else [raw]
+        if isinstance(raw, (list, tuple)):
+            labels = [str(p).strip() for p in raw]
+        else:
+            raw = (raw or "").strip()
+            if not raw:
+                continue
+            labels = [p.strip() for p in raw.split(sep)] if sep else [raw]
         for label in dict.fromkeys(p for p in labels if p):
             cols.append(vocab.setdefault(label.lower(), len(vocab)))
             rows.append(r)

@@ -27,7 +27,7 @@ class ItemFeatures:
 
     name: list[str]
     description: list[str]
-    category: list[str]
+    category: list[str | list[str]]  # a label, or every label of an item with several
     brand: list[str]
     price: np.ndarray  # float64, NaN where unknown
 
@@ -196,7 +196,9 @@ class Dataset:
                 if "price" in prod
                 else np.full(len(prod), np.nan)
             )
-            features = ItemFeatures(text("name"), text("description"), text("category"), text("brand"), price)
+            categories = [list(c) if isinstance(c, (list, tuple)) else ("" if _missing(c) else str(c))
+                          for c in (prod["category"] if "category" in prod else [""] * len(prod))]
+            features = ItemFeatures(text("name"), text("description"), categories, text("brand"), price)
         return cls(
             user_ids=np.asarray(user_ids),
             item_ids=np.asarray(item_index),
@@ -225,6 +227,18 @@ class Dataset:
             decay_half_life_days=self.decay_half_life_days,
             now=self.now,
         )
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def category_label(value) -> str:
+    """One string per item for what compares items by category: several categories sorted
+    and joined with '|' ('' when none)."""
+    if isinstance(value, (list, tuple)):
+        return "|".join(sorted(str(v) for v in value if v))
+    return "" if _missing(value) else str(value)
 
 
 def timestamps_to_unix(column) -> np.ndarray:

@@ -39,8 +39,13 @@ def relevance(scores: np.ndarray) -> np.ndarray:
     return np.where(finite, (s - lo) / (hi - lo), 0.0)
 
 
-def category_similarity(labels: Sequence[str]) -> np.ndarray:
-    """1 where two items share a known category, else 0 (an empty label is unknown)."""
+def category_similarity(labels: Sequence[str | Sequence[str]]) -> np.ndarray:
+    """1 where two items share a known category, else 0 (an empty label is unknown); an item
+    may have several (a list), and shares a category with any item holding one of them."""
+    if any(isinstance(x, (list, tuple, set, frozenset)) for x in labels):
+        sets = [frozenset(str(v) for v in x if v) if isinstance(x, (list, tuple, set, frozenset))
+                else frozenset([str(x)] if x else []) for x in labels]
+        return np.array([[float(bool(a & b)) for b in sets] for a in sets])
     arr = np.asarray([str(x) if x is not None else "" for x in labels], dtype=object)
     same = arr[:, None] == arr[None, :]
     known = arr != ""

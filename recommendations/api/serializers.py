@@ -6,8 +6,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .. import products as catalogue
 from ..conf import ENGINE_NAMES, app_settings, get_product_model
-from ..data import field_value
 from ..models import Event, ModelVersion, Rating
 
 MAX_OFFSET = 1_000_000  # beyond any shopper's history; larger values overflow database integers
@@ -56,9 +56,11 @@ class RecommendedItemSerializer(serializers.Serializer):
     id = ProductPkField(help_text="The product's primary key.")
     name = serializers.CharField()
     description = serializers.CharField(allow_null=True)
-    category = serializers.CharField(allow_null=True)
+    category = serializers.CharField(allow_null=True, help_text="The product's first category.")
+    categories = serializers.ListField(child=serializers.CharField(), help_text="Every category of the product.")
     brand = serializers.CharField(allow_null=True)
     price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    image_url = serializers.CharField(allow_null=True, help_text="The product's picture, if the shop has one.")
     url = serializers.CharField(allow_null=True, help_text="The product page, if the model has one.")
     click_url = serializers.CharField(allow_null=True,
                                       help_text="Link through this to record the click, then land on url.")
@@ -82,8 +84,10 @@ class ProductSummarySerializer(serializers.Serializer):
     name = serializers.CharField()
     description = serializers.CharField(allow_null=True)
     category = serializers.CharField(allow_null=True)
+    categories = serializers.ListField(child=serializers.CharField())
     brand = serializers.CharField(allow_null=True)
     price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    image_url = serializers.CharField(allow_null=True)
 
 
 class HistoryItemSerializer(serializers.Serializer):
@@ -126,8 +130,7 @@ class RatingSerializer(serializers.ModelSerializer):
         validators = []  # (user, product) uniqueness is handled by the upsert
 
     def get_product_name(self, obj: Rating) -> str:
-        value = field_value(obj.product, "name")
-        return str(value if value is not None else obj.product)
+        return catalogue.info(obj.product).name
 
 
 class RatingPageSerializer(serializers.Serializer):
@@ -174,10 +177,11 @@ class NotInterestedSerializer(serializers.Serializer):
     def validate_category(self, value: str) -> str:
         if not value:
             return ""
-        lookup = app_settings.PRODUCT_FIELDS.get("category")
-        if not lookup:
+        adapter = catalogue.product_adapter()
+        products = adapter.filter_categories(adapter.model._default_manager.all(), [value])
+        if products is None:
             raise serializers.ValidationError("This shop's products have no category.")
-        if not get_product_model()._default_manager.filter(**{lookup: value}).exists():
+        if not products.exists():
             raise serializers.ValidationError(f"No product is in the category {value!r}.")
         return value
 

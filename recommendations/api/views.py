@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import feedback, presentation, serving, training
+from .. import products as catalogue
 from ..capture import record_event
 from ..conf import app_settings, get_product_model
 from ..models import ModelVersion, Rating
@@ -190,8 +191,7 @@ class HistoryView(ShopperAPIView):
         start = params["offset"]
         rows = list(events.values_list("product_id", "kind", "quantity", "created_at")[
             start:start + params["limit"]])
-        model = get_product_model()
-        products = model._default_manager.in_bulk({r[0] for r in rows})
+        products = catalogue.fetch({r[0] for r in rows})
         results = [{"product": presentation.public_fields(products[pid]) if pid in products else None,
                     "product_id": pid, "event": s.EVENT_NAMES[kind], "quantity": quantity,
                     "created_at": created} for pid, kind, quantity, created in rows]
@@ -210,7 +210,10 @@ class RatingListView(ShopperAPIView):
         ratings = Rating.objects.filter(user=request.user).select_related("product").order_by(
             "-updated_at", "-id")
         start = params["offset"]
-        page = ratings[start:start + params["limit"]]
+        page = list(ratings[start:start + params["limit"]])
+        products = catalogue.fetch({r.product_id for r in page})  # the names, in bulk
+        for rating in page:
+            rating.product = products.get(rating.product_id, rating.product)
         return Response({"count": ratings.count(),
                          "results": s.RatingSerializer(page, many=True).data})
 

@@ -9,6 +9,13 @@ shopper behind ``request`` in the context (signed in, or the anonymous session):
     {% trending_products limit=8 %}
     {% recently_viewed limit=5 %}
 
+or, with ``as``, stores the list for the shop to render with its own product card: every item
+carries the shop's own product instance (``item.product``, fetched in bulk) next to the
+recommendation's fields, and ``{{ recs }}`` alone still renders the widget template::
+
+    {% recommended_for_you limit=4 as recs %}
+    {% for item in recs %}{% include "shop/product_card.html" with product=item.product %}{% endfor %}
+
 A tag never breaks a page: with no model trained serving falls back to popularity, and any
 unexpected error is logged and the widget renders nothing. Every list shown is stored as an
 impression; product links go through the click redirect so the click is attributed to it.
@@ -17,9 +24,11 @@ impression; product links go through the click redirect so the click is attribut
 from __future__ import annotations
 
 import logging
+from inspect import getfullargspec, unwrap
 from typing import Any
 
 from django import template
+from django.template.library import SimpleNode, parse_bits
 
 from .. import presentation
 
@@ -35,8 +44,31 @@ TITLES = {
 }
 
 
+class WidgetList(list):
+    """A widget's items (dicts; ``item.product`` is the shop's product), with the list's
+    ``widget``, ``title`` and ``recommendation_id``; rendered where it is output (``{{ recs }}``
+    or the tag without ``as``) by the widget's template."""
+
+    def __init__(self, items: list[dict[str, Any]], data: dict[str, Any], context: template.Context,
+                 template_name: str) -> None:
+        super().__init__(items)
+        self.widget, self.title = data["widget"], data["title"]
+        self.recommendation_id, self.engine = data["recommendation_id"], data.get("engine", "")
+        self._data, self._context, self._template_name = data, context, template_name
+
+    def __html__(self) -> str:
+        context = self._context
+        new_context = context.new(self._data)
+        csrf_token = context.get("csrf_token")
+        if csrf_token is not None:
+            new_context["csrf_token"] = csrf_token
+        return context.template.engine.get_template(self._template_name).render(new_context)
+
+    __str__ = __html__
+
+
 def _widget(context: template.Context, widget: str, limit: Any, title: str | None,
-            product: Any = None, max_per_category: Any = None) -> dict[str, Any]:
+            product: Any = None, max_per_category: Any = None) -> WidgetList:
     data: dict[str, Any] = {"widget": widget, "title": title or TITLES[widget], "items": [],
                             "recommendation_id": None, "request": context.get("request")}
     try:
@@ -44,39 +76,69 @@ def _widget(context: template.Context, widget: str, limit: Any, title: str | Non
 
         n = int(limit) if limit not in (None, "") else app_settings.DEFAULT_LIMIT
         n = max(1, min(n, app_settings.MAX_LIMIT))
-        if widget in (presentation.SIMILAR, presentation.ALSO_BOUGHT) and product in (None, ""):
-            return data
-        cap = int(max_per_category) if max_per_category not in (None, "") else None
-        shown = presentation.show(context.get("request"), widget, n, product=product or None,
-                                  max_per_category=cap)
-        data.update(items=shown.items, recommendation_id=shown.recommendation_id,
-                    engine=shown.engine, variant=shown.variant)
+        if widget not in (presentation.SIMILAR, presentation.ALSO_BOUGHT) or product not in (None, ""):
+            cap = int(max_per_category) if max_per_category not in (None, "") else None
+            shown = presentation.show(context.get("request"), widget, n, product=product or None,
+                                      max_per_category=cap)
+            items = [{**item, "product": rec.product} for item, rec in zip(shown.items, shown.recommendations)]
+            data.update(items=items, recommendation_id=shown.recommendation_id,
+                        engine=shown.engine, variant=shown.variant)
     except Exception:  # noqa: BLE001  (a widget must never break the page)
         logger.exception("recommendations: the %s widget failed; rendering nothing", widget)
         data["items"] = []
-    return data
+    return WidgetList(data["items"], data, context, f"recommendations/widgets/{TAGS[widget]}.html")
 
 
-@register.inclusion_tag("recommendations/widgets/recommended_for_you.html", takes_context=True)
+class WidgetNode(SimpleNode):
+    """``simple_tag``'s node, rendering the list as HTML where it is output (autoescape off too)."""
+
+    def render(self, context: template.Context) -> str:
+        output = super().render(context)
+        return output if isinstance(output, str) else output.__html__()
+
+
+def widget_tag(func):
+    """Register ``func`` as a tag taking ``simple_tag``'s arguments and an optional ``as name``."""
+    params, varargs, varkw, defaults, kwonly, kwonly_defaults, _ = getfullargspec(unwrap(func))
+
+    def compile_func(parser, token):
+        bits = token.split_contents()[1:]
+        target_var = None
+        if len(bits) >= 2 and bits[-2] == "as":
+            target_var, bits = bits[-1], bits[:-2]
+        args, kwargs = parse_bits(parser, bits, params, varargs, varkw, defaults, kwonly, kwonly_defaults,
+                                  True, func.__name__)
+        return WidgetNode(func, True, args, kwargs, target_var)
+
+    register.tag(func.__name__, compile_func)
+    return func
+
+
+TAGS = {presentation.FOR_YOU: "recommended_for_you", presentation.SIMILAR: "similar_products",
+        presentation.ALSO_BOUGHT: "also_bought", presentation.TRENDING: "trending_products",
+        presentation.RECENTLY_VIEWED: "recently_viewed"}
+
+
+@widget_tag
 def recommended_for_you(context, limit=None, title=None, max_per_category=None):
     return _widget(context, presentation.FOR_YOU, limit, title, max_per_category=max_per_category)
 
 
-@register.inclusion_tag("recommendations/widgets/similar_products.html", takes_context=True)
+@widget_tag
 def similar_products(context, product, limit=None, title=None, max_per_category=None):
     return _widget(context, presentation.SIMILAR, limit, title, product, max_per_category)
 
 
-@register.inclusion_tag("recommendations/widgets/also_bought.html", takes_context=True)
+@widget_tag
 def also_bought(context, product, limit=None, title=None, max_per_category=None):
     return _widget(context, presentation.ALSO_BOUGHT, limit, title, product, max_per_category)
 
 
-@register.inclusion_tag("recommendations/widgets/trending_products.html", takes_context=True)
+@widget_tag
 def trending_products(context, limit=None, title=None, max_per_category=None):
     return _widget(context, presentation.TRENDING, limit, title, max_per_category=max_per_category)
 
 
-@register.inclusion_tag("recommendations/widgets/recently_viewed.html", takes_context=True)
+@widget_tag
 def recently_viewed(context, limit=None, title=None, max_per_category=None):
     return _widget(context, presentation.RECENTLY_VIEWED, limit, title, max_per_category=max_per_category)

@@ -24,16 +24,24 @@ def doc_settings() -> dict:
     """Execute the settings snippet of step 3 of the guide."""
     blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
     snippet = next(b for b in blocks if "RECOMMENDATIONS_PRODUCT_MODEL" in b)
-    namespace: dict = {}
+    namespace: dict = {"INSTALLED_APPS": []}
     exec(snippet, namespace)
     return namespace
 
 
 def test_guide_settings_are_the_ones_this_shop_runs_with():
     guide = doc_settings()
-    assert guide["RECOMMENDATIONS_PRODUCT_MODEL"] == settings.RECOMMENDATIONS_PRODUCT_MODEL
-    assert guide["RECOMMENDATIONS"] == settings.RECOMMENDATIONS
+    assert guide["INSTALLED_APPS"] == settings.INSTALLED_APPS[-len(guide["INSTALLED_APPS"]):]
+    for name in ("RECOMMENDATIONS_PRODUCT_MODEL", "RECOMMENDATIONS", "SPECTACULAR_SETTINGS"):
+        assert guide[name] == getattr(settings, name), name
+    assert guide["REST_FRAMEWORK"].items() <= settings.REST_FRAMEWORK.items()
     assert get_product_model() is Item
+
+
+def test_the_guides_settings_serve_the_schema_and_docs_pages(client):
+    assert client.get("/api/recommendations/schema/").status_code == 200
+    docs = client.get("/api/recommendations/docs/")
+    assert docs.status_code == 200 and b"swagger" in docs.content.lower()
 
 
 @pytest.mark.django_db
@@ -75,5 +83,10 @@ def test_shop_records_behaviour_and_the_bridge_reads_its_fields(client, django_u
     events, products = load_frames()
     row = products.set_index("product_id").loc[item.pk]
     assert (row["name"], row["description"], row["category"], row["brand"], row["price"]) == (
-        "Dune", "Desert planet epic", "Books", "Ace", 9.5)
+        "Dune", "Desert planet epic", ["Books"], "Ace", 9.5)
     assert sorted(events["event"]) == ["cart", "purchase", "rating", "view"]
+    # training reads the catalogue as columns; the same as through instances
+    from recommendations.products import ProductAdapter, product_adapter
+
+    adapter = product_adapter()
+    assert list(adapter.describe_all()) == list(ProductAdapter.describe_all(adapter))
