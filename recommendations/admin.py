@@ -278,7 +278,8 @@ class ShopperProfileAdmin(admin.ModelAdmin):
         (a custom user model may have no ``username`` or names)."""
         user_model = get_user_model()
         fields = ["=shopper"]
-        names = [user_model.USERNAME_FIELD, getattr(user_model, "EMAIL_FIELD", "email"), "first_name", "last_name"]
+        names = [user_model.USERNAME_FIELD, getattr(user_model, "EMAIL_FIELD", "email"), "first_name", "last_name",
+                 "full_name"]
         concrete = {f.name for f in user_model._meta.concrete_fields}
         fields += [f"user__{name}" for name in dict.fromkeys(names) if name in concrete]
         return fields

@@ -35,6 +35,9 @@ class Customer(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    def get_full_name(self) -> str:
+        return self.full_name
+
 
 class Section(models.Model):
     name = models.CharField(max_length=80, unique=True)
