@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -48,6 +48,16 @@ class EstimatedCountPaginator(Paginator):
                 if row and row[0] > self.threshold:
                     return int(row[0])
         return super().count
+
+
+def _get_or_404(model, pk: str):
+    """The row whose primary key is ``pk`` as written in a URL; 404 when there is none, or when
+    ``pk`` is no key of that type at all (``user/change/``)."""
+    try:
+        key = model._meta.pk.to_python(pk)
+    except (ValidationError, ValueError, TypeError):
+        raise Http404(f"No {model._meta.verbose_name} {pk!r}.") from None
+    return get_object_or_404(model, pk=key)
 
 
 if app_settings.product_model == "recommendations.Product":
@@ -168,7 +178,7 @@ class ShopperProfileAdmin(admin.ModelAdmin):
         """The profile of a user (computed now if they have none yet): the link from the user."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        user = get_object_or_404(get_user_model(), pk=user_id)
+        user = _get_or_404(get_user_model(), user_id)
         stored = profiles.get_profile(Shopper(user_id=user.pk))
         return HttpResponseRedirect(reverse(f"{self.admin_site.name}:recommendations_shopperprofile_change",
                                             args=[stored.pk]))
@@ -176,7 +186,7 @@ class ShopperProfileAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        stored = get_object_or_404(ShopperProfile, pk=object_id)
+        stored = _get_or_404(ShopperProfile, object_id)
         shopper = Shopper.from_data_key(stored.shopper)
         stored = profiles.get_profile(shopper) or stored  # fresh if they did something since
         previews = []

@@ -45,7 +45,7 @@ def test_basic_password_guesses_are_refused_per_account_with_429_and_logged(djan
     assert right.status_code == 429 and int(right["Retry-After"]) > 0
     assert elsewhere.status_code == 429
     refusals = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
-    assert len(refusals) == 4 and all("victim" in m for m in refusals), refusals
+    assert len(refusals) == 5 and all("victim" in m for m in refusals), refusals
 
 
 def test_basic_password_guesses_are_refused_per_address(django_user_model, frozen_clock):
@@ -71,7 +71,7 @@ def test_token_obtain_is_throttled_like_any_password_check(django_user_model, fr
                          content_type="application/json").status_code for n in range(6)]
     right = client.post("/api/token/", {"username": "victim", "password": "the-right-one-1"},
                         content_type="application/json")
-    assert codes == [400] * 5 + [429], codes
+    assert codes == [401] * 5 + [429], codes
     assert right.status_code == 429 and int(right["Retry-After"]) > 0
     ok = client.post("/api/token/", {"username": "bystander", "password": "the-right-one-2"},
                      content_type="application/json")

@@ -176,10 +176,21 @@ def as_if_a_loaded_machine_took(seconds: float) -> None:
 
 @pytest.mark.parametrize("url", ["/", "/products/", "/category/books/?sort=rating", "/search/?q=novel",
                                  "/product/{pk}/", "/cart/", "/orders/"])
-def test_queries_per_page_do_not_grow_with_the_products_shown(client, django_user_model, url):
+def test_queries_per_page_do_not_grow_with_the_products_shown(client, django_user_model, settings, url):
     """The page is rendered with 2 and with 26 products in the shop (and in the cart, the orders
     and the history): the same number of queries, however long the machine takes between the
-    requests."""
+    requests.
+
+    Two kinds of work are periodic, not per page: the check of which model versions are active
+    (every ACTIVE_VERSION_CHECK_SECONDS) and the refill of the product cache (every
+    PRODUCT_CACHE_SECONDS). A measured request pays for them when the interval happens to end
+    just before it: on a loaded machine, now and then (the cart page once made one query more).
+    Here they run before the measurements (state cleared, intervals longer than the test), so
+    each measured request does only its own work, whatever the timing."""
+    settings.RECOMMENDATIONS = {**settings.RECOMMENDATIONS, "ACTIVE_VERSION_CHECK_SECONDS": 3600,
+                                "PRODUCT_CACHE_SECONDS": 3600}
+    serving.active_models.clear()
+    serving.product_cache.clear()
     user = django_user_model.objects.create_user("alice", password="pw-alice-1")
     client.login(username="alice", password="pw-alice-1")
     books = Category.objects.create(name="Books", slug="books")
