@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -30,8 +33,11 @@ from recommendations.models import Event
 pytestmark = pytest.mark.django_db
 CHROME = {"HTTP_USER_AGENT": "Mozilla/5.0 Chrome/156.0"}
 API = "/api/recommendations/"
-#: Examples per run (each one imports two files and renders about 40 pages).
-EXAMPLES = 12
+#: Examples per run (each one imports two files and renders up to about 50 pages); a longer run:
+#: ``RECOMMENDATIONS_FUZZ_EXAMPLES=200 RECOMMENDATIONS_FUZZ_REPORT=out.json pytest ... --ds demo_shop.settings``.
+EXAMPLES = int(os.environ.get("RECOMMENDATIONS_FUZZ_EXAMPLES", "12"))
+REPORT = os.environ.get("RECOMMENDATIONS_FUZZ_REPORT")
+TOTALS: Counter = Counter()
 
 HOSTILE_TEXT = ["<script>alert(1)</script>", "{{ request }}", "%s%s%n", "Ünïcödé ☕", "a" * 250, "x\x00y",
                 "line\nbreak", '"quoted, with comma"', "   ", "", "\u202eevil", "-- ; DROP TABLE", "\\N"]
@@ -177,4 +183,9 @@ def test_hostile_imports_never_make_a_page_fail(tmp_path_factory, settings, file
         event(f"products stored: {min(len(stored), 3)}+, shoppers: {min(len(users), 3)}+")
         transaction.set_rollback(True)
     failures = [(url, status) for url, status in statuses if status >= 500]
+    TOTALS.update(examples=1, product_rows=len(products), event_rows=len(events),
+                  rows_rejected=sum(len(lines) for lines in reported.values()), pages=len(statuses),
+                  server_errors=len(failures))
+    if REPORT:
+        Path(REPORT).write_text(json.dumps(dict(TOTALS), indent=2) + "\n")
     assert not failures, failures
