@@ -125,7 +125,7 @@ def test_nul_in_a_list_parameter_is_400_naming_it(query):
 
 def test_nul_in_a_click_link_is_404_not_500(product):
     response = shopper_client().get(API + "r/6b1f3f1e-1111-4a4a-9b9b-123456789abc/1%00/")
-    assert response.status_code == 404
+    assert response.status_code in (400, 404)  # 400 where RefuseUnstorableInputMiddleware is on
 
 
 @pytest.mark.parametrize("payload", [{"category": "Bo\x00oks"}, {"category": "Bo\ud800oks"}])
