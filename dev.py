@@ -86,7 +86,8 @@ def run_step(*args: str | Path, env: dict[str, str] | None = None) -> int:
 
 
 def pytest_suites(extra_env: dict[str, str], label: str) -> tuple[list[Path], list[str]]:
-    """Run every suite, whatever the earlier ones did: (JUnit reports, suites that ended without one)."""
+    """Run every suite, whatever the earlier ones did: (JUnit reports, suites whose pytest failed
+    outside the tests: a usage error, a crash, no report)."""
     reports, broken = [], []
     for name, settings, paths in SUITES:
         report = REPORTS / f"{label}-{name}.xml"
@@ -96,8 +97,10 @@ def pytest_suites(extra_env: dict[str, str], label: str) -> tuple[list[Path], li
         print(f"\n=== {name} suite on {label} ===", flush=True)
         # tests/integration (real Celery workers, Redis, a browser) needs PostgreSQL: it runs
         # in the PostgreSQL pass, never skipped under CI=true.
-        # The engines' own tests (tests/algorithms) touch no database: the SQLite pass is enough.
-        skip = ["--ignore=tests/algorithms"] if label == "postgresql" else ["--ignore=tests/integration"]
+        # The engines' own tests (tests/algorithms) and this command's (tests/test_dev.py) touch no
+        # database: the SQLite pass is enough.
+        skip = (["--ignore=tests/algorithms", "--ignore=tests/test_dev.py"] if label == "postgresql"
+                else ["--ignore=tests/integration"])
         code = run_step(PYTHON, "-m", "pytest", *paths, *skip, "--ds", settings, f"--junitxml={report}",
                         "-p", "no:cacheprovider", env=env)
         if report.exists():
