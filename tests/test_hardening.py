@@ -202,3 +202,23 @@ def test_an_unknown_product_or_category_in_a_body_is_404_naming_the_field(django
     response = client.post(API + path, payload, content_type="application/json")
     assert response.status_code == 404 and set(payload) - {"event", "score"} <= set(response.json())
     assert not Event.objects.exists() and not Rating.objects.exists() and not NotInterested.objects.exists()
+
+
+def test_a_hosts_own_views_can_use_the_throttled_basic_authentication(django_user_model, rf, frozen_clock):
+    from rest_framework.exceptions import AuthenticationFailed, Throttled
+    from rest_framework.request import Request
+
+    from recommendations.api.authentication import ThrottledBasicAuthentication
+
+    django_user_model.objects.create_user("victim", password="the-right-one-1")
+
+    def authenticate(password: str):
+        request = Request(rf.get("/", HTTP_AUTHORIZATION=basic("victim", password)))
+        return ThrottledBasicAuthentication().authenticate(request)
+
+    for n in range(5):
+        with pytest.raises(AuthenticationFailed):
+            authenticate(f"guess-{n}")
+    with pytest.raises(Throttled) as refused:
+        authenticate("the-right-one-1")
+    assert refused.value.wait > 0
