@@ -79,21 +79,39 @@ def demo() -> None:
         trainer.terminate()
 
 
-def pytest_suites(extra_env: dict[str, str], label: str) -> list[Path]:
-    reports = []
+REPORTS = ROOT / ".test-reports"
+LINT = [PYTHON, "-m", "ruff", "check", "."]
+
+
+def run_step(*args: str | Path, env: dict[str, str] | None = None) -> int:
+    """Run one step of the test command and return its exit status (the next steps run anyway)."""
+    print("+", " ".join(str(a) for a in args), flush=True)
+    return subprocess.run([str(a) for a in args], cwd=ROOT, env=env).returncode
+
+
+def pytest_suites(extra_env: dict[str, str], label: str) -> tuple[list[Path], list[str]]:
+    """Run every suite, whatever the earlier ones did: (JUnit reports, suites whose pytest failed
+    outside the tests: a usage error, a crash, no report)."""
+    reports, broken = [], []
     for name, settings, paths in SUITES:
-        report = ROOT / ".test-reports" / f"{label}-{name}.xml"
-        report.parent.mkdir(exist_ok=True)
+        report = REPORTS / f"{label}-{name}.xml"
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.unlink(missing_ok=True)
         env = {**os.environ, **extra_env, "DJANGO_SETTINGS_MODULE": settings}
         print(f"\n=== {name} suite on {label} ===", flush=True)
         # tests/integration (real Celery workers, Redis, a browser) needs PostgreSQL: it runs
         # in the PostgreSQL pass, never skipped under CI=true.
-        # The engines' own tests (tests/algorithms) touch no database: the SQLite pass is enough.
-        skip = ["--ignore=tests/algorithms"] if label == "postgresql" else ["--ignore=tests/integration"]
-        run(PYTHON, "-m", "pytest", *paths, *skip, "--ds", settings, f"--junitxml={report}", "-p",
-            "no:cacheprovider", env=env)
-        reports.append(report)
-    return reports
+        # The engines' own tests (tests/algorithms) and this command's (tests/test_dev.py) touch no
+        # database: the SQLite pass is enough.
+        skip = (["--ignore=tests/algorithms", "--ignore=tests/test_dev.py"] if label == "postgresql"
+                else ["--ignore=tests/integration"])
+        code = run_step(PYTHON, "-m", "pytest", *paths, *skip, "--ds", settings, f"--junitxml={report}",
+                        "-p", "no:cacheprovider", env=env)
+        if report.exists():
+            reports.append(report)
+        if code not in (0, 1) or not report.exists():  # 1: tests failed; else pytest itself did
+            broken.append(f"{name} suite on {label} (pytest exit status {code})")
+    return reports, broken
 
 
 def totals(reports: list[Path]) -> tuple[int, int, int]:
@@ -109,18 +127,26 @@ def totals(reports: list[Path]) -> tuple[int, int, int]:
 
 
 def test() -> None:
+    """Lint, then every suite on SQLite (and PostgreSQL): each step runs even when an earlier one
+    failed, and the last line is always the total; any failure makes the exit status non-zero."""
     ensure_venv()
     started = time.monotonic()
-    run(PYTHON, "-m", "ruff", "check", ".")
-    reports = pytest_suites({}, "sqlite")
+    broken = [] if run_step(*LINT) == 0 else ["lint (ruff check)"]
+    reports, crashed = pytest_suites({}, "sqlite")
+    broken += crashed
     database_url = os.environ.get("DATABASE_URL") or (CI_DATABASE_URL if CI else "")
     if database_url.startswith("postgres"):
-        reports += pytest_suites({"DATABASE_URL": database_url}, "postgresql")
+        more, crashed = pytest_suites({"DATABASE_URL": database_url}, "postgresql")
+        reports += more
+        broken += crashed
     passed, failed, skipped = totals(reports)
     print(f"\nAll suites finished in {time.monotonic() - started:.0f} s")
-    print(f"total: {passed} passed, {failed} failed, {skipped} skipped")
+    if broken:
+        print(f"failed outside the test counts: {', '.join(broken)}")
+    failed += len(broken)
+    print(f"total: {passed} passed, {failed} failed, {skipped} skipped", flush=True)
     if failed or (CI and skipped):
-        sys.exit("skipped tests are failures in CI" if skipped else 1)
+        sys.exit("skipped tests are failures in CI" if not failed else 1)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",  # API tokens for clients other than the shop's pages (POST /api/token/)
     "drf_spectacular",
     "drf_spectacular_sidecar",  # the docs page's Swagger UI, served locally (no CDN)
     "demo_shop.catalog",
@@ -45,6 +46,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # A NUL byte in a path, query string or form field is a 400, not a PostgreSQL error.
+    "recommendations.middleware.RefuseUnstorableInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -126,10 +129,16 @@ from recommendations.conf import CELERY_TASK_ROUTES  # noqa: E402
 CELERY_TASK_ROUTES = CELERY_TASK_ROUTES
 MEDIA_ROOT = BASE_DIR / "media"
 
-# The recommendations API (mounted at /api/recommendations/): OpenAPI schema by drf-spectacular,
-# rates of the write endpoints per shopper (defaults in RECOMMENDATIONS["THROTTLE_RATES"]).
+# The recommendations API (mounted at /api/recommendations/): OpenAPI schema by drf-spectacular;
+# session authentication for the shop's pages, tokens for other clients, never HTTP Basic (whose
+# every request is a password check); rates per shopper (defaults in
+# RECOMMENDATIONS["THROTTLE_RATES"], which also limits reads and failed passwords).
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication",
+                                       "rest_framework.authentication.TokenAuthentication"],
+    # Behind a proxy (DJANGO_BEHIND_PROXY=1) the client's address is the one it forwards.
+    "NUM_PROXIES": 1 if os.environ.get("DJANGO_BEHIND_PROXY") == "1" else None,
     "DEFAULT_THROTTLE_RATES": {
         "recommendations.events": "120/min",
         "recommendations.clicks": "120/min",

@@ -14,11 +14,11 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -77,6 +77,17 @@ class UserSearchMixin:
     def get_search_fields(self, request):
         lookups = user_lookups()
         return [*(f"={lookup}" if self.exact_user else lookup for lookup in lookups), *self.search_fields]
+
+
+def _get_or_404(queryset, pk: str):
+    """The row of ``queryset`` (or a model) whose primary key is ``pk`` as written in a URL; 404
+    when there is none, or when ``pk`` is no key of that type at all (``user/change/``)."""
+    model = getattr(queryset, "model", queryset)
+    try:
+        key = model._meta.pk.to_python(pk)
+    except (ValidationError, ValueError, TypeError):
+        raise Http404(f"No {model._meta.verbose_name} {pk!r}.") from None
+    return get_object_or_404(queryset, pk=key)
 
 
 if app_settings.product_model == "recommendations.Product":
@@ -312,7 +323,7 @@ class ShopperProfileAdmin(admin.ModelAdmin):
         """The profile of a user (computed now if they have none yet): the link from the user."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        user = get_object_or_404(get_user_model(), pk=user_id)
+        user = _get_or_404(get_user_model(), user_id)
         stored = profiles.get_profile(Shopper(user_id=user.pk))
         return HttpResponseRedirect(reverse(f"{self.admin_site.name}:recommendations_shopperprofile_change",
                                             args=[stored.pk]))
@@ -320,7 +331,7 @@ class ShopperProfileAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        stored = get_object_or_404(ShopperProfile.objects.select_related("user"), pk=object_id)
+        stored = _get_or_404(ShopperProfile.objects.select_related("user"), object_id)
         shopper = Shopper.from_data_key(stored.shopper)
         stored = profiles.get_profile(shopper) or stored  # fresh if they did something since
         data = stored.data or {}

@@ -12,6 +12,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
 from .conf import DEFAULTS, ENGINE_NAMES, PRODUCT_MODEL_SETTING, app_settings, get_product_model
+from .limits import parse_rate
 
 PRODUCT_FIELD_KEYS = set(DEFAULTS["PRODUCT_FIELDS"])
 ADAPTER_METHODS = {"name": "name", "description": "description", "categories": "category", "brand": "brand",
@@ -125,7 +126,6 @@ def check_presentation_settings(app_configs: Any = None, **kwargs: Any) -> list[
     """RANKING_HOOKS, AB_TEST, THROTTLE_RATES, RECORD_IMPRESSIONS, DEFAULT_LIMIT, buffers, RERANK
     (E030-E036)."""
     from django.utils.module_loading import import_string
-    from rest_framework.throttling import SimpleRateThrottle
 
     errors: list[checks.CheckMessage] = []
     if not isinstance(getattr(settings, "RECOMMENDATIONS", {}), dict):
@@ -175,11 +175,11 @@ def check_presentation_settings(app_configs: Any = None, **kwargs: Any) -> list[
     else:
         for scope, rate in sorted(rates.items()):
             try:
-                if rate is not None:
-                    SimpleRateThrottle.parse_rate(SimpleRateThrottle, rate)
-            except (ValueError, KeyError, TypeError, AttributeError):
+                parse_rate(rate)
+            except ImproperlyConfigured:
                 errors.append(_error(f"RECOMMENDATIONS['THROTTLE_RATES'][{scope!r}] = {rate!r} is not a rate.",
-                                     "Use DRF's format, e.g. '120/min', '10/hour', or None for no limit.", 32))
+                                     "Use DRF's format, e.g. '120/min', '10/hour', '5/15m', or None for no limit.",
+                                     32))
     if not isinstance(app_settings.RECORD_IMPRESSIONS, bool):
         errors.append(_error("RECOMMENDATIONS['RECORD_IMPRESSIONS'] must be True or False.", "Default: True.", 33))
     limit = app_settings.DEFAULT_LIMIT

@@ -117,14 +117,21 @@ DEFAULTS: dict[str, Any] = {
     "PRODUCT_CACHE_SIZE": 10_000,
     # Default length of a list from the API and the template tags.
     "DEFAULT_LIMIT": 10,
-    # Rates of the API's write endpoints per shopper (user, else client IP), DRF format;
-    # REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] entries with the same scope names win.
+    # Rates, DRF format ("<count>/<period>", the period optionally a multiple: "5/15m");
+    # REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] entries with the same scope names win, None lifts one.
+    # The API's writes per shopper (user, else client address) and scope; its reads per shopper
+    # (user, else session, else address) and per client address; failed password checks per
+    # account and per address, after which password checks are refused (recommendations.passwords).
     "THROTTLE_RATES": {
         "recommendations.events": "120/min",
         "recommendations.clicks": "120/min",
         "recommendations.ratings": "30/min",
         "recommendations.preferences": "30/min",
         "recommendations.retrain": "10/hour",
+        "recommendations.reads": "120/min",
+        "recommendations.reads.address": "600/min",
+        "recommendations.login.account": "5/15m",
+        "recommendations.login.address": "20/h",
     },
 }
 

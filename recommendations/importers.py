@@ -23,8 +23,14 @@ How it works
       (``HistoryImporter(raw_event_insert=False)`` uses ``bulk_create`` for them too). A batch
       that the database rejects is rolled back and retried row by row, so a bad row never takes
       good ones with it.
-    * Every row is validated before it is written. A bad row is reported as
-      ``events.csv line 17: score must be 1-5, got '9'`` and skipped.
+    * Every row is validated before it is written, against what the app and the product model
+      can hold: ids of the key's type and database range (auto-increment ids from 1 up), prices
+      within the field's digits (rounded half up to its decimal places), text without NUL
+      characters or lone surrogates, within the field's length, timestamps from 1990 to a day
+      from now. A bad row is reported as ``events.csv line 17: score must be 1-5, got '9'`` and
+      skipped; its batch's good rows are kept. The bad rows of a file come in line order.
+    * A product id repeated within one products file is reported (``product_id 2 repeats
+      line 3``); the first row stands.
     * Re-running is harmless: products are upserted by primary key (``product_id``), ratings by
       (user, product), and an event identical to a stored one (same user, product, kind and time,
       looked up per batch through the (user, created_at) index) is skipped as a duplicate.
@@ -48,8 +54,8 @@ import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +80,10 @@ EVENT_KINDS = {
     "rating": None,
 }
 MAX_QUANTITY = 2_147_483_647
+#: Timestamps before this are refused (0 or -1 stand for "unknown" in many exports), and so are
+#: those more than FUTURE_TOLERANCE ahead of the importing machine's clock.
+EARLIEST_TIMESTAMP = datetime(1990, 1, 1, tzinfo=UTC)
+FUTURE_TOLERANCE = timedelta(days=1)
 SHOWN_ERRORS = 20
 # Parameters per dedup query: below SQLite's historical limit of 999 host parameters.
 _QUERY_PARAMS = 900
@@ -235,27 +245,39 @@ def _text(value: Any) -> str:
 
 
 def parse_timestamp(value: Any) -> datetime:
-    """Unix seconds (number or numeric string) or ISO 8601 -> aware UTC datetime."""
+    """Unix seconds (number or numeric string) or ISO 8601 -> aware UTC datetime, between
+    ``EARLIEST_TIMESTAMP`` and a day from now (a 0 or -1 is a placeholder, not a moment)."""
     if _is_missing(value):
         raise BadRow("missing timestamp")
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
     else:
-        text = str(value).strip()
-        try:
-            seconds = float(text)
-        except ValueError:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            seconds = float(value)
+        else:
+            text = str(value).strip()
             try:
-                moment = datetime.fromisoformat(text)
+                seconds = float(text)
             except ValueError:
-                raise BadRow(f"bad timestamp {text!r}: use unix seconds or ISO 8601") from None
-            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+                seconds = None
+                try:
+                    moment = datetime.fromisoformat(text)
+                except ValueError:
+                    raise BadRow(f"bad timestamp {text!r}: use unix seconds or ISO 8601") from None
+                moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        if seconds is not None:
+            try:
+                moment = datetime.fromtimestamp(seconds, tz=UTC)
+            except (ValueError, OverflowError, OSError):
+                raise BadRow(f"bad timestamp {_text(value)!r}: use unix seconds or ISO 8601") from None
     try:
-        return datetime.fromtimestamp(seconds, tz=UTC)
-    except (ValueError, OverflowError, OSError):
+        latest = datetime.now(UTC) + FUTURE_TOLERANCE
+        if moment < EARLIEST_TIMESTAMP or moment > latest:
+            raise BadRow(f"timestamp {_text(value)!r} is outside {EARLIEST_TIMESTAMP:%Y-%m-%d} .. "
+                         f"{latest:%Y-%m-%d} (a placeholder, or a unit other than seconds?)")
+    except (OverflowError, ValueError):  # a moment at the very edge of what datetime holds
         raise BadRow(f"bad timestamp {_text(value)!r}: use unix seconds or ISO 8601") from None
+    return moment
 
 
 def _as_utc(value: Any) -> Any:
@@ -309,6 +331,64 @@ def parse_quantity(value: Any) -> int:
 
 def _first_message(exc: ValidationError) -> str:
     return "; ".join(str(m) for m in exc.messages) or str(exc)
+
+
+def unstorable(text: str) -> str | None:
+    """Why the database cannot store ``text`` (a NUL, a lone surrogate), or None."""
+    if "\x00" in text:
+        return "contains a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains a lone surrogate (not valid Unicode text)"
+    return None
+
+
+_AUTO_FIELDS = (models.AutoField, models.BigAutoField, models.SmallAutoField)
+
+
+def clean_key(key_field: models.Field, raw: Any, column: str) -> Any:
+    """A primary key as ``key_field`` can hold it: its type, its database range and, for an
+    auto-increment key, positive (ids from 1 up are what sequences, URLs and caches expect)."""
+    if _is_missing(raw):
+        raise BadRow(f"missing {column}")
+    text = _text(raw) if isinstance(raw, float | str) else raw
+    bad = f"bad {column} {_text(raw)!r}"
+    if isinstance(text, str) and unstorable(text):
+        raise BadRow(f"{bad}: {unstorable(text)}")
+    try:
+        key = key_field.to_python(text)
+        if key is None or key == "":
+            raise BadRow(f"missing {column}")
+        key_field.run_validators(key)
+    except ValidationError as exc:
+        raise BadRow(f"{bad}: {_first_message(exc)}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise BadRow(bad) from None
+    if isinstance(key_field, _AUTO_FIELDS) and key < 1:
+        raise BadRow(f"{bad}: ids are whole numbers from 1 up")
+    return key
+
+
+def _clean_decimal(column: str, f: models.DecimalField, raw: Any) -> Decimal:
+    """A non-negative number rounded (half up) to the field's decimal places, refused when it
+    then has more digits than the field holds."""
+    try:
+        value = Decimal(str(raw).strip())
+    except ArithmeticError:
+        raise BadRow(f"{column}: {_text(raw)!r} is not a number") from None
+    if not value.is_finite():
+        raise BadRow(f"{column}: {_text(raw)!r} is not a number")
+    if value < 0:
+        raise BadRow(f"{column} must not be negative, got {_text(raw)!r}")
+    whole = (f.max_digits or 0) - (f.decimal_places or 0)
+    too_big = f"{column}: {_text(raw)!r} has more digits than the field holds ({whole} before the point)"
+    if f.max_digits is not None and value.adjusted() >= whole:
+        raise BadRow(too_big)
+    try:
+        return value.quantize(Decimal(1).scaleb(-(f.decimal_places or 0)), rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # beyond the decimal context's precision
+        raise BadRow(too_big) from None
 
 
 # --------------------------------------------------------------------------------------------
@@ -440,10 +520,7 @@ class ProductMapping:
 
     def clean_row(self, row: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         """Validate one row -> (pk, {target field name or fk name: value}). Raises BadRow."""
-        raw_id = row.get("product_id")
-        if _is_missing(raw_id):
-            raise BadRow("missing product_id")
-        pk = self.clean_pk(raw_id)
+        pk = clean_key(self.pk_field, row.get("product_id"), "product_id")
         values: dict[str, Any] = {}
         for t in self.targets:
             raw = row.get(t.column)
@@ -458,16 +535,6 @@ class ProductMapping:
                 values[t.field.name] = self._clean_value(t.column, t.field, raw)
         return pk, values
 
-    def clean_pk(self, raw: Any) -> Any:
-        value = _text(raw) if isinstance(raw, float | str) else raw
-        try:
-            pk = self.pk_field.to_python(value)
-        except ValidationError:
-            raise BadRow(f"bad product_id {_text(raw)!r}") from None
-        if pk is None or pk == "":
-            raise BadRow("missing product_id")
-        return pk
-
     @staticmethod
     def _clean_value(column: str, f: models.Field, raw: Any) -> Any:
         textual = isinstance(f, models.CharField | models.TextField)
@@ -475,16 +542,10 @@ class ProductMapping:
             value: Any = "" if textual else None
         elif textual:
             value = _text(raw) if isinstance(raw, float) else str(raw).strip()
+            if unstorable(value):
+                raise BadRow(f"{column} {unstorable(value)}, which the database cannot store")
         elif isinstance(f, models.DecimalField):
-            try:
-                value = Decimal(str(raw).strip())
-            except ArithmeticError:
-                raise BadRow(f"{column}: {_text(raw)!r} is not a number") from None
-            if not value.is_finite():
-                raise BadRow(f"{column}: {_text(raw)!r} is not a number")
-            if value < 0:
-                raise BadRow(f"{column} must not be negative, got {_text(raw)!r}")
-            value = value.quantize(Decimal(1).scaleb(-f.decimal_places), rounding=ROUND_HALF_UP)
+            value = _clean_decimal(column, f, raw)
         else:
             value = raw
         if value == "" and not f.blank:
@@ -594,6 +655,7 @@ class HistoryImporter:
         self._event_copy_sql = ""
         self._prep_user: dict = {}
         self._prep_product: dict = {}
+        self._bad_rows: list[tuple[str, int | None, str]] = []
 
     # context manager: always reset sequences and close the error file
     def __enter__(self) -> HistoryImporter:
@@ -603,12 +665,22 @@ class HistoryImporter:
         self.finish()
 
     def finish(self) -> None:
+        self.report_bad_rows()
         self.reset_sequences()
         self.errors.close()
 
     def bad_row(self, source: str, line: int | None, reason: str) -> None:
+        """Count a bad row; it is reported with the rest of its batch, in line order (some are
+        only found when the batch is written, e.g. an unknown product)."""
         self.stats.bad_rows += 1
-        self.errors.add(source, line, reason)
+        self._bad_rows.append((source, line, reason))
+
+    def report_bad_rows(self) -> None:
+        """Hand the batch's bad rows to the error log, sorted by line."""
+        rows, self._bad_rows = self._bad_rows, []
+        rows.sort(key=lambda row: -1 if row[1] is None else row[1])  # stable: unnumbered rows keep their order
+        for source, line, reason in rows:
+            self.errors.add(source, line, reason)
 
     # ---- CSV entry points ------------------------------------------------------------------
 
@@ -750,6 +822,7 @@ class HistoryImporter:
         mapping = ProductMapping(self.Product, columns, related_cache=self._related_cache)
         self._mapping = mapping
         batch: list[tuple[int | None, Any, dict]] = []
+        first_line: dict[Any, int | None] = {}  # each product once per file: the first row stands
         try:
             for line, row in rows:
                 try:
@@ -757,6 +830,11 @@ class HistoryImporter:
                 except BadRow as exc:
                     self.bad_row(source, line, str(exc))
                     continue
+                if pk in first_line:
+                    where = f"line {first_line[pk]}" if first_line[pk] is not None else "an earlier row"
+                    self.bad_row(source, line, f"product_id {pk!r} repeats {where}")
+                    continue
+                first_line[pk] = line
                 batch.append((line, pk, values))
                 if len(batch) >= self.batch_size:
                     self._flush_products(batch, source)
@@ -764,11 +842,19 @@ class HistoryImporter:
         except ImportFailed:
             if batch:  # keep the rows read before the fatal error
                 self._flush_products(batch, source)
+            self.report_bad_rows()
             raise
         if batch:
             self._flush_products(batch, source)
+        self.report_bad_rows()
 
     def _flush_products(self, batch, source: str) -> None:
+        try:
+            self._write_product_batch(batch, source)
+        finally:
+            self.report_bad_rows()
+
+    def _write_product_batch(self, batch, source: str) -> None:
         self._forget_queries()
         if self._mapping.missing_for_new:
             manager = self.Product._base_manager.db_manager(self.using)
@@ -800,7 +886,7 @@ class HistoryImporter:
         mapping = self._mapping
         latest: dict[Any, dict] = {}
         for _, pk, values in batch:
-            latest[pk] = dict(values)  # the last row for a product wins
+            latest[pk] = dict(values)  # (one row per product: a file's repeats were refused when read)
         items = list(latest.items())
         created_related = mapping.resolve_related([(pk, v) for pk, v in items], self.using)
         manager = self.Product._base_manager.db_manager(self.using)
@@ -830,15 +916,8 @@ class HistoryImporter:
     # ---- events and ratings -----------------------------------------------------------------
 
     def clean_event(self, row: dict[str, Any]) -> _EventRow:
-        raw_user = row.get("user_id")
-        if _is_missing(raw_user):
-            raise BadRow("missing user_id")
-        try:
-            user_id = self._user_pk.to_python(_text(raw_user) if isinstance(raw_user, float | str)
-                                              else raw_user)
-        except ValidationError:
-            raise BadRow(f"bad user_id {_text(raw_user)!r}") from None
-        product_id = self._clean_product_pk(row.get("product_id"))
+        user_id = clean_key(self._user_pk, row.get("user_id"), "user_id")
+        product_id = clean_key(self._product_pk, row.get("product_id"), "product_id")
         raw_kind = row.get("event")
         kind_name = _text(raw_kind).lower()
         if kind_name not in EVENT_KINDS:
@@ -850,18 +929,6 @@ class HistoryImporter:
         raw_value = row.get("value")
         value = parse_score(raw_value) if kind is None else parse_quantity(raw_value)
         return _EventRow(None, user_id, product_id, kind, created_at, value)
-
-    def _clean_product_pk(self, raw: Any) -> Any:
-        if _is_missing(raw):
-            raise BadRow("missing product_id")
-        value = _text(raw) if isinstance(raw, float | str) else raw
-        try:
-            pk = self._product_pk.to_python(value)
-        except ValidationError:
-            raise BadRow(f"bad product_id {_text(raw)!r}") from None
-        if pk is None or pk == "":
-            raise BadRow("missing product_id")
-        return pk
 
     def import_events(self, rows: Iterable[tuple[int | None, dict]], *, source: str) -> None:
         batch: list[_EventRow] = []
@@ -881,9 +948,11 @@ class HistoryImporter:
             # Rows read before a fatal error (e.g. bad encoding further down) are kept.
             if batch:
                 self._flush_events(batch, source)
+            self.report_bad_rows()
             raise
         if batch:
             self._flush_events(batch, source)
+        self.report_bad_rows()
 
     def _forget_queries(self) -> None:
         """With DEBUG on, Django keeps every query's SQL: drop it after each batch so memory
@@ -893,6 +962,12 @@ class HistoryImporter:
             connection.queries_log.clear()
 
     def _flush_events(self, batch: list[_EventRow], source: str) -> None:
+        try:
+            self._write_event_batch(batch, source)
+        finally:
+            self.report_bad_rows()
+
+    def _write_event_batch(self, batch: list[_EventRow], source: str) -> None:
         self._forget_queries()
         batch = self._drop_unknown_products(batch, source)
         if not batch:

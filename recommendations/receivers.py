@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from . import signals
+from . import passwords, signals
 from .capture import merge_anonymous_history, record_event
 from .conf import app_settings
 from .models import Event, Rating
@@ -37,6 +37,16 @@ def on_user_logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> No
         from .serving import Shopper, invalidate
 
         invalidate(Shopper(user_id=user.pk))
+
+
+@receiver(user_login_failed, dispatch_uid="recommendations.count_failed_password")
+def on_user_login_failed(sender: Any, credentials: dict, request=None, **kwargs: Any) -> None:
+    passwords.record_failure(request, passwords.username_of(credentials))
+
+
+@receiver(user_logged_in, dispatch_uid="recommendations.forget_failed_passwords")
+def on_user_logged_in_forget_failures(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    passwords.forget_failures(user.get_username())
 
 
 @receiver(signals.event_recorded, dispatch_uid="recommendations.invalidate_on_event")

@@ -35,6 +35,6 @@ api_urlpatterns = [
 urlpatterns = [
     *api_urlpatterns,
     path("r/<str:recommendation_id>/<str:product_id>/", views.click_redirect, name="click-redirect"),
-    path("schema/", AppSchemaView.as_view(), name="schema"),
+    path("schema/", AppSchemaView.as_view(api_patterns=api_urlpatterns), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="recommendations:schema"), name="docs"),
 ]

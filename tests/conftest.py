@@ -28,7 +28,8 @@ else:
 if SETTINGS != "demo_shop.settings":
     collect_ignore.append("demo")
 if SETTINGS != "tests.settings":
-    collect_ignore += ["algorithms", "integration", "test_import.py", "test_checks.py", "test_api_fuzz.py"]
+    collect_ignore += ["algorithms", "integration", "test_import.py", "test_checks.py", "test_api_fuzz.py",
+                       "test_dev.py"]
 if SETTINGS == "demo_shop.settings":
     collect_ignore += ["test_capture.py"]
 
@@ -121,6 +122,27 @@ def _impression_writer_closed(django_db_setup):
     from recommendations import feedback
 
     feedback.buffer.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_local_cache():
+    """Each test starts with an empty in-process cache: no list cached, and no rate-limit window
+    filled, by an earlier test (all test clients share one address, and SQLite reuses ids)."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    for cache in caches.all(initialized_only=True):
+        if isinstance(cache, LocMemCache):
+            cache.clear()
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """Rate limits' clock stands still, so a test's requests fall in one window however slowly a
+    loaded machine runs them."""
+    from recommendations import limits
+
+    monkeypatch.setattr(limits, "clock", lambda: 1_800_000_000.0)
 
 
 @pytest.fixture

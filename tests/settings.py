@@ -19,6 +19,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "rest_framework",
+    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # the docs page's Swagger UI, served locally (no CDN)
     "recommendations",
@@ -49,6 +50,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STATIC_URL = "static/"
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # The app's recommended authentication: session and token, not HTTP Basic.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication",
+                                       "rest_framework.authentication.TokenAuthentication"],
     # Write endpoints' rates per shopper; these override RECOMMENDATIONS["THROTTLE_RATES"].
     "DEFAULT_THROTTLE_RATES": {"recommendations.events": "1000/min"},
 }

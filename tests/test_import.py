@@ -341,3 +341,82 @@ def test_importer_api_both_insert_paths(tmp_path, raw_event_insert):
         (9, 3, 1, 1, datetime.fromtimestamp(1700000200.5, UTC)),
     }
     assert all(key == "" for key in Event.objects.values_list("session_key", flat=True))
+
+
+# -- values that fit the file format but not the app (issue 17) --------------------------------
+def error_lines(err: str, name: str) -> list[int]:
+    return [int(line.split(" line ")[1].split(":")[0]) for line in err.splitlines()
+            if line.startswith(f"{name} line ")]
+
+
+def test_a_price_the_field_cannot_hold_is_reported_and_the_batch_kept(tmp_path):
+    """The outside test: ``990005,Huge price,x,Kitchen,B,1e30`` ended the import with a
+    decimal.InvalidOperation traceback, no line number, and the good rows of its batch lost."""
+    text = PRODUCTS + ("990005,Huge price,x,Kitchen,B,1e30\n990006,Many digits,x,Kitchen,B,12345678901234.5\n"
+                       "990007,Fine,x,Kitchen,B,1234567890.125\n990008,Not a number,x,Kitchen,B,nan\n")
+    out, err = run_import("--products", str(write(tmp_path, "products.csv", text)))
+    assert "products.csv line 5: price: '1e30'" in err and "digits" in err
+    assert "products.csv line 6: price: '12345678901234.5'" in err
+    assert "products.csv line 8: price: 'nan' is not a number" in err
+    assert "products: 4 created" in out and "bad rows: 3" in out
+    assert get_product_model().objects.get(pk=990007).price == Decimal("1234567890.13")
+    assert set(get_product_model().objects.values_list("pk", flat=True)) == {1, 2, 3, 990007}
+
+
+@pytest.mark.parametrize("bad_id", ["-5", "0", "9223372036854775808", "1.5", "1e3"])
+def test_a_product_id_outside_the_keys_range_is_refused(tmp_path, bad_id):
+    text = PRODUCTS + f"{bad_id},Odd id,x,Kitchen,B,1\n"
+    out, err = run_import("--products", str(write(tmp_path, "products.csv", text)))
+    assert f"products.csv line 5: bad product_id {bad_id!r}" in err, err
+    assert "products: 3 created" in out and "bad rows: 1" in out
+
+
+@pytest.mark.parametrize("bad_user", ["-7", "0", "9223372036854775808"])
+def test_a_user_id_outside_the_user_keys_range_is_refused(tmp_path, bad_user):
+    run_import("--products", str(write(tmp_path, "products.csv", PRODUCTS)))
+    text = f"user_id,product_id,event,timestamp,value\n7,1,view,1700000000,\n{bad_user},1,view,1700000000,\n"
+    out, err = run_import("--events", str(write(tmp_path, "events.csv", text)))
+    assert f"events.csv line 3: bad user_id {bad_user!r}" in err, err
+    assert "events: 1 stored" in out and "bad rows: 1" in out
+
+
+@pytest.mark.parametrize("stamp", ["-1", "0", "631151999", "99999999999", "1969-12-31T23:59:59Z",
+                                   "2999-01-01T00:00:00", "inf"])
+def test_a_timestamp_outside_a_sane_range_is_refused(tmp_path, stamp):
+    """The outside test: timestamp -1 was stored as 1969-12-31 without a word."""
+    run_import("--products", str(write(tmp_path, "products.csv", PRODUCTS)))
+    text = f"user_id,product_id,event,timestamp,value\n7,1,view,1700000000,\n7,1,cart,{stamp},1\n"
+    out, err = run_import("--events", str(write(tmp_path, "events.csv", text)))
+    assert f"events.csv line 3: timestamp {stamp!r}" in err or f"events.csv line 3: bad timestamp {stamp!r}" in err, err
+    assert "events: 1 stored" in out and "bad rows: 1" in out
+    assert not Event.objects.filter(kind=Event.Kind.CART).exists()
+
+
+def test_a_product_id_repeated_in_one_file_is_reported(tmp_path):
+    """The outside test: the last of two rows with one id won silently."""
+    text = PRODUCTS + "2,Blue Novel (again),,Books,Penguin,8\n4,Lamp,,Home,,5\n1,Red Kettle (again),,Kitchen,,1\n"
+    out, err = run_import("--products", str(write(tmp_path, "products.csv", text)), "--batch-size", "2")
+    assert "products.csv line 5: product_id 2 repeats line 3" in err, err
+    assert "products.csv line 7: product_id 1 repeats line 2" in err, err
+    assert "products: 4 created" in out and "bad rows: 2" in out
+    assert get_product_model().objects.get(pk=2).name == "Blue Novel"  # the first row stands
+
+
+def test_bad_rows_are_reported_in_line_order(tmp_path):
+    """The outside test: unknown-product errors came out of line order (found at the batch's end)."""
+    run_import("--products", str(write(tmp_path, "products.csv", PRODUCTS)))
+    rows = ["7,99,view,1700000000,", "7,1,click,1700000001,", "7,98,view,1700000002,", "7,1,view,1700000003,",
+            "x,1,view,1700000004,", "7,97,view,1700000005,", "7,1,rating,1700000006,9"]
+    text = "user_id,product_id,event,timestamp,value\n" + "\n".join(rows) + "\n"
+    for batch in ("2", "3", "100"):
+        Event.objects.all().delete()
+        out, err = run_import("--events", str(write(tmp_path, "events.csv", text)), "--batch-size", batch)
+        assert error_lines(err, "events.csv") == [2, 3, 4, 6, 7, 8], (batch, err)
+        assert "events: 1 stored" in out
+
+
+def test_text_the_database_cannot_store_is_refused(tmp_path):
+    text = PRODUCTS + "4,Nul\x00name,,Kitchen,,1\n5,Fine,,Kit\x00chen,,1\n"
+    out, err = run_import("--products", str(write(tmp_path, "products.csv", text)))
+    assert "products.csv line 5: name" in err and "products.csv line 6: category" in err, err
+    assert "products: 3 created" in out and "bad rows: 2" in out

@@ -175,19 +175,22 @@ def test_nobody_reads_or_changes_another_shoppers_profile(catalogue, django_user
     assert bob_client.get(f"/admin/recommendations/shopperprofile/user/{alice.pk}/").status_code == 302
 
 
-@pytest.mark.parametrize(("payload", "field"), [
-    ({"product": "real", "category": "Books"}, "non_field_errors"),
-    ({}, "non_field_errors"),
-    ({"product": 987654}, "product"),
-    ({"category": "No such aisle"}, "category"),
-    ({"product": "not-a-key"}, "product"),
+@pytest.mark.parametrize(("payload", "field", "status"), [
+    ({"product": "real", "category": "Books"}, "non_field_errors", 400),
+    ({}, "non_field_errors", 400),
+    ({"product": None, "category": "Books"}, "product", 400),
+    ({"category": ""}, "category", 400),
+    ({"product": 987654}, "product", 404),  # well formed, but no such product
+    ({"category": "No such aisle"}, "category", 404),
+    ({"product": "not-a-key"}, "product", 400),
 ])
-def test_bad_not_interested_payloads_get_a_400_naming_the_field(catalogue, django_user_model, payload, field):
+def test_bad_not_interested_payloads_get_a_400_naming_the_field(catalogue, django_user_model, payload, field,
+                                                                 status):
     user = django_user_model.objects.create_user("u")
     if payload.get("product") == "real":
         payload = {**payload, "product": catalogue[0][0].pk}
     response = shopper_client(user).post(API + "me/not-interested/", payload, content_type="application/json")
-    assert response.status_code == 400 and field in response.json(), response.content
+    assert response.status_code == status and field in response.json(), response.content
     assert not NotInterested.objects.exists()
 
 

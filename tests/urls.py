@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import DetailView
 
+from recommendations.api.authentication import ObtainTokenView
 from recommendations.conf import get_product_model
 from recommendations.tracking import TrackProductViewMixin
 
@@ -21,4 +22,5 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="tests/login.html"), name="login"),
     path(f"products/<{PK}:pk>/", ProductDetail.as_view(), name="product-detail"),
     path("api/recommendations/", include("recommendations.urls")),
+    path("api/token/", ObtainTokenView.as_view(), name="api-token"),
 ]

@@ -12,7 +12,7 @@ from .. import profiles
 from ..capture import anonymous_session_key
 from ..serving import Shopper
 from . import serializers as s
-from .views import DENIED, ERRORS, THROTTLED, ShopperAPIView
+from .views import DENIED, ERRORS, THROTTLED, ShopperAPIView, validated
 
 
 def profile_payload(shopper: Shopper) -> dict:
@@ -40,18 +40,18 @@ class NotInterestedListView(ShopperAPIView):
         return Response(s.NotInterestedSerializer(choices, many=True).data)
 
     @extend_schema(summary="Stop recommending a product or a category to the current shopper "
-                   "(from the next request on)", request=s.NotInterestedSerializer,
+                   "(from the next request on)", request=s.NotInterestedChoiceSerializer,
                    responses={**DENIED, **THROTTLED, 201: s.NotInterestedSerializer,
-                              200: s.NotInterestedSerializer, 400: ERRORS[400]})
+                              200: s.NotInterestedSerializer, 400: ERRORS[400],
+                              404: OpenApiResponse(description="No such product, or no product in that "
+                                                               "category: the body names the field.")})
     def post(self, request):
-        payload = s.NotInterestedSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+        choice = validated(s.NotInterestedChoiceSerializer, request)
         shopper = Shopper.from_request(request)
         if not shopper.known:  # an anonymous visitor without a session yet: one to remember it by
             shopper = Shopper(session_key=anonymous_session_key(request))
         entry, created = profiles.mark_not_interested(
-            shopper, product=payload.validated_data.get("product"),
-            category=payload.validated_data.get("category", ""))
+            shopper, product=choice.get("product"), category=choice.get("category", ""))
         return Response(s.NotInterestedSerializer(entry).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

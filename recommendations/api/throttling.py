@@ -8,11 +8,14 @@ import logging
 
 from django.middleware.csrf import CsrfViewMiddleware
 from rest_framework import exceptions
+from rest_framework.authentication import BasicAuthentication
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 
-from ..conf import app_settings
+from .. import limits
+from ..serving import Shopper
+from .authentication import refuse_if_locked
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +38,10 @@ class WriteRateThrottle(ScopedRateThrottle):
             return True
 
     def get_rate(self):
-        rates = {**(app_settings.THROTTLE_RATES or {}), **(api_settings.DEFAULT_THROTTLE_RATES or {})}
-        return rates.get(self.scope)
+        return limits.rate(self.scope)
+
+    def parse_rate(self, rate):
+        return limits.parse_rate(rate) or (None, None)  # also "5/15m"
 
 
 class _CSRFCheck(CsrfViewMiddleware):
@@ -60,9 +65,17 @@ class CsrfForSessionShoppersMixin:
 
 
 class SafeAuthenticationMixin:
-    """Refuses HTTP Basic credentials containing a NUL byte before DRF's Basic authentication
-    looks the user up: PostgreSQL cannot store or compare such text, and the lookup would fail
-    with a server error."""
+    """Checks HTTP Basic credentials (where a host enables Basic) before DRF's Basic
+    authentication looks the user up: refuses a NUL byte (PostgreSQL cannot store or compare
+    such text, and the lookup would fail with a server error), and answers 429 while the account
+    or the client's address is locked after failed passwords (:mod:`recommendations.passwords`),
+    whichever Basic authentication class the host uses."""
+
+    authentication_classes = None  # the host's DEFAULT_AUTHENTICATION_CLASSES, read per request
+
+    def get_authenticators(self):
+        classes = self.authentication_classes
+        return [auth() for auth in (api_settings.DEFAULT_AUTHENTICATION_CLASSES if classes is None else classes)]
 
     def initial(self, request, *args, **kwargs):
         header = request.META.get("HTTP_AUTHORIZATION", "")
@@ -73,4 +86,38 @@ class SafeAuthenticationMixin:
                 decoded = b""  # DRF answers malformed credentials itself
             if b"\x00" in decoded:
                 raise exceptions.AuthenticationFailed("Invalid username/password.")
+            if decoded and any(isinstance(a, BasicAuthentication) for a in request.authenticators):
+                refuse_if_locked(request, decoded.partition(b":")[0].decode("utf-8", "replace"))
         super().initial(request, *args, **kwargs)
+
+
+class ReadRateThrottle(BaseThrottle):
+    """Reads (GET, HEAD, OPTIONS) per shopper (``recommendations.reads``: user, else session,
+    else client address) and per client address (``recommendations.reads.address``, which also
+    holds a client that drops its cookies), in one cache round trip each way. Rates from
+    ``RECOMMENDATIONS["THROTTLE_RATES"]``; a scope without a rate is not limited. If the cache is
+    unreachable, reads are let through (and logged)."""
+
+    shopper_scope = "recommendations.reads"
+    address_scope = "recommendations.reads.address"
+
+    def allow_request(self, request, view) -> bool:
+        self._wait = None
+        if request.method not in SAFE_METHODS:
+            return True
+        address = limits.client_address(request)
+        shopper = Shopper.from_request(request)
+        who = shopper.data_key if shopper.known else f"address:{address}"
+        try:
+            refused = limits.hit([limits.limit(self.shopper_scope, who), limits.limit(self.address_scope, address)],
+                                 unless_full=True)
+        except Exception as exc:  # noqa: BLE001  (cache down)
+            logger.warning("recommendations: throttle cache unavailable, read allowed: %s", exc)
+            return True
+        if refused is None:
+            return True
+        self._wait = refused[1]
+        return False
+
+    def wait(self) -> int | None:
+        return self._wait

@@ -16,6 +16,7 @@ from django.http import Http404, QueryDict
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,30 +24,23 @@ from rest_framework.views import APIView
 from .. import feedback, presentation, serving, training
 from .. import products as catalogue
 from ..capture import record_event
-from ..conf import app_settings, get_product_model
+from ..conf import ENGINE_NAMES, app_settings, get_product_model
 from ..models import ModelVersion, Rating
 from ..serving import Shopper
 from . import serializers as s
-from .throttling import CsrfForSessionShoppersMixin, SafeAuthenticationMixin, WriteRateThrottle
+from .schema import RecommendationsAutoSchema
+from .throttling import CsrfForSessionShoppersMixin, ReadRateThrottle, SafeAuthenticationMixin, WriteRateThrottle
 
 logger = logging.getLogger(__name__)
 
-LIST_PARAMETERS = [
-    OpenApiParameter("limit", int, description="1..MAX_LIMIT (default DEFAULT_LIMIT); above: 400."),
-    OpenApiParameter("exclude", str, description="Comma-separated product ids to leave out."),
-    OpenApiParameter("max_per_category", int, description="At most this many items per category."),
-]
-PAGE_PARAMETERS = [
-    OpenApiParameter("limit", int, description="1..MAX_LIMIT (default DEFAULT_LIMIT); above: 400."),
-    OpenApiParameter("offset", int, description="Items to skip."),
-]
 ERRORS = {
     400: OpenApiResponse(description="Invalid parameter or payload: the body names the field."),
-    404: OpenApiResponse(description="Unknown product."),
+    404: OpenApiResponse(description="Unknown product (in the URL or the body): the body names it."),
 }
-DENIED = {403: OpenApiResponse(description="Not signed in, not allowed (staff only), or a missing CSRF token.")}
-THROTTLED = {415: OpenApiResponse(description="A body in a media type the endpoint does not read."),
-             429: OpenApiResponse(description="Too many writes: retry after Retry-After seconds.")}
+DENIED = {403: OpenApiResponse(description="Invalid credentials, not signed in, not allowed (staff only), "
+                                           "or a missing CSRF token.")}
+THROTTLED = {415: OpenApiResponse(description="A body that is not JSON."),
+             429: OpenApiResponse(description="Too many requests: retry after Retry-After seconds.")}
 
 
 def list_params(request) -> dict[str, Any]:
@@ -72,18 +66,32 @@ def _plain_list_params(query: QueryDict) -> dict[str, Any] | None:
     for key, values in query.lists():
         value = values[-1]
         if key == "exclude":
-            ids = [part.strip() for part in value.split(",") if part.strip()]
-            if len(ids) > 200:
+            if "\x00" in value or value.count(",") >= s.MAX_EXCLUDED:
                 return None
-            data[key] = ids
+            data[key] = [part.strip() for part in value.split(",") if part.strip()]
         elif key in _MINIMUM:
             if not (value.isascii() and value.isdigit()) or int(value) < _MINIMUM[key]:
                 return None
             data[key] = int(value)
-    if data.get("limit", 1) > app_settings.MAX_LIMIT or data["offset"] > s.MAX_OFFSET:
+    if (data.get("limit", 1) > app_settings.MAX_LIMIT or data.get("max_per_category", 1) > app_settings.MAX_LIMIT
+            or data["offset"] > s.MAX_OFFSET):
         return None
     data.setdefault("limit", app_settings.DEFAULT_LIMIT)
     return data
+
+
+def validated(serializer_class, request, **kwargs) -> dict[str, Any]:
+    """The request body validated by ``serializer_class``: a 400 naming the fields, or a 404
+    naming them when all that is wrong is that they name nothing that exists (an unknown
+    product or category is not a malformed request)."""
+    payload = serializer_class(data=request.data, **kwargs)
+    if payload.is_valid():
+        return payload.validated_data
+    codes = {getattr(detail, "code", None) for details in payload.errors.values()
+             for detail in (details if isinstance(details, list) else [details])}
+    if codes <= s.NOT_FOUND_CODES:
+        raise exceptions.NotFound(payload.errors)
+    raise exceptions.ValidationError(payload.errors)
 
 
 def get_product(pk: str):
@@ -91,8 +99,8 @@ def get_product(pk: str):
     "similar products" request then makes no database query); unknown -> 404."""
     model = get_product_model()
     try:
-        product = serving.product_cache.get(model._meta.pk.to_python(pk))
-    except (ValueError, TypeError, DjangoValidationError):
+        product = None if "\x00" in pk else serving.product_cache.get(model._meta.pk.to_python(pk))
+    except (ValueError, TypeError, OverflowError, DjangoValidationError):
         product = None
     if product is None:
         raise Http404(f"No product with id {pk!r}.")
@@ -100,10 +108,13 @@ def get_product(pk: str):
 
 
 class ShopperAPIView(SafeAuthenticationMixin, CsrfForSessionShoppersMixin, APIView):
-    """Open to anonymous shoppers (identified by their session) and signed-in ones."""
+    """Open to anonymous shoppers (identified by their session) and signed-in ones. JSON bodies
+    only; reads throttled per shopper and per address, writes per shopper and scope."""
 
     permission_classes = [AllowAny]
-    throttle_classes = [WriteRateThrottle]
+    parser_classes = [JSONParser]
+    throttle_classes = [ReadRateThrottle, WriteRateThrottle]
+    schema = RecommendationsAutoSchema()
 
 
 class _ListView(ShopperAPIView):
@@ -125,7 +136,7 @@ class _ListView(ShopperAPIView):
 class ForYouView(_ListView):
     widget = presentation.FOR_YOU
 
-    @extend_schema(summary="Recommended for the current shopper", parameters=LIST_PARAMETERS,
+    @extend_schema(summary="Recommended for the current shopper", parameters=[s.ItemListParamsSerializer],
                    responses={200: s.RecommendationListSerializer, 400: ERRORS[400]})
     def get(self, request, **kwargs):
         return super().get(request, **kwargs)
@@ -134,7 +145,7 @@ class ForYouView(_ListView):
 class TrendingView(_ListView):
     widget = presentation.TRENDING
 
-    @extend_schema(summary="Trending products", parameters=LIST_PARAMETERS,
+    @extend_schema(summary="Trending products", parameters=[s.ItemListParamsSerializer],
                    responses={200: s.RecommendationListSerializer, 400: ERRORS[400]})
     def get(self, request, **kwargs):
         return super().get(request, **kwargs)
@@ -146,7 +157,7 @@ class SimilarView(_ListView):
     def product(self, kwargs):
         return get_product(kwargs["pk"])
 
-    @extend_schema(summary="Products similar to a product", parameters=LIST_PARAMETERS,
+    @extend_schema(summary="Products similar to a product", parameters=[s.ItemListParamsSerializer],
                    responses={200: s.RecommendationListSerializer, **ERRORS})
     def get(self, request, **kwargs):
         return super().get(request, **kwargs)
@@ -155,7 +166,7 @@ class SimilarView(_ListView):
 class AlsoBoughtView(SimilarView):
     widget = presentation.ALSO_BOUGHT
 
-    @extend_schema(summary="Customers who bought a product also bought", parameters=LIST_PARAMETERS,
+    @extend_schema(summary="Customers who bought a product also bought", parameters=[s.ItemListParamsSerializer],
                    responses={200: s.RecommendationListSerializer, **ERRORS})
     def get(self, request, **kwargs):
         return super().get(request, **kwargs)
@@ -167,11 +178,9 @@ class EventView(ShopperAPIView):
     @extend_schema(summary="Record a view, add-to-cart or purchase by the current shopper",
                    request=s.EventSerializer,
                    responses={**DENIED, **THROTTLED, 201: s.EventResultSerializer, 200: s.EventResultSerializer,
-                              400: ERRORS[400]})
+                              **ERRORS})
     def post(self, request):
-        payload = s.EventSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
+        data = validated(s.EventSerializer, request)
         event = record_event(s.EVENT_KINDS[data["event"]], data["product"], request=request,
                              quantity=data["quantity"])
         if event is None:
@@ -181,7 +190,7 @@ class EventView(ShopperAPIView):
 
 class HistoryView(ShopperAPIView):
     @extend_schema(summary="The current shopper's own history (newest first)",
-                   parameters=PAGE_PARAMETERS, responses={200: s.PageSerializer, 400: ERRORS[400]})
+                   parameters=[s.PageParamsSerializer], responses={200: s.PageSerializer, 400: ERRORS[400]})
     def get(self, request):
         params = list_params(request)
         shopper = Shopper.from_request(request)
@@ -202,7 +211,7 @@ class RatingListView(ShopperAPIView):
     permission_classes = [IsAuthenticated]
     throttle_scope = "recommendations.ratings"
 
-    @extend_schema(summary="The signed-in shopper's own ratings", parameters=PAGE_PARAMETERS,
+    @extend_schema(summary="The signed-in shopper's own ratings", parameters=[s.PageParamsSerializer],
                    operation_id="ratings_list",
                    responses={**DENIED, 200: s.RatingPageSerializer, 400: ERRORS[400]})
     def get(self, request):
@@ -220,11 +229,9 @@ class RatingListView(ShopperAPIView):
     @extend_schema(summary="Rate a product 1-5 (creates, or updates the existing rating)",
                    request=s.RatingSerializer,
                    responses={**DENIED, **THROTTLED, 201: s.RatingSerializer, 200: s.RatingSerializer,
-                              400: ERRORS[400]})
+                              **ERRORS})
     def post(self, request):
-        payload = s.RatingSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
+        data = validated(s.RatingSerializer, request)
         rating, created = Rating.objects.update_or_create(
             user=request.user, product=data["product"],
             defaults={"score": data["score"], "updated_at": timezone.now()})
@@ -252,9 +259,10 @@ class RatingDetailView(ShopperAPIView):
                    responses={**DENIED, **THROTTLED, 200: s.RatingSerializer, **ERRORS})
     def put(self, request, pk):
         rating = self.get_object(pk)
-        payload = s.RatingScoreSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        rating.score = payload.validated_data["score"]
+        change = validated(s.RatingScoreSerializer, request, partial=request.method == "PATCH")
+        if "score" not in change:  # a PATCH that changes nothing
+            return Response(s.RatingSerializer(rating).data)
+        rating.score = change["score"]
         rating.updated_at = timezone.now()
         rating.save(update_fields=["score", "updated_at"])
         return Response(s.RatingSerializer(rating).data)
@@ -271,17 +279,18 @@ class ClickView(ShopperAPIView):
     throttle_scope = "recommendations.clicks"
 
     @extend_schema(summary="Record that the shopper followed a recommended product",
-                   request=s.ClickSerializer, responses={**DENIED, **THROTTLED, 201: None, 200: None, 400: ERRORS[400]})
+                   request=s.ClickSerializer,
+                   responses={**DENIED, **THROTTLED, 201: None, 200: None, 400: ERRORS[400],
+                              404: OpenApiResponse(description="No such list shown to you, or the product was "
+                                                               "not in it: the body names the field.")})
     def post(self, request):
-        payload = s.ClickSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
+        data = validated(s.ClickSerializer, request)
         impression = feedback.get_impression(data["recommendation_id"], Shopper.from_request(request))
         if impression is None:
-            raise exceptions.ValidationError(
+            raise exceptions.NotFound(
                 {"recommendation_id": ["Unknown recommendation id (or not a list shown to you)."]})
         if not feedback.in_impression(impression, data["product"]):
-            raise exceptions.ValidationError({"product": ["This product was not in that list."]})
+            raise exceptions.NotFound({"product": ["This product was not in that list."]})
         _, created = feedback.record_click(impression, data["product"])
         return Response({"recorded": created},
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -289,15 +298,20 @@ class ClickView(ShopperAPIView):
 
 class ModelVersionListView(SafeAuthenticationMixin, APIView):
     permission_classes = [IsAdminUser]
+    throttle_classes = [ReadRateThrottle]
+    schema = RecommendationsAutoSchema()
 
     @extend_schema(summary="Model versions, newest first (staff only)",
-                   parameters=[OpenApiParameter("engine", str), *PAGE_PARAMETERS],
+                   parameters=[OpenApiParameter("engine", str, enum=list(ENGINE_NAMES)), s.PageParamsSerializer],
                    responses={**DENIED, 200: s.ModelVersionSerializer(many=True)})
     def get(self, request):
         params = list_params(request)
         versions = ModelVersion.objects.all()
-        if request.query_params.get("engine"):
-            versions = versions.filter(engine=request.query_params["engine"])
+        engine = request.query_params.get("engine")
+        if engine is not None:
+            if engine not in ENGINE_NAMES:
+                raise exceptions.ValidationError({"engine": [f"Not one of {', '.join(ENGINE_NAMES)}."]})
+            versions = versions.filter(engine=engine)
         start = params["offset"]
         page = versions[start:start + params["limit"]]
         return Response({"count": versions.count(),
@@ -306,16 +320,16 @@ class ModelVersionListView(SafeAuthenticationMixin, APIView):
 
 class RetrainView(SafeAuthenticationMixin, APIView):
     permission_classes = [IsAdminUser]
+    parser_classes = [JSONParser]
     throttle_classes = [WriteRateThrottle]
+    schema = RecommendationsAutoSchema()
     throttle_scope = "recommendations.retrain"
 
     @extend_schema(summary="Queue a training of an engine (staff only)", request=s.RetrainSerializer,
                    responses={**DENIED, **THROTTLED, 202: s.ModelVersionSerializer, 400: ERRORS[400],
                               503: OpenApiResponse(description="The task broker cannot be reached.")})
     def post(self, request):
-        payload = s.RetrainSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
+        data = validated(s.RetrainSerializer, request)
         try:
             version = training.queue(data["engine"], triggered_by=request.user.get_username(),
                                      force=data["force"])

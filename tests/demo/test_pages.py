@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from demo_shop.catalog.forms import luhn_ok
 from demo_shop.catalog.models import Category, Order, Product
+from recommendations import serving
 from recommendations.models import Event, Rating
 
 pytestmark = pytest.mark.django_db
@@ -231,11 +232,31 @@ def test_card_numbers_are_checked_with_luhn():
     assert not luhn_ok("4242424242424241") and not luhn_ok("79927398710")
 
 
+def as_if_a_loaded_machine_took(seconds: float) -> None:
+    """Move the clocks of the process's lazily refreshed state back, as if ``seconds`` had passed
+    (on a busy CI machine they do, at random points): the active-version check and the product
+    cache."""
+    serving.active_models._checked_at -= seconds
+    serving.product_cache._filled_at -= seconds
+
+
 @pytest.mark.parametrize("url", ["/", "/products/", "/category/books/?sort=rating", "/search/?q=novel",
                                  "/product/{pk}/", "/cart/", "/orders/"])
-def test_queries_per_page_do_not_grow_with_the_products_shown(client, django_user_model, url):
+def test_queries_per_page_do_not_grow_with_the_products_shown(client, django_user_model, settings, url):
     """The page is rendered with 2 and with 26 products in the shop (and in the cart, the orders
-    and the history): the same number of queries."""
+    and the history): the same number of queries, however long the machine takes between the
+    requests.
+
+    Two kinds of work are periodic, not per page: the check of which model versions are active
+    (every ACTIVE_VERSION_CHECK_SECONDS) and the refill of the product cache (every
+    PRODUCT_CACHE_SECONDS). A measured request pays for them when the interval happens to end
+    just before it: on a loaded machine, now and then (the cart page once made one query more).
+    Here they run before the measurements (state cleared, intervals longer than the test), so
+    each measured request does only its own work, whatever the timing."""
+    settings.RECOMMENDATIONS = {**settings.RECOMMENDATIONS, "ACTIVE_VERSION_CHECK_SECONDS": 3600,
+                                "PRODUCT_CACHE_SECONDS": 3600}
+    serving.active_models.clear()
+    serving.product_cache.clear()
     user = django_user_model.objects.create_user("alice", password="pw-alice-1")
     client.login(username="alice", password="pw-alice-1")
     books = Category.objects.create(name="Books", slug="books")
@@ -255,6 +276,7 @@ def test_queries_per_page_do_not_grow_with_the_products_shown(client, django_use
         for p in made:
             client.get(p.get_absolute_url(), **CHROME)  # history for the widgets
         client.get(url.format(pk=made[0].pk), **CHROME)  # warm caches of this size
+        as_if_a_loaded_machine_took(61)  # between the warm-up and the measured request
         with CaptureQueriesContext(connection) as captured:
             html = client.get(url.format(pk=made[0].pk), **CHROME).content.decode()
         Order.objects.all().delete()
