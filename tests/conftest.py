@@ -104,6 +104,32 @@ def FETCH_QUERIES() -> int:  # noqa: N802  (reads as the constant it is per conf
     return 1 + len(product_adapter().get_queryset()._prefetch_related_lookups)
 
 
+#: Stands, in a parametrised payload, for a well-formed product key that no product has.
+UNKNOWN_PRODUCT = "{unknown}"
+
+
+def unknown_product_key():
+    """A key of the active product model's type that no product has: an unknown product is a
+    404, while a key of the wrong type (an integer for a UUID key) is a 400."""
+    import uuid
+
+    from recommendations.conf import get_product_model
+
+    kind = get_product_model()._meta.pk.get_internal_type()
+    if kind == "UUIDField":
+        return str(uuid.UUID(int=987654))
+    if kind in ("CharField", "SlugField", "TextField"):
+        return "no-such-product"
+    return 987654
+
+
+def fill_payload(payload: dict, product) -> dict:
+    """``payload`` with ``"{pk}"`` replaced by ``product``'s key and ``UNKNOWN_PRODUCT`` by
+    :func:`unknown_product_key`."""
+    stand_ins = {"{pk}": product.pk if product is not None else None, UNKNOWN_PRODUCT: unknown_product_key()}
+    return {k: stand_ins.get(v, v) if isinstance(v, str) else v for k, v in payload.items()}
+
+
 def unavailable_update(model) -> dict:
     """``QuerySet.update`` keywords that make products unavailable (bypassing signals)."""
     from recommendations.conf import app_settings

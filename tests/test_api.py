@@ -17,7 +17,7 @@ from django.test import Client, override_settings
 from recommendations.models import Click, Event, Impression, ModelVersion, Rating
 from recommendations.products import json_key
 from recommendations.serving import Recommendation
-from tests.conftest import BROWSER_HEADERS, recs, shopper_client, train
+from tests.conftest import BROWSER_HEADERS, UNKNOWN_PRODUCT, fill_payload, recs, shopper_client, train
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_serving")]
 API = "/api/recommendations/"
@@ -191,8 +191,8 @@ def test_bots_are_not_recorded(shop):
 
 @pytest.mark.parametrize("payload, field, status", [
     ({"event": "view"}, "product", 400),
-    ({"product": 987654, "event": "view"}, "product", 404),  # well formed, but no such product
-    ({"product": 987654, "event": "wishlist"}, "event", 400),  # and malformed: a 400
+    ({"product": UNKNOWN_PRODUCT, "event": "view"}, "product", 404),  # well formed, but no such product
+    ({"product": UNKNOWN_PRODUCT, "event": "wishlist"}, "event", 400),  # and malformed: a 400
     ({"product": "x", "event": "view"}, "product", 400),
     ({"product": "{pk}", "event": "wishlist"}, "event", 400),
     ({"product": "{pk}", "event": "cart", "quantity": 0}, "quantity", 400),
@@ -201,7 +201,7 @@ def test_bots_are_not_recorded(shop):
 ])
 def test_invalid_event_payload_is_400_naming_the_field(shop, payload, field, status):
     books, garden, users = shop
-    payload = {k: (books[0].pk if v == "{pk}" else v) for k, v in payload.items()}
+    payload = fill_payload(payload, books[0])
     response = shopper_client().post(API + "events/", payload, content_type="application/json")
     assert response.status_code == status and field in response.json(), response.json()
     assert not Event.objects.filter(session_key__gt="").exists()
@@ -243,11 +243,11 @@ def test_ratings_upsert_list_and_delete_own(shop):
     ({"product": "{pk}", "score": 6}, "score", 400),
     ({"product": "{pk}", "score": 0}, "score", 400),
     ({"product": "{pk}"}, "score", 400),
-    ({"product": 987654, "score": 3}, "product", 404),  # well formed, but no such product
+    ({"product": UNKNOWN_PRODUCT, "score": 3}, "product", 404),  # well formed, but no such product
 ])
 def test_invalid_rating_is_400_naming_the_field(shop, payload, field, status):
     books, garden, users = shop
-    payload = {k: (books[0].pk if v == "{pk}" else v) for k, v in payload.items()}
+    payload = fill_payload(payload, books[0])
     response = shopper_client(users[0]).post(API + "ratings/", payload, content_type="application/json")
     assert response.status_code == status and field in response.json()
 

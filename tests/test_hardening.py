@@ -12,7 +12,7 @@ from django.conf import settings
 from django.test import Client, override_settings
 
 from recommendations.models import Event, NotInterested, Rating
-from tests.conftest import BROWSER_HEADERS, make_product, shopper_client
+from tests.conftest import BROWSER_HEADERS, UNKNOWN_PRODUCT, fill_payload, make_product, shopper_client
 
 pytestmark = pytest.mark.django_db
 API = "/api/recommendations/"
@@ -191,15 +191,15 @@ def test_the_schema_requires_a_product_or_a_category_to_not_interested():
 
 
 @pytest.mark.parametrize("path, payload", [
-    ("events/", {"product": 987654, "event": "view"}),
-    ("ratings/", {"product": 987654, "score": 3}),
-    ("me/not-interested/", {"product": 987654}),
+    ("events/", {"product": UNKNOWN_PRODUCT, "event": "view"}),
+    ("ratings/", {"product": UNKNOWN_PRODUCT, "score": 3}),
+    ("me/not-interested/", {"product": UNKNOWN_PRODUCT}),
     ("me/not-interested/", {"category": "No such category"}),
 ])
 def test_an_unknown_product_or_category_in_a_body_is_404_naming_the_field(django_user_model, path, payload):
     make_product("Known")
     client = shopper_client(django_user_model.objects.create_user("writer"))
-    response = client.post(API + path, payload, content_type="application/json")
+    response = client.post(API + path, fill_payload(payload, None), content_type="application/json")
     assert response.status_code == 404 and set(payload) - {"event", "score"} <= set(response.json())
     assert not Event.objects.exists() and not Rating.objects.exists() and not NotInterested.objects.exists()
 

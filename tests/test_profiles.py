@@ -12,7 +12,7 @@ from recommendations import profiles, tasks, training
 from recommendations.models import Event, NotInterested, Rating, ShopperProfile
 from recommendations.products import info
 from recommendations.serving import Shopper, recommend_for
-from tests.conftest import make_product, shopper_client, train, update_product
+from tests.conftest import UNKNOWN_PRODUCT, fill_payload, make_product, shopper_client, train, update_product
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_serving")]
 API = "/api/recommendations/"
@@ -180,7 +180,7 @@ def test_nobody_reads_or_changes_another_shoppers_profile(catalogue, django_user
     ({}, "non_field_errors", 400),
     ({"product": None, "category": "Books"}, "product", 400),
     ({"category": ""}, "category", 400),
-    ({"product": 987654}, "product", 404),  # well formed, but no such product
+    ({"product": UNKNOWN_PRODUCT}, "product", 404),  # well formed, but no such product
     ({"category": "No such aisle"}, "category", 404),
     ({"product": "not-a-key"}, "product", 400),
 ])
@@ -189,6 +189,7 @@ def test_bad_not_interested_payloads_get_a_400_naming_the_field(catalogue, djang
     user = django_user_model.objects.create_user("u")
     if payload.get("product") == "real":
         payload = {**payload, "product": catalogue[0][0].pk}
+    payload = fill_payload(payload, None)
     response = shopper_client(user).post(API + "me/not-interested/", payload, content_type="application/json")
     assert response.status_code == status and field in response.json(), response.content
     assert not NotInterested.objects.exists()

@@ -5,12 +5,18 @@ from tests.settings import *  # noqa: F403
 from tests.settings import INSTALLED_APPS
 from tests.settings import REST_FRAMEWORK as SUITE_REST_FRAMEWORK
 
-GUIDE_APPS = ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar", "recommendations"]
+GUIDE_APPS = ["rest_framework", "rest_framework.authtoken", "drf_spectacular", "drf_spectacular_sidecar",
+              "recommendations"]
 INSTALLED_APPS = [*(app for app in INSTALLED_APPS if app not in GUIDE_APPS), "tests.hostshop"]
 
 # --- the lines docs/integration.md tells a shop to add ---
-INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar", "recommendations"]
-REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
+INSTALLED_APPS += ["rest_framework", "rest_framework.authtoken", "drf_spectacular", "drf_spectacular_sidecar",
+                   "recommendations"]
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication",
+                                       "rest_framework.authentication.TokenAuthentication"],  # not Basic
+}
 SPECTACULAR_SETTINGS = {"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"}
 RECOMMENDATIONS_PRODUCT_MODEL = "hostshop.Item"
 RECOMMENDATIONS = {

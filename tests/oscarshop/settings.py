@@ -119,4 +119,5 @@ CELERY_TASK_ALWAYS_EAGER = True
 INSTALLED_APPS += ["rest_framework", "drf_spectacular", "recommendations", "recommendations.contrib.oscar"]
 RECOMMENDATIONS_PRODUCT_MODEL = "catalogue.Product"
 RECOMMENDATIONS = {"PRODUCT_ADAPTER": "recommendations.contrib.oscar.adapter.OscarProductAdapter"}
-REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
+REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+                  "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"]}
