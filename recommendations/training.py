@@ -27,6 +27,7 @@ from django.core.files import File
 from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .algorithms import get_engine
 from .algorithms.dataset import Dataset
@@ -49,10 +50,21 @@ class TrainingLocked(RuntimeError):
     """Another training of the same engine holds the lock."""
 
 
+def deep_unavailable_reason() -> str | None:
+    """Why this environment cannot train ``deep`` (None when it can). Looks for TensorFlow
+    without importing it: web processes never import TensorFlow."""
+    if find_spec("tensorflow") is not None:
+        return None
+    return _("TensorFlow is not installed in this Python environment, so the deep engine cannot be "
+             "trained; the other engines and serving work without it. Install the deep extra, pip install "
+             "\"django-shop-recommendations[deep]\", on the machines that train, with a Python that "
+             "TensorFlow publishes wheels for (3.11 to 3.13 on Linux x86-64 when this was written).")
+
+
 def configured_engines() -> list[str]:
     """Engines that "retrain all" trains: the setting, less ``deep`` without TensorFlow."""
     names = [name for name in app_settings.ENGINES if name in ENGINE_NAMES]
-    if "deep" in names and find_spec("tensorflow") is None:
+    if "deep" in names and deep_unavailable_reason():
         names.remove("deep")
     return names
 
@@ -133,6 +145,8 @@ def train(version: ModelVersion, *, force: bool = False,
         ModelVersion.objects.filter(pk=version.pk).update(
             status=Status.RUNNING, started_at=version.started_at, error="", stage="loading data",
             progress=5)
+        if engine == "deep" and (reason := deep_unavailable_reason()):
+            raise RuntimeError(reason)  # the version's error says why, not an ImportError mid-fit
         params = {**app_settings.ENGINE_PARAMS.get(engine, {}), **(version.params or {})}
         dataset = build_dataset()
         if dataset.n_events == 0:

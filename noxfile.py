@@ -1,0 +1,129 @@
+"""The support matrix, the built package and its type information (docs/development.md).
+
+    nox -l                                   # the sessions
+    nox -s "tests(py3.13-django6.1)"     # one cell: the app suite on SQLite
+    nox -s wheel                             # build, twine check, the host-shop suite on the wheel
+    nox -s mypy                              # the public API against django-stubs
+
+``python3 dev.py test`` runs them all under ``CI=true``. Each cell installs the versions pinned in
+requirements.txt, less what the app suite does not use (TensorFlow, django-oscar, Playwright, the
+tools), with the cell's Django instead of the pin. uv makes the environments and keeps one
+download cache for every cell.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+REQUIREMENTS = ROOT / "requirements.txt"
+
+# Every tested (Python, Django) pair; pyproject.toml's classifiers and Django range say the same
+# (tests/test_packaging.py checks). Django 6.x needs Python >= 3.12.
+DJANGO = {"5.2": "Django==5.2.19", "6.1": "Django==6.1.3"}
+CELLS = [("3.11", "5.2"), ("3.12", "5.2"), ("3.13", "5.2"), ("3.12", "6.1"), ("3.13", "6.1")]
+# The cell that also installs the deep extra (TensorFlow has wheels for 3.11-3.13 on Linux
+# x86-64): deep is tested on the newest Python and Django as well as in the full run on 3.11.
+DEEP_CELL = ("3.13", "6.1")
+# Not needed by the app suite (the full run on 3.11 has them all); the deep extra is installed
+# from pyproject.toml in DEEP_CELL.
+NOT_IN_CELLS = {"django", "tensorflow-cpu", "django-oscar", "sorl-thumbnail", "playwright", "gunicorn",
+                "nox", "uv", "build", "twine", "mypy", "django-stubs", "djangorestframework-stubs"}
+# What mypy checks: the public API a shop imports (signals, template tags, the product adapter,
+# the engine interface, the settings) and the package's entry points.
+TYPED_API = ["recommendations/__init__.py", "recommendations/signals.py", "recommendations/conf.py",
+             "recommendations/products.py", "recommendations/templatetags/recommendations.py",
+             "recommendations/algorithms/__init__.py", "recommendations/algorithms/base.py"]
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.error_on_missing_interpreters = True
+nox.options.sessions = ["tests", "wheel", "mypy"]
+
+
+def _pyenv_on_path() -> None:
+    """Find pyenv's interpreters (python3.12, python3.13) when the shell has no pyenv shims."""
+    versions = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    extra = [str(path / "bin") for path in sorted(versions.glob("3.*"), reverse=True) if (path / "bin").is_dir()]
+    os.environ["PATH"] = os.pathsep.join([os.environ.get("PATH", ""), *extra])
+
+
+_pyenv_on_path()
+
+
+def cell_requirements(django: str) -> list[str]:
+    """requirements.txt's pins for the app suite, with ``django``'s release instead of the pin."""
+    pins = [DJANGO[django]]
+    for line in REQUIREMENTS.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        name = line.split("==", 1)[0].split("[", 1)[0].strip().lower()
+        if line and name not in NOT_IN_CELLS:
+            pins.append(line)
+    return pins
+
+
+def _junit_args(session: nox.Session) -> list[str]:
+    """``--junitxml`` into $RECOMMENDATIONS_TEST_REPORTS (dev.py adds up every report)."""
+    reports = os.environ.get("RECOMMENDATIONS_TEST_REPORTS")
+    if not reports:
+        return []
+    name = "".join(c if c.isalnum() or c in "-." else "-" for c in session.name).strip("-")
+    return [f"--junitxml={Path(reports) / f'{name}.xml'}"]
+
+
+@nox.session
+@nox.parametrize(("python", "django"), CELLS, ids=[f"py{py}-django{dj}" for py, dj in CELLS])
+def tests(session: nox.Session, django: str) -> None:
+    """The app suite (tests.settings) on SQLite in one cell of the matrix."""
+    session.install(*cell_requirements(django))
+    deep = (session.python, django) == DEEP_CELL
+    session.install("-e", f"{ROOT}[deep]" if deep else str(ROOT))
+    session.run("python", "-c", "import django, sys; print('cell: Python', sys.version.split()[0], "
+                "'Django', django.get_version())")
+    skip = [] if deep else ["--ignore=tests/algorithms/test_deep.py"]  # no TensorFlow in this cell
+    session.run("python", "-m", "pytest", "tests", "--ds", "tests.settings", "-p", "no:cacheprovider",
+                "--ignore=tests/integration", *skip, *_junit_args(session), *session.posargs,
+                env={"DJANGO_SETTINGS_MODULE": "tests.settings"})
+
+
+@nox.session(python="3.11")
+def wheel(session: nox.Session) -> None:
+    """Build the sdist and the wheel, check them with twine, install the wheel (not the checkout)
+    and run the host-shop suite against it from a directory that holds only tests/."""
+    dist = ROOT / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    session.install("build[uv]==1.6.1", "twine==7.0.0")
+    session.run("python", "-m", "build", "--installer", "uv", "--outdir", str(dist), str(ROOT))
+    built = sorted(dist.iterdir())
+    session.run("python", "-m", "twine", "check", "--strict", *map(str, built))
+    wheel_file = next(path for path in built if path.suffix == ".whl")
+    session.install(*cell_requirements("5.2"))
+    session.install("--no-deps", str(wheel_file))
+    work = Path(session.create_tmp()) / "wheel-suite"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__", "node_modules"))
+    shutil.copy(ROOT / "pytest.ini", work / "pytest.ini")
+    session.chdir(work)
+    session.run("python", "-c", "import recommendations, sys; from pathlib import Path; "
+                "here = Path(recommendations.__file__).resolve(); print('recommendations from', here); "
+                f"sys.exit(0 if 'site-packages' in here.parts and {str(ROOT)!r} not in str(here) else "
+                "'the suite would test the checkout, not the wheel')")
+    session.run("python", "-m", "pytest", "tests", "--ds", "tests.hostshop.settings", "-p", "no:cacheprovider",
+                "--ignore=tests/integration", *_junit_args(session), *session.posargs,
+                env={"DJANGO_SETTINGS_MODULE": "tests.hostshop.settings"})
+
+
+@nox.session(python="3.11")
+def mypy(session: nox.Session) -> None:
+    """Type-check the public API with django-stubs and djangorestframework-stubs."""
+    session.install(*cell_requirements("5.2"), "mypy==2.4.1", "django-stubs==6.1.2",
+                    "djangorestframework-stubs==3.18.1")
+    session.run("python", "-m", "mypy", *TYPED_API, *session.posargs)
+
+
+if __name__ == "__main__":  # ``python noxfile.py`` as well as ``nox``
+    sys.exit(nox.main())
