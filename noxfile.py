@@ -66,15 +66,6 @@ def cell_requirements(django: str) -> list[str]:
     return pins
 
 
-def _junit_args(session: nox.Session) -> list[str]:
-    """``--junitxml`` into $RECOMMENDATIONS_TEST_REPORTS (dev.py adds up every report)."""
-    reports = os.environ.get("RECOMMENDATIONS_TEST_REPORTS")
-    if not reports:
-        return []
-    name = "".join(c if c.isalnum() or c in "-." else "-" for c in session.name).strip("-")
-    return [f"--junitxml={Path(reports) / f'{name}.xml'}"]
-
-
 @nox.session
 @nox.parametrize(("python", "django"), CELLS, ids=[f"py{py}-django{dj}" for py, dj in CELLS])
 def tests(session: nox.Session, django: str) -> None:
@@ -84,9 +75,10 @@ def tests(session: nox.Session, django: str) -> None:
     session.install("-e", f"{ROOT}[deep]" if deep else str(ROOT))
     session.run("python", "-c", "import django, sys; print('cell: Python', sys.version.split()[0], "
                 "'Django', django.get_version())")
-    skip = [] if deep else ["--ignore=tests/algorithms/test_deep.py"]  # no TensorFlow in this cell
+    # tests/test_dev.py is about dev.py, which the full run tests; no TensorFlow outside DEEP_CELL
+    skip = [] if deep else ["--ignore=tests/algorithms/test_deep.py"]
     session.run("python", "-m", "pytest", "tests", "--ds", "tests.settings", "-p", "no:cacheprovider",
-                "--ignore=tests/integration", *skip, *_junit_args(session), *session.posargs,
+                "--ignore=tests/integration", "--ignore=tests/test_dev.py", *skip, *session.posargs,
                 env={"DJANGO_SETTINGS_MODULE": "tests.settings"})
 
 
@@ -113,7 +105,7 @@ def wheel(session: nox.Session) -> None:
                 f"sys.exit(0 if 'site-packages' in here.parts and {str(ROOT)!r} not in str(here) else "
                 "'the suite would test the checkout, not the wheel')")
     session.run("python", "-m", "pytest", "tests", "--ds", "tests.hostshop.settings", "-p", "no:cacheprovider",
-                "--ignore=tests/integration", *_junit_args(session), *session.posargs,
+                "--ignore=tests/integration", *session.posargs,
                 env={"DJANGO_SETTINGS_MODULE": "tests.hostshop.settings"})
 
 
