@@ -130,13 +130,14 @@ def totals(reports: list[Path]) -> tuple[int, int, int]:
     return passed, failed, skipped
 
 
+NOX = [PYTHON, "-m", "nox", "--noxfile", ROOT / "noxfile.py"]
 # The full run above is this cell of the matrix (and much more), so the matrix leaves it out.
 FULL_RUN_CELL = "tests(py3.11-django5.2)"
 
 
 def nox_sessions() -> list[str]:
     """The sessions ``nox`` selects by default (the matrix's cells, wheel, mypy), in order."""
-    listed = subprocess.run([str(PYTHON), "-m", "nox", "--list", "--json"], cwd=ROOT, check=True,
+    listed = subprocess.run([*map(str, NOX), "--list", "--json"], cwd=ROOT, check=True,
                             capture_output=True, text=True).stdout
     return [entry["session"] for entry in json.loads(listed)]
 
@@ -155,7 +156,7 @@ def matrix() -> tuple[list[Path], list[str], list[tuple[str, float, int]]]:
         report.unlink(missing_ok=True)
         pytest_args = ["--", f"--junitxml={report}"] if session.startswith(("tests", "wheel")) else []
         started = time.monotonic()
-        code = run_step(PYTHON, "-m", "nox", "--session", session, *pytest_args)
+        code = run_step(*NOX, "--session", session, *pytest_args)
         timings.append((session, time.monotonic() - started, code))
         if report.exists():
             reports.append(report)
