@@ -40,6 +40,16 @@ TYPED_API = ["recommendations/__init__.py", "recommendations/signals.py", "recom
              "recommendations/products.py", "recommendations/templatetags/recommendations.py",
              "recommendations/algorithms/__init__.py", "recommendations/algorithms/base.py"]
 
+# What the cells leave to the full run (Python 3.11, Django 5.2, every suite): the integration
+# tests (PostgreSQL, Redis, workers, Chromium), the browser test (Playwright), tests of dev.py,
+# and the runs over the research data sets (ML-100K accuracy, importing MovieLens and Complete
+# Journey: 6 of a cell's 23 minutes under load, NumPy/pandas at scale with nothing that differs
+# between cells).
+FULL_RUN_ONLY = ["--ignore=tests/integration", "--ignore=tests/test_dev.py", "--ignore=tests/algorithms/test_ml100k.py",
+                 "--deselect=tests/test_import.py::test_movielens100k",
+                 "--deselect=tests/test_import.py::test_completejourney",
+                 "--deselect=tests/test_beyond_accuracy_dashboard.py::test_the_new_charts_in_a_browser"]
+
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_missing_interpreters = True
 nox.options.sessions = ["tests", "wheel", "mypy"]
@@ -75,11 +85,9 @@ def tests(session: nox.Session, django: str) -> None:
     session.install("-e", f"{ROOT}[deep]" if deep else str(ROOT))
     session.run("python", "-c", "import django, sys; print('cell: Python', sys.version.split()[0], "
                 "'Django', django.get_version())")
-    # tests/test_dev.py is about dev.py, which the full run tests; no TensorFlow outside DEEP_CELL
-    skip = [] if deep else ["--ignore=tests/algorithms/test_deep.py"]
+    skip = [] if deep else ["--ignore=tests/algorithms/test_deep.py"]  # no TensorFlow here
     session.run("python", "-m", "pytest", "tests", "--ds", "tests.settings", "-p", "no:cacheprovider",
-                "--ignore=tests/integration", "--ignore=tests/test_dev.py", *skip, *session.posargs,
-                env={"DJANGO_SETTINGS_MODULE": "tests.settings"})
+                *FULL_RUN_ONLY, *skip, *session.posargs, env={"DJANGO_SETTINGS_MODULE": "tests.settings"})
 
 
 @nox.session(python="3.11")
