@@ -30,13 +30,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .algorithms import get_engine
+from .algorithms import NEEDS_EXPLICIT_RATINGS, get_engine
 from .algorithms.dataset import Dataset
 from .artifacts import save_bundle
 from .conf import ENGINE_NAMES, app_settings
 from .data import load_frames
 from .evaluation import evaluate_topn, predict_pairs, split_topn
-from .models import ModelVersion
+from .models import ModelVersion, Rating
 from .profiles import exclude_not_interested
 
 logger = logging.getLogger(__name__)
@@ -80,6 +80,16 @@ def configured_engines() -> list[str]:
     if "deep" in names and find_spec("tensorflow") is None:
         names.remove("deep")
     return names
+
+
+def missing_data(engine: str) -> str | None:
+    """Why ``engine`` cannot train on this shop's data yet (a plain sentence), or None.
+
+    "Train everything" skips such an engine with this reason instead of recording a failure
+    that nobody can fix but the shoppers (no star ratings yet)."""
+    if engine in NEEDS_EXPLICIT_RATINGS and not Rating.objects.exists():
+        return str(_("there are no star ratings yet, and this engine learns only from ratings"))
+    return None
 
 
 def artifact_storage():
