@@ -22,20 +22,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from celery import current_app as current_celery_app
 from django.core.cache import cache
 from django.core.files import File
 from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
-from .algorithms import get_engine
+from .algorithms import NEEDS_EXPLICIT_RATINGS, get_engine
 from .algorithms.dataset import Dataset
 from .artifacts import save_bundle
 from .conf import ENGINE_NAMES, app_settings
 from .data import load_frames
 from .evaluation import evaluate_topn, predict_pairs, split_topn
-from .models import ModelVersion
+from .models import ModelVersion, Rating
 from .profiles import exclude_not_interested
 
 logger = logging.getLogger(__name__)
@@ -50,15 +51,38 @@ class TrainingLocked(RuntimeError):
     """Another training of the same engine holds the lock."""
 
 
+class NoBrokerConfigured(RuntimeError):
+    """Celery has no broker and does not run tasks eagerly: a queued training would never run."""
+
+
+NO_BROKER_MESSAGE = _(
+    "No Celery broker is configured, so a queued training would never run and nothing was queued. "
+    "Either train in this process (`manage.py recommendations_train --sync`, or set "
+    "CELERY_TASK_ALWAYS_EAGER = True), or configure a broker (CELERY_BROKER_URL, read by your "
+    "project's Celery app) and start a worker.")
+
+
+def check_broker_configured() -> None:
+    """Refuse to queue to Celery's built-in default (``amqp://localhost``) that nobody configured.
+
+    A shop without a Celery app of its own still gets Celery's default app, which would accept the
+    task and send it to a broker that does not exist; the version would stay "queued" for ever.
+    """
+    conf = current_celery_app.conf  # the app the shared tasks run on
+    if conf.task_always_eager or conf.broker_url or conf.broker_write_url:
+        return
+    raise NoBrokerConfigured(str(NO_BROKER_MESSAGE))
+
+
 def deep_unavailable_reason() -> str | None:
     """Why this environment cannot train ``deep`` (None when it can). Looks for TensorFlow
     without importing it: web processes never import TensorFlow."""
     if find_spec("tensorflow") is not None:
         return None
-    return _("TensorFlow is not installed in this Python environment, so the deep engine cannot be "
-             "trained; the other engines and serving work without it. Install the deep extra, pip install "
-             "\"django-shop-recommendations[deep]\", on the machines that train, with a Python that "
-             "TensorFlow publishes wheels for (3.11 to 3.13 on Linux x86-64 when this was written).")
+    return str(_("TensorFlow is not installed in this Python environment, so the deep engine cannot be "
+                 "trained; the other engines and serving work without it. Install the deep extra, pip "
+                 "install \"django-shop-recommendations[deep]\", on the machines that train, with a Python "
+                 "that TensorFlow publishes wheels for (3.11 to 3.13 on Linux x86-64 when this was written)."))
 
 
 def configured_engines() -> list[str]:
@@ -67,6 +91,16 @@ def configured_engines() -> list[str]:
     if "deep" in names and deep_unavailable_reason():
         names.remove("deep")
     return names
+
+
+def missing_data(engine: str) -> str | None:
+    """Why ``engine`` cannot train on this shop's data yet (a plain sentence), or None.
+
+    "Train everything" skips such an engine with this reason instead of recording a failure
+    that nobody can fix but the shoppers (no star ratings yet)."""
+    if engine in NEEDS_EXPLICIT_RATINGS and not Rating.objects.exists():
+        return str(_("there are no star ratings yet, and this engine learns only from ratings"))
+    return None
 
 
 def artifact_storage():
@@ -261,6 +295,7 @@ def queue(engine: str, *, triggered_by: str = "", force: bool = False,
           params: dict[str, Any] | None = None) -> ModelVersion:
     """Create a queued version and hand it to Celery; returns at once.
 
+    With no broker configured at all ``NoBrokerConfigured`` is raised before anything is stored.
     If the broker cannot be reached the version is marked failed with a message saying so and
     the error propagates, so the caller can tell the user; nothing else changes. With eager
     Celery (no broker: the embedded default) the training runs here; if it fails (and eager
@@ -270,6 +305,7 @@ def queue(engine: str, *, triggered_by: str = "", force: bool = False,
 
     if engine not in ENGINE_NAMES:
         raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(ENGINE_NAMES)}")
+    check_broker_configured()
     version = ModelVersion.objects.create(engine=engine, triggered_by=triggered_by[:150],
                                           params=params or {})
     try:
