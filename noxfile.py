@@ -109,9 +109,9 @@ def wheel(session: nox.Session) -> None:
     shutil.copy(ROOT / "pytest.ini", work / "pytest.ini")
     session.chdir(work)
     session.run("python", "-c", "import recommendations, sys; from pathlib import Path; "
-                "here = Path(recommendations.__file__).resolve(); print('recommendations from', here); "
-                f"sys.exit(0 if 'site-packages' in here.parts and {str(ROOT)!r} not in str(here) else "
-                "'the suite would test the checkout, not the wheel')")
+                "here = Path(recommendations.__file__).resolve().parent; print('recommendations from', here); "
+                f"sys.exit(0 if 'site-packages' in here.parts and here != Path({str(ROOT / 'recommendations')!r}) "
+                "else 'the suite would test the checkout, not the wheel')")
     session.run("python", "-m", "pytest", "tests", "--ds", "tests.hostshop.settings", "-p", "no:cacheprovider",
                 "--ignore=tests/integration", *session.posargs,
                 env={"DJANGO_SETTINGS_MODULE": "tests.hostshop.settings"})
