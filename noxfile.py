@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import nox
@@ -103,8 +104,8 @@ def wheel(session: nox.Session) -> None:
     wheel_file = next(path for path in built if path.suffix == ".whl")
     session.install(*cell_requirements("5.2"))
     session.install(str(wheel_file))  # its own dependency ranges must accept the pins
-    work = Path(session.create_tmp()) / "wheel-suite"
-    shutil.rmtree(work, ignore_errors=True)
+    # Outside the checkout: pytest-django puts the directory of the nearest manage.py on sys.path.
+    work = Path(tempfile.mkdtemp(prefix="recommendations-wheel-suite-"))
     shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__", "node_modules"))
     shutil.copy(ROOT / "pytest.ini", work / "pytest.ini")
     session.chdir(work)
@@ -112,9 +113,13 @@ def wheel(session: nox.Session) -> None:
                 "here = Path(recommendations.__file__).resolve().parent; print('recommendations from', here); "
                 f"sys.exit(0 if 'site-packages' in here.parts and here != Path({str(ROOT / 'recommendations')!r}) "
                 "else 'the suite would test the checkout, not the wheel')")
-    session.run("python", "-m", "pytest", "tests", "--ds", "tests.hostshop.settings", "-p", "no:cacheprovider",
-                "--ignore=tests/integration", *session.posargs,
-                env={"DJANGO_SETTINGS_MODULE": "tests.hostshop.settings"})
+    try:
+        session.run("python", "-m", "pytest", "tests", "--ds", "tests.hostshop.settings", "-p", "no:cacheprovider",
+                    "-o", "django_find_project=false", "--ignore=tests/integration", *session.posargs,
+                    env={"DJANGO_SETTINGS_MODULE": "tests.hostshop.settings"})
+    finally:
+        session.chdir(ROOT)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 @nox.session(python="3.11")
