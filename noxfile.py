@@ -116,7 +116,8 @@ def wheel(session: nox.Session) -> None:
     try:
         session.run("python", "-m", "pytest", "tests", "--ds", "tests.hostshop.settings", "-p", "no:cacheprovider",
                     "-o", "django_find_project=false", "--ignore=tests/integration", *session.posargs,
-                    env={"DJANGO_SETTINGS_MODULE": "tests.hostshop.settings"})
+                    env={"DJANGO_SETTINGS_MODULE": "tests.hostshop.settings",
+                         "RECOMMENDATIONS_TEST_INSTALLED_PACKAGE": "1"})  # tests/conftest.py checks
     finally:
         session.chdir(ROOT)
         shutil.rmtree(work, ignore_errors=True)

@@ -15,6 +15,11 @@ from pathlib import Path
 import pytest
 
 SETTINGS = os.environ.get("DJANGO_SETTINGS_MODULE", "tests.settings")
+if os.environ.get("RECOMMENDATIONS_TEST_INSTALLED_PACKAGE"):  # noxfile.py's wheel session
+    import recommendations
+
+    if "site-packages" not in Path(recommendations.__file__).resolve().parts:
+        raise pytest.UsageError(f"the wheel suite imports the checkout: {recommendations.__file__}")
 collect_ignore = []
 if SETTINGS != "tests.hostshop.settings":
     collect_ignore.append("hostshop")
