@@ -66,13 +66,14 @@ def _pyenv_on_path() -> None:
 _pyenv_on_path()
 
 
-def cell_requirements(django: str) -> list[str]:
-    """requirements.txt's pins for the app suite, with ``django``'s release instead of the pin."""
+def cell_requirements(django: str, *, also: tuple[str, ...] = ()) -> list[str]:
+    """requirements.txt's pins for the app suite, with ``django``'s release instead of the pin
+    (and the pins of ``also``, names NOT_IN_CELLS leaves out)."""
     pins = [DJANGO[django]]
     for line in REQUIREMENTS.read_text().splitlines():
         line = line.split("#", 1)[0].strip()
         name = line.split("==", 1)[0].split("[", 1)[0].strip().lower()
-        if line and name not in NOT_IN_CELLS:
+        if line and (name not in NOT_IN_CELLS or name in also):
             pins.append(line)
     return pins
 
@@ -102,12 +103,14 @@ def wheel(session: nox.Session) -> None:
     built = sorted(dist.iterdir())
     session.run("python", "-m", "twine", "check", "--strict", *map(str, built))
     wheel_file = next(path for path in built if path.suffix == ".whl")
-    session.install(*cell_requirements("5.2"))
+    # Playwright too: in CI this is the host-shop suite's SQLite pass, its browser test included.
+    session.install(*cell_requirements("5.2", also=("playwright",)))
     session.install(str(wheel_file))  # its own dependency ranges must accept the pins
     # Outside the checkout: pytest-django puts the directory of the nearest manage.py on sys.path.
     work = Path(tempfile.mkdtemp(prefix="recommendations-wheel-suite-"))
     shutil.copytree(ROOT / "tests", work / "tests", ignore=shutil.ignore_patterns("__pycache__", "node_modules"))
     shutil.copy(ROOT / "pytest.ini", work / "pytest.ini")
+    shutil.copytree(ROOT / "docs", work / "docs")  # the host shop checks docs/integration.md's settings
     session.chdir(work)
     session.run("python", "-c", "import recommendations, sys; from pathlib import Path; "
                 "here = Path(recommendations.__file__).resolve().parent; print('recommendations from', here); "
