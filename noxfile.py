@@ -51,8 +51,12 @@ FULL_RUN_ONLY = ["--ignore=tests/integration", "--ignore=tests/test_dev.py", "--
                  "--deselect=tests/test_import.py::test_completejourney",
                  "--deselect=tests/test_beyond_accuracy_dashboard.py::test_the_new_charts_in_a_browser"]
 
-# The Django of the cells that run tests/algorithms on Pythons other than the full run's.
-ENGINES_WITH = "6.1"
+# Run once per Python, in the cell with ONCE_PER_PYTHON_WITH's Django (the full run has them on
+# 3.11 with 5.2): the engines and their evaluation (NumPy and SciPy on the same pins; a few tests
+# drive them through recommendations_evaluate, a plain management command), and the API fuzzing
+# (25 examples a check; the other API tests run in every cell). 150 of a lean cell's 320 s.
+ONCE_PER_PYTHON = ["tests/algorithms", "tests/test_api_fuzz.py"]
+ONCE_PER_PYTHON_WITH = "6.1"
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_missing_interpreters = True
@@ -91,11 +95,8 @@ def tests(session: nox.Session, django: str) -> None:
     session.run("python", "-c", "import django, sys; print('cell: Python', sys.version.split()[0], "
                 "'Django', django.get_version())")
     skip = [] if deep else ["--ignore=tests/algorithms/test_deep.py"]  # no TensorFlow here
-    if django != ENGINES_WITH and (session.python, ENGINES_WITH) in CELLS:
-        # The engines and their evaluation are plain NumPy/SciPy (a few tests drive them through
-        # recommendations_evaluate, a plain management command): the cell of this Python with
-        # ENGINES_WITH runs them on the same pins, the full run on 3.11.
-        skip.append("--ignore=tests/algorithms")
+    if django != ONCE_PER_PYTHON_WITH and (session.python, ONCE_PER_PYTHON_WITH) in CELLS:
+        skip += [f"--ignore={path}" for path in ONCE_PER_PYTHON]
     session.run("python", "-m", "pytest", "tests", "--ds", "tests.settings", "-p", "no:cacheprovider",
                 *FULL_RUN_ONLY, *skip, *session.posargs, env={"DJANGO_SETTINGS_MODULE": "tests.settings"})
 
