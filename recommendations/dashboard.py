@@ -45,8 +45,8 @@ HISTORY_LENGTH = 20
 
 def busy_version(engine: str) -> ModelVersion | None:
     """The engine's run that is running, or queued recently enough that a worker may still pick
-    it up (a queued run older than the lock's lifetime is taken as lost)."""
-    recent = timezone.now() - timedelta(seconds=app_settings.TRAINING_LOCK_SECONDS)
+    it up (a queued run older than ``TRAINING_QUEUE_TIMEOUT`` is taken as lost)."""
+    recent = timezone.now() - timedelta(seconds=app_settings.TRAINING_QUEUE_TIMEOUT)
     return (ModelVersion.objects.filter(engine=engine)
             .filter(Q(status=Status.RUNNING) | Q(status=Status.QUEUED, created_at__gte=recent))
             .order_by("-created_at", "-id").first())

@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import re
 import types
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.test import override_settings
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from recommendations import serving, tasks, training
@@ -195,7 +197,8 @@ def test_dashboard_shows_versions_metrics_and_svg_charts(admin_client, shop):
     for _ in range(3):
         training.run_sync("item_cf", force=True)
     training.run_sync("popular")
-    ghost = ModelVersion.objects.create(engine="item_cf", status=Status.RUNNING)  # dead worker
+    ghost = ModelVersion.objects.create(engine="item_cf", status=Status.RUNNING,  # dead worker
+                                        heartbeat_at=timezone.now() - timedelta(minutes=5))
     response = admin_client.get(DASHBOARD)
     assert response.status_code == 200
     text = response.content.decode()
