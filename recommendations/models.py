@@ -163,6 +163,7 @@ class ModelVersion(models.Model):
         _("last heartbeat"), null=True, blank=True,
         help_text=_("Renewed every few seconds while the training runs; a run whose heartbeat "
                     "stopped lost its worker."))
+    activated_at = models.DateTimeField(_("live since"), null=True, blank=True)
     worker = models.CharField(_("worker"), max_length=255, blank=True,
                               help_text=_("Host and process that ran the training."))
 

@@ -312,15 +312,16 @@ def activate(version: ModelVersion, *, force: bool = False) -> bool:
             old, new = current.ndcg, version.ndcg
             tolerance = app_settings.ACTIVATION_TOLERANCE
             if old is not None and new is not None and new < old - tolerance:
-                note = (f"kept v{current.pk}: ndcg@10 {new:.4f} is below the active "
-                        f"{old:.4f} by more than {tolerance}")
+                note = (f"kept v{current.pk}: ndcg@10 {new:.3f} < {old:.3f} of the live version "
+                        f"(tolerance {tolerance})")
                 ModelVersion.objects.filter(pk=version.pk).update(activation_note=note)
                 version.activation_note = note
                 return False
         ModelVersion.objects.filter(engine=version.engine, is_active=True).update(is_active=False)
         note = "forced by staff" if force else "activated"
-        ModelVersion.objects.filter(pk=version.pk).update(is_active=True, activation_note=note)
-        version.is_active, version.activation_note = True, note
+        now = timezone.now()
+        ModelVersion.objects.filter(pk=version.pk).update(is_active=True, activation_note=note, activated_at=now)
+        version.is_active, version.activation_note, version.activated_at = True, note, now
     return True
 
 
