@@ -113,7 +113,7 @@ def test_retrain_button_queues_and_returns_at_once(admin_client, admin_user, sho
     assert (version.engine, version.status, version.task_id) == ("item_cf", Status.QUEUED, "task-1")
     assert version.triggered_by == f"admin:{admin_user.get_username()}"
     assert sent == [([version.pk], {"force": False})]
-    assert any("queued as v" in m for m in messages_of(response))
+    assert any(f"item_cf v{version.pk} is waiting for a worker" in m for m in messages_of(response))
 
 
 def test_retrain_all_queues_every_configured_engine(admin_client, shop, sent):
@@ -319,7 +319,8 @@ def test_without_a_broker_a_failed_training_says_why_not_broker(admin_client, db
     monkeypatch.setitem(tasks.train_engine.app.conf, "task_eager_propagates", True)
     response = admin_client.post(RETRAIN, {"engine": "popular"}, follow=True)
     text = response.content.decode()
-    assert "popular: the training failed" in text.lower() and "no events or ratings" in text
-    assert "task broker" not in text
     failed = ModelVersion.objects.get()
+    assert f"popular v{failed.pk} failed after" in text and "no events or ratings" in text
+    assert "it had no model yet, so the storefront falls back" in text
+    assert "task broker" not in text
     assert failed.status == Status.FAILED and "no events or ratings" in failed.error

@@ -46,7 +46,7 @@ def test_staff_retrain_click_trains_on_the_worker_and_changes_recommendations(st
 
     response = staff_client.post(RETRAIN, {"engine": "item_cf"})
     assert response.status_code == 302
-    assert any("queued as v" in str(m) for m in get_messages(response.wsgi_request))
+    assert any("is waiting for a worker" in str(m) for m in get_messages(response.wsgi_request))
     queued = ModelVersion.objects.get(engine="item_cf")
     assert queued.task_id  # handed to the broker, not run in this process
 
