@@ -244,6 +244,66 @@ def test_status_endpoint_reports_stage_and_percent(admin_client, shop):
         **data["engines"]["popular"]["latest"], "status": "succeeded", "progress": 100}}
 
 
+def test_outcomes_are_said_in_plain_words_and_link_the_version(admin_client, shop):
+    live = training.run_sync("popular")
+    ModelVersion.objects.filter(pk=live.pk).update(metrics={"ndcg@10": 0.99}, total_seconds=130.4)
+    response = admin_client.post(RETRAIN, {"engine": "popular"}, follow=True)  # eager here: it ran
+    kept = ModelVersion.objects.filter(engine="popular").latest("pk")
+    text = response.content.decode()
+    assert not kept.is_active
+    assert re.search(rf'<a href="/admin/recommendations/modelversion/{kept.pk}/change/">popular v{kept.pk} '
+                     rf'trained in \d+ s; kept v{live.pk}: ndcg@10 0\.\d{{3}} &lt; 0\.990 of the live version', text)
+    # the failed run: its one line on the dashboard, the whole trace on its page
+    failed = ModelVersion.objects.create(
+        engine="item_cf", status=Status.FAILED, started_at=timezone.now() - timedelta(seconds=34),
+        finished_at=timezone.now(), error="MemoryError: out of memory\n\nTraceback (most recent call last):\n"
+                                          "  File \"training.py\", line 1, in train")
+    data = admin_client.get(STATUS).json()
+    assert data["engines"]["item_cf"]["latest"]["message"] == (
+        f"item_cf v{failed.pk} failed after 34 s: MemoryError: out of memory; it had no model yet, so the "
+        "storefront falls back to other engines")
+    assert data["engines"]["item_cf"]["latest"]["error"] == "MemoryError: out of memory"
+    assert data["summary"] == "Latest runs: 2 of 2 finished (0 live, 1 kept the old version, 1 failed)."
+    page = admin_client.get(f"{CHANGELIST}{failed.pk}/change/").content.decode()
+    assert "Traceback (most recent call last):" in page and "line 1, in train" in page
+
+
+def test_a_running_training_shows_elapsed_time_and_an_estimate_from_the_last_run(admin_client, shop):
+    done = training.run_sync("item_cf")
+    ModelVersion.objects.filter(pk=done.pk).update(total_seconds=130)
+    now = timezone.now()
+    running = ModelVersion.objects.create(engine="item_cf", status=Status.RUNNING, stage="validating",
+                                          progress=20, started_at=now - timedelta(seconds=52),
+                                          heartbeat_at=now)
+    ModelVersion.objects.create(engine="popular")  # queued
+    data = admin_client.get(STATUS).json()
+    run = data["engines"]["item_cf"]["latest"]
+    assert (run["elapsed_s"], run["estimate_s"]) == (52, 130)
+    assert run["percent"] == 40  # 52 of 130 s, within the validating stage (20-54 %)
+    assert run["message"] == (f"item_cf v{running.pk}: validating, 40 %, 52 s so far; about 1 min 18 s left "
+                              "(the last run took 2 min 10 s)")
+    assert data["busy"] and data["summary"] == "Training: 0 of 2 finished (0 live, 0 kept the old version, " \
+                                               "0 failed); 1 running, 1 waiting."
+    assert "is waiting for a worker" in data["engines"]["popular"]["latest"]["message"]
+    page = admin_client.get(DASHBOARD).content.decode()
+    assert 'id="rec-training-summary"' in page and "1 running, 1 waiting" in page
+    assert re.search(r"about 1 min 1\d s left", page)  # a second or two later
+
+
+def test_the_dashboard_says_what_the_storefront_serves(admin_client, shop):
+    item = training.run_sync("item_cf")
+    text = admin_client.get(DASHBOARD).content.decode()
+    panel = text[text.index('id="rec-serving"'):text.index("</section>", text.index('id="rec-serving"'))]
+    assert "<strong>hybrid</strong>" in panel and "has no model yet: item_cf answers instead" in panel
+    assert f"item_cf (<a href=\"/admin/recommendations/modelversion/{item.pk}/change/\">v{item.pk}</a>)" in panel
+    assert "trending (no model)" in panel and "then database counts" in panel
+    with override_settings(RECOMMENDATIONS=recs(SERVING_ENGINE="item_cf",
+                                                AB_TEST={"name": "t", "variants": {"item_cf": 80, "popular": 20}})):
+        panel = admin_client.get(DASHBOARD).content.decode()
+    assert "A/B variant “item_cf” (80 % of shoppers)" in panel and "A/B variant “popular” (20 % of shoppers)" in panel
+    assert f"v{item.pk}</a>, live for" in panel
+
+
 # -- precomputed lists ------------------------------------------------------------------------
 @override_settings(RECOMMENDATIONS=recs(PRECOMPUTE_CHUNK_SIZE=7))
 def test_precompute_writes_one_list_per_shopper_and_serving_reads_it(shop, django_assert_max_num_queries):
