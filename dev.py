@@ -100,7 +100,7 @@ def demo() -> None:
     worker = start_worker(env, log)
     try:
         manage("recommendations_train", "--missing", env=env)
-        manage("runserver", "127.0.0.1:8000", env=env)
+        manage("runserver", f"127.0.0.1:{os.environ.get('DEMO_PORT', '8000')}", env=env)
     finally:
         stop(worker)
 

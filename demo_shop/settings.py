@@ -149,7 +149,7 @@ RECOMMENDATIONS = {
 from recommendations.conf import CELERY_TASK_ROUTES  # noqa: E402
 
 CELERY_TASK_ROUTES = CELERY_TASK_ROUTES
-MEDIA_ROOT = BASE_DIR / "media"
+MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
 
 # The recommendations API (mounted at /api/recommendations/): OpenAPI schema by drf-spectacular;
 # session authentication for the shop's pages, tokens for other clients, never HTTP Basic (whose
