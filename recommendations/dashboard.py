@@ -185,7 +185,7 @@ def version_url(version: ModelVersion) -> str:
 
 def outcome_html(version: ModelVersion, suffix: str = "") -> SafeString:
     """``outcome_text`` with a link to the version's page (for messages)."""
-    estimate = last_durations().get(version.engine)
+    estimate = last_durations().get(version.engine) if version.status == Status.RUNNING else None
     return format_html('<a href="{}">{}</a>{}', version_url(version), outcome_text(version, estimate), suffix)
 
 
@@ -394,6 +394,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
             "Active version of each engine: novelty@10 (mean self-information, bits)",
             [r["engine"] for r in beyond], {NOVELTY: [_number(r["active"].metrics.get(NOVELTY)) for r in beyond]},
             width=420, empty="No active version with beyond-accuracy metrics yet.")
+        if self.has_change_permission(request):
+            training.prepare_to_queue()  # so that a Retrain click answers at once
         opts = self.model._meta
         context = {
             **self.admin_site.each_context(request),
