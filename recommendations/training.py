@@ -353,6 +353,7 @@ def queue(engine: str, *, triggered_by: str = "", force: bool = False,
 
     if engine not in ENGINE_NAMES:
         raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(ENGINE_NAMES)}")
+    fail_stale_runs()  # a run whose worker died is declared so before the next one is asked for
     version = ModelVersion.objects.create(engine=engine, triggered_by=triggered_by[:150],
                                           params=params or {})
     try:

