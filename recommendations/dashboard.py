@@ -75,6 +75,9 @@ def start_trainings(request: HttpRequest, engines: list[str], *, force: bool = F
             version = ModelVersion.objects.filter(engine=engine).order_by("-created_at", "-id").first()
             messages.error(request, outcome_html(version))
             continue
+        except training.NoBrokerConfigured as exc:
+            messages.error(request, str(exc))
+            break
         except Exception as exc:  # noqa: BLE001  (broker down, misconfigured, ...)
             messages.error(request, f"Could not reach the task broker, so no training was started "
                                     f"({type(exc).__name__}: {exc}). Check CELERY_BROKER_URL and that "
