@@ -70,7 +70,7 @@ def test_worse_version_is_kept_inactive_unless_forced(shop):
     good = training.run_sync("item_cf")
     ModelVersion.objects.filter(pk=good.pk).update(metrics={"ndcg@10": 0.99})
     worse = training.run_sync("item_cf")
-    assert not worse.is_active and "below the active" in worse.activation_note
+    assert not worse.is_active and "< 0.990 of the live version" in worse.activation_note
     assert ModelVersion.objects.get(engine="item_cf", is_active=True).pk == good.pk
     forced = training.run_sync("item_cf", force=True)
     assert forced.is_active
