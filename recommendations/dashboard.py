@@ -17,12 +17,10 @@ then ends ``failed`` with "already running".)
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -45,15 +43,6 @@ NOVELTY = "novelty@10"
 HISTORY_LENGTH = 20
 
 
-def busy_version(engine: str) -> ModelVersion | None:
-    """The engine's run that is running, or queued recently enough that a worker may still pick
-    it up (a queued run older than ``TRAINING_QUEUE_TIMEOUT`` is taken as lost)."""
-    recent = timezone.now() - timedelta(seconds=app_settings.TRAINING_QUEUE_TIMEOUT)
-    return (ModelVersion.objects.filter(engine=engine)
-            .filter(Q(status=Status.RUNNING) | Q(status=Status.QUEUED, created_at__gte=recent))
-            .order_by("-created_at", "-id").first())
-
-
 def start_trainings(request: HttpRequest, engines: list[str], *, force: bool = False) -> list[ModelVersion]:
     """Queue a training of each engine, telling the user what happened through messages. With a
     worker this answers at once (the dashboard then follows the runs); where tasks run eagerly
@@ -62,7 +51,7 @@ def start_trainings(request: HttpRequest, engines: list[str], *, force: bool = F
     queued = []
     who = request.user.get_username() if request.user.is_authenticated else ""
     for engine in engines:
-        busy = busy_version(engine)
+        busy = training.busy_version(engine)
         if busy is not None:
             messages.warning(request, _("%(engine)s: v%(id)s is already %(status)s%(where)s; no second "
                                         "training was started.") % {

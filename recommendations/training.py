@@ -38,6 +38,7 @@ from django.core.cache import cache
 from django.core.files import File
 from django.core.files.storage import storages
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -386,6 +387,15 @@ def prune(engine: str, keep: int | None = None) -> int:
         version.delete()
         removed += 1
     return removed
+
+
+def busy_version(engine: str) -> ModelVersion | None:
+    """The engine's run that is running, or queued recently enough that a worker may still pick
+    it up (a queued run older than ``TRAINING_QUEUE_TIMEOUT`` is taken as lost)."""
+    recent = timezone.now() - timedelta(seconds=app_settings.TRAINING_QUEUE_TIMEOUT)
+    return (ModelVersion.objects.filter(engine=engine)
+            .filter(Q(status=Status.RUNNING) | Q(status=Status.QUEUED, created_at__gte=recent))
+            .order_by("-created_at", "-id").first())
 
 
 def queue(engine: str, *, triggered_by: str = "", force: bool = False,
