@@ -8,12 +8,16 @@ Embedded defaults unless ``DATABASE_URL`` / ``CELERY_BROKER_URL`` are set: SQLit
 Celery worker (started and stopped with the server) on kombu's filesystem broker, so that the
 admin's Retrain answers at once and training runs as in production. Only the tests run Celery tasks
 eagerly. With ``CI=true`` the test command also runs every suite on
-PostgreSQL (``DATABASE_URL`` or the local server) and the integration tests, which never skip.
+PostgreSQL (``DATABASE_URL`` or the local server) and the integration tests, which never skip,
+and then the support matrix (``noxfile.py``): the app suite in every other (Python, Django) cell,
+the host-shop suite against the built wheel, and mypy. ``python3 dev.py matrix`` runs that part
+alone.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -120,6 +124,9 @@ def pytest_suites(extra_env: dict[str, str], label: str) -> tuple[list[Path], li
     outside the tests: a usage error, a crash, no report)."""
     reports, broken = [], []
     for name, settings, paths in SUITES:
+        if CI and label == "sqlite" and name == WHEEL_SUITE:
+            print(f"\n=== {name} suite on {label}: runs against the built wheel (nox session wheel) ===")
+            continue
         report = REPORTS / f"{label}-{name}.xml"
         report.parent.mkdir(parents=True, exist_ok=True)
         report.unlink(missing_ok=True)
@@ -152,19 +159,54 @@ def totals(reports: list[Path]) -> tuple[int, int, int]:
     return passed, failed, skipped
 
 
-def test() -> None:
-    """Lint, then every suite on SQLite (and PostgreSQL): each step runs even when an earlier one
-    failed, and the last line is always the total; any failure makes the exit status non-zero."""
-    ensure_venv()
-    started = time.monotonic()
-    broken = [] if run_step(*LINT) == 0 else ["lint (ruff check)"]
-    reports, crashed = pytest_suites({}, "sqlite")
-    broken += crashed
-    database_url = os.environ.get("DATABASE_URL") or (CI_DATABASE_URL if CI else "")
-    if database_url.startswith("postgres"):
-        more, crashed = pytest_suites({"DATABASE_URL": database_url}, "postgresql")
-        reports += more
-        broken += crashed
+NOX = [PYTHON, "-m", "nox", "--noxfile", ROOT / "noxfile.py"]
+# Under CI=true this suite's SQLite pass runs against the installed wheel instead of the checkout
+# (noxfile.py's wheel session: same Python, Django and tests), so CI does not run it twice.
+WHEEL_SUITE = "host-shop"
+# The full run above is this cell of the matrix (and much more), so the matrix leaves it out.
+FULL_RUN_CELL = "tests(py3.11-django5.2)"
+
+
+def nox_sessions() -> list[str]:
+    """The sessions ``nox`` selects by default (the matrix's cells, wheel, mypy), in order."""
+    listed = subprocess.run([*map(str, NOX), "--list", "--json"], cwd=ROOT, check=True,
+                            capture_output=True, text=True).stdout
+    return [entry["session"] for entry in json.loads(listed)]
+
+
+def matrix() -> tuple[list[Path], list[str], list[tuple[str, float, int]]]:
+    """Run each nox session but the full run's cell, whatever the earlier ones did: (JUnit
+    reports, failed steps, (session, seconds, exit status) for each)."""
+    reports, broken, timings = [], [], []
+    for session in nox_sessions():
+        if session == FULL_RUN_CELL:
+            continue
+        print(f"\n=== {session} ===", flush=True)
+        name = "".join(c if c.isalnum() or c in "-." else "-" for c in session).strip("-")
+        report = REPORTS / f"nox-{name}.xml"
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.unlink(missing_ok=True)
+        pytest_args = ["--", f"--junitxml={report}"] if session.startswith(("tests", "wheel")) else []
+        started = time.monotonic()
+        code = run_step(*NOX, "--session", session, *pytest_args)
+        timings.append((session, time.monotonic() - started, code))
+        if report.exists():
+            reports.append(report)
+        if code != 0 and not (code == 1 and report.exists()):  # pytest's failures are counted already
+            broken.append(f"nox session {session} (exit status {code})")
+        print(f"=== {session}: exit status {code} in {timings[-1][1]:.0f} s ===", flush=True)
+    return reports, broken, timings
+
+
+def print_timings(timings: list[tuple[str, float, int]]) -> None:
+    print("\nsteps' times (s) and exit statuses, load average now "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}:")
+    for name, seconds, code in timings:
+        print(f"  {name:<40} {seconds:6.0f}  {code}")
+
+
+def finish(started: float, reports: list[Path], broken: list[str]) -> None:
+    """Print the total line (always the last) and exit non-zero on any failure."""
     passed, failed, skipped = totals(reports)
     print(f"\nAll suites finished in {time.monotonic() - started:.0f} s")
     if broken:
@@ -175,8 +217,45 @@ def test() -> None:
         sys.exit("skipped tests are failures in CI" if not failed else 1)
 
 
+def test() -> None:
+    """Lint, then every suite on SQLite (and PostgreSQL, and the matrix): each step runs even
+    when an earlier one failed, and the last line is always the total; any failure makes the exit
+    status non-zero."""
+    ensure_venv()
+    started = time.monotonic()
+    timings: list[tuple[str, float, int]] = []
+    step = time.monotonic()
+    broken = [] if run_step(*LINT) == 0 else ["lint (ruff check)"]
+    reports, crashed = pytest_suites({}, "sqlite")
+    broken += crashed
+    timings.append(("lint + SQLite suites", time.monotonic() - step, len(crashed)))
+    database_url = os.environ.get("DATABASE_URL") or (CI_DATABASE_URL if CI else "")
+    if database_url.startswith("postgres"):
+        step = time.monotonic()
+        more, crashed = pytest_suites({"DATABASE_URL": database_url}, "postgresql")
+        reports += more
+        broken += crashed
+        timings.append(("PostgreSQL suites + integration", time.monotonic() - step, len(crashed)))
+    if CI:
+        more, crashed, steps = matrix()
+        reports += more
+        broken += crashed
+        timings += steps
+    print_timings(timings)
+    finish(started, reports, broken)
+
+
+def run_matrix() -> None:
+    """The matrix part of the CI run alone (docs/development.md)."""
+    ensure_venv()
+    started = time.monotonic()
+    reports, broken, timings = matrix()
+    print_timings(timings)
+    finish(started, reports, broken)
+
+
 if __name__ == "__main__":
-    commands = {"demo": demo, "test": test}
+    commands = {"demo": demo, "test": test, "matrix": run_matrix}
     if len(sys.argv) != 2 or sys.argv[1] not in commands:
         sys.exit(f"usage: python3 dev.py {{{'|'.join(commands)}}}")
     try:

@@ -8,10 +8,13 @@ Django's swappable-model machinery (like ``AUTH_USER_MODEL``) needs it there.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.signals import setting_changed
+
+if TYPE_CHECKING:
+    from django.db.models import Model
 
 PRODUCT_MODEL_SETTING = "RECOMMENDATIONS_PRODUCT_MODEL"
 DEFAULT_PRODUCT_MODEL = "recommendations.Product"
@@ -194,7 +197,7 @@ def _reload(*, setting: str, **kwargs: Any) -> None:
 setting_changed.connect(_reload)
 
 
-def get_product_model():
+def get_product_model() -> type[Model]:
     """The active product model class, like ``django.contrib.auth.get_user_model``."""
     from django.apps import apps
     from django.core.exceptions import ImproperlyConfigured

@@ -347,6 +347,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
         status = training_status()  # marks dead runs failed first
         versions = list(ModelVersion.objects.order_by("-created_at", "-id")[:1000])
         configured = training.configured_engines()
+        if "deep" in app_settings.ENGINES and (reason := training.deep_unavailable_reason()):
+            messages.warning(request, f"deep: {reason}")  # "Retrain all" leaves deep out
         names = sorted({*configured, *(v.engine for v in versions)}, key=_engine_order)
         rows = []
         for engine in names:

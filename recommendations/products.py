@@ -240,6 +240,7 @@ class FieldMappingAdapter(ProductAdapter):
         category = readers.pop("category", None)
         listed: dict[Any, list[str]] = {}
         if category is not None and category.prefetch:
+            assert category.lookup is not None  # a many-valued reader is always a lookup
             rows = self.model._default_manager.filter(**{f"{category.lookup}__isnull": False}).values_list(
                 "pk", category.lookup)
             for pk, name in rows.iterator(chunk_size=chunk_size):
@@ -271,9 +272,11 @@ class FieldMappingAdapter(ProductAdapter):
         if reader.annotation:
             rows = self.model._default_manager.annotate(**{reader.annotation: reader.expression}).values_list(
                 reader.annotation, flat=True)
-        else:
+        elif reader.lookup is not None:
             rows = self.model._default_manager.exclude(**{f"{reader.lookup}__isnull": True}).values_list(
                 reader.lookup, flat=True)
+        else:
+            return []
         return [float(p) for p in (_decimal(value) for value in rows.iterator()) if p is not None]
 
 
@@ -364,7 +367,8 @@ class _Reader:
         if self.annotation:
             value = getattr(product, self.annotation, None)
             if self.places is not None and value is not None:
-                value = _decimal(value).quantize(self.places)
+                value = _decimal(value)  # None for what is not a number
+                value = value.quantize(self.places) if value is not None else None
             return value
         if self.prefetch:
             return _collect(product, self.path)

@@ -86,10 +86,21 @@ def check_broker_configured() -> None:
     raise NoBrokerConfigured(str(NO_BROKER_MESSAGE))
 
 
+def deep_unavailable_reason() -> str | None:
+    """Why this environment cannot train ``deep`` (None when it can). Looks for TensorFlow
+    without importing it: web processes never import TensorFlow."""
+    if find_spec("tensorflow") is not None:
+        return None
+    return str(_("TensorFlow is not installed in this Python environment, so the deep engine cannot be "
+                 "trained; the other engines and serving work without it. Install the deep extra, pip "
+                 "install \"django-shop-recommendations[deep]\", on the machines that train, with a Python "
+                 "that TensorFlow publishes wheels for (3.11 to 3.13 on Linux x86-64 when this was written)."))
+
+
 def configured_engines() -> list[str]:
     """Engines that "retrain all" trains: the setting, less ``deep`` without TensorFlow."""
     names = [name for name in app_settings.ENGINES if name in ENGINE_NAMES]
-    if "deep" in names and find_spec("tensorflow") is None:
+    if "deep" in names and deep_unavailable_reason():
         names.remove("deep")
     return names
 
@@ -261,6 +272,8 @@ def train(version: ModelVersion, *, force: bool = False,
             status=Status.RUNNING, started_at=version.started_at, heartbeat_at=version.heartbeat_at,
             worker=version.worker, error="", stage="loading data", progress=5)
         heartbeat.__enter__()
+        if engine == "deep" and (reason := deep_unavailable_reason()):
+            raise RuntimeError(reason)  # the version's error says why, not an ImportError mid-fit
         params = {**app_settings.ENGINE_PARAMS.get(engine, {}), **(version.params or {})}
         dataset = build_dataset()
         if dataset.n_events == 0:

@@ -15,6 +15,11 @@ from pathlib import Path
 import pytest
 
 SETTINGS = os.environ.get("DJANGO_SETTINGS_MODULE", "tests.settings")
+if os.environ.get("RECOMMENDATIONS_TEST_INSTALLED_PACKAGE"):  # noxfile.py's wheel session
+    import recommendations
+
+    if "site-packages" not in Path(recommendations.__file__).resolve().parts:
+        raise pytest.UsageError(f"the wheel suite imports the checkout: {recommendations.__file__}")
 collect_ignore = []
 if SETTINGS != "tests.hostshop.settings":
     collect_ignore.append("hostshop")
@@ -29,7 +34,7 @@ if SETTINGS != "demo_shop.settings":
     collect_ignore.append("demo")
 if SETTINGS != "tests.settings":
     collect_ignore += ["algorithms", "integration", "test_import.py", "test_checks.py", "test_api_fuzz.py",
-                       "test_dev.py"]
+                       "test_dev.py", "test_packaging.py"]
 if SETTINGS == "demo_shop.settings":
     collect_ignore += ["test_capture.py"]
 

@@ -12,7 +12,10 @@ import importlib.util
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+if TYPE_CHECKING:
+    from .base import Recommender
 
 #: engine name -> (module, class name)
 ENGINE_PATHS: dict[str, tuple[str, str]] = {
@@ -32,7 +35,7 @@ ENGINE_PATHS: dict[str, tuple[str, str]] = {
 NEEDS_EXPLICIT_RATINGS: set[str] = {"rating"}
 
 
-def _load_class(name: str):
+def _load_class(name: str) -> type[Recommender]:
     try:
         module_name, class_name = ENGINE_PATHS[name]
     except KeyError:
@@ -50,13 +53,13 @@ def _load_class(name: str):
         raise
 
 
-class _LazyEngines(Mapping):
+class _LazyEngines(Mapping[str, "type[Recommender]"]):
     """A read-only mapping that imports an engine's module on first lookup."""
 
     def __init__(self) -> None:
-        self._cache: dict[str, type] = {}
+        self._cache: dict[str, type[Recommender]] = {}
 
-    def __getitem__(self, name: str) -> type:
+    def __getitem__(self, name: str) -> type[Recommender]:
         if name not in self._cache:
             self._cache[name] = _load_class(name)
         return self._cache[name]
@@ -71,7 +74,7 @@ class _LazyEngines(Mapping):
         return name in ENGINE_PATHS
 
 
-ENGINES: Mapping[str, type] = _LazyEngines()
+ENGINES: Mapping[str, type[Recommender]] = _LazyEngines()
 
 
 def register(name: str, module: str, class_name: str, *, needs_explicit_ratings: bool = False) -> None:
@@ -81,7 +84,7 @@ def register(name: str, module: str, class_name: str, *, needs_explicit_ratings:
         NEEDS_EXPLICIT_RATINGS.add(name)
 
 
-def get_engine(name: str, **params: Any):
+def get_engine(name: str, **params: Any) -> Recommender:
     """A fresh, unfitted engine ``name`` built with ``params``."""
     return ENGINES[name](**params)
 
@@ -100,11 +103,11 @@ def engine_available(name: str) -> bool:
     return True
 
 
-def load_model(path: str | Path):
+def load_model(path: str | Path | BinaryIO) -> Recommender:
     """Load a saved model of any engine, reading the engine name from the .npz header."""
     import numpy as np
 
-    if hasattr(path, "seek"):  # an open binary file: read the header, then rewind for the engine
+    if not isinstance(path, (str, Path)):  # an open binary file: read the header, then rewind
         start = path.tell()
         with np.load(path, allow_pickle=False) as npz:
             header = json.loads(npz["__header__"].tobytes().decode())

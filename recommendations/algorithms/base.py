@@ -64,7 +64,7 @@ class Recommender(ABC):
     def _set_state(self, state: dict[str, np.ndarray]) -> None: ...
 
     def save(self, path: str | Path | BinaryIO) -> None:
-        arrays: dict[str, np.ndarray] = {}
+        arrays: dict[str, Any] = {}  # np.savez(**arrays): Any, or numpy's stubs read a key as allow_pickle
         for key, value in self._state().items():
             if sp.issparse(value):
                 csr = sp.csr_matrix(value)
@@ -83,7 +83,7 @@ class Recommender(ABC):
             np.savez(fh, **arrays)
 
     @classmethod
-    def load(cls, path: str | Path) -> Self:
+    def load(cls, path: str | Path | BinaryIO) -> Self:
         with np.load(path, allow_pickle=False) as npz:
             raw = {key: npz[key] for key in npz.files}
         header = json.loads(raw.pop("__header__").tobytes().decode())

@@ -24,10 +24,14 @@ impression; product links go through the click redirect so the click is attribut
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from inspect import getfullargspec, unwrap
-from typing import Any
+from typing import Any, TypeVar
 
+import django
 from django import template
+from django.template.base import FilterExpression, Parser, Token
+from django.template.engine import Engine
 from django.template.library import SimpleNode, parse_bits
 
 from .. import presentation
@@ -44,7 +48,7 @@ TITLES = {
 }
 
 
-class WidgetList(list):
+class WidgetList(list[dict[str, Any]]):
     """A widget's items (dicts; ``item.product`` is the shop's product), with the list's
     ``widget``, ``title`` and ``recommendation_id``; rendered where it is output (``{{ recs }}``
     or the tag without ``as``) by the widget's template."""
@@ -62,7 +66,8 @@ class WidgetList(list):
         csrf_token = context.get("csrf_token")
         if csrf_token is not None:
             new_context["csrf_token"] = csrf_token
-        return context.template.engine.get_template(self._template_name).render(new_context)
+        engine = context.template.engine if context.template is not None else Engine.get_default()
+        return engine.get_template(self._template_name).render(new_context)
 
     __str__ = __html__
 
@@ -97,17 +102,24 @@ class WidgetNode(SimpleNode):
         return output if isinstance(output, str) else output.__html__()
 
 
-def widget_tag(func):
+Tag = TypeVar("Tag", bound=Callable[..., WidgetList])
+# Django 6.0 dropped parse_bits()'s takes_context argument (callers now strip "context" first).
+_parse_bits: Callable[..., tuple[list[FilterExpression], dict[str, FilterExpression]]] = parse_bits
+_CONTEXT_ARGUMENT: tuple[bool, ...] = (False,) if django.VERSION < (6, 0) else ()
+
+
+def widget_tag(func: Tag) -> Tag:
     """Register ``func`` as a tag taking ``simple_tag``'s arguments and an optional ``as name``."""
     params, varargs, varkw, defaults, kwonly, kwonly_defaults, _ = getfullargspec(unwrap(func))
+    params = params[1:]  # the first is ``context``, filled in by the node
 
-    def compile_func(parser, token):
+    def compile_func(parser: Parser, token: Token) -> WidgetNode:
         bits = token.split_contents()[1:]
         target_var = None
         if len(bits) >= 2 and bits[-2] == "as":
             target_var, bits = bits[-1], bits[:-2]
-        args, kwargs = parse_bits(parser, bits, params, varargs, varkw, defaults, kwonly, kwonly_defaults,
-                                  True, func.__name__)
+        args, kwargs = _parse_bits(parser, bits, params, varargs, varkw, defaults, kwonly, kwonly_defaults,
+                                   *_CONTEXT_ARGUMENT, func.__name__)
         return WidgetNode(func, True, args, kwargs, target_var)
 
     register.tag(func.__name__, compile_func)
@@ -120,25 +132,30 @@ TAGS = {presentation.FOR_YOU: "recommended_for_you", presentation.SIMILAR: "simi
 
 
 @widget_tag
-def recommended_for_you(context, limit=None, title=None, max_per_category=None):
+def recommended_for_you(context: template.Context,
+                        limit: Any = None, title: str | None = None, max_per_category: Any = None) -> WidgetList:
     return _widget(context, presentation.FOR_YOU, limit, title, max_per_category=max_per_category)
 
 
 @widget_tag
-def similar_products(context, product, limit=None, title=None, max_per_category=None):
+def similar_products(context: template.Context, product: Any,
+                     limit: Any = None, title: str | None = None, max_per_category: Any = None) -> WidgetList:
     return _widget(context, presentation.SIMILAR, limit, title, product, max_per_category)
 
 
 @widget_tag
-def also_bought(context, product, limit=None, title=None, max_per_category=None):
+def also_bought(context: template.Context, product: Any,
+                limit: Any = None, title: str | None = None, max_per_category: Any = None) -> WidgetList:
     return _widget(context, presentation.ALSO_BOUGHT, limit, title, product, max_per_category)
 
 
 @widget_tag
-def trending_products(context, limit=None, title=None, max_per_category=None):
+def trending_products(context: template.Context,
+                      limit: Any = None, title: str | None = None, max_per_category: Any = None) -> WidgetList:
     return _widget(context, presentation.TRENDING, limit, title, max_per_category=max_per_category)
 
 
 @widget_tag
-def recently_viewed(context, limit=None, title=None, max_per_category=None):
+def recently_viewed(context: template.Context,
+                    limit: Any = None, title: str | None = None, max_per_category: Any = None) -> WidgetList:
     return _widget(context, presentation.RECENTLY_VIEWED, limit, title, max_per_category=max_per_category)
