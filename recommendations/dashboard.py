@@ -106,6 +106,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
     change_list_template = "admin/recommendations/modelversion/change_list.html"
     # every field read-only; the self-tuning record shown as a sentence and a small table
     readonly_fields = [f.name if f.name != "tuning" else "tuning_display" for f in ModelVersion._meta.fields]
+    exclude = ["tuning"]
     date_hierarchy = "created_at"
 
     # -- list ---------------------------------------------------------------------------------
@@ -124,9 +125,9 @@ class ModelVersionAdmin(admin.ModelAdmin):
         if not tuning.get("parameter"):
             return tuning.get("stopped", "") or gettext("not tuned")
         summary = format_html(
-            gettext("{parameter}: {chosen} (default {default}); {n} trials in {seconds:.0f} s, stopped at: {stopped}"),
+            gettext("{parameter}: {chosen} (default {default}); {n} trials in {seconds} s, stopped at: {stopped}"),
             parameter=tuning["parameter"], chosen=tuning["chosen"], default=tuning["default"],
-            n=len(tuning.get("trials", [])), seconds=tuning.get("seconds", 0), stopped=tuning.get("stopped", ""))
+            n=len(tuning.get("trials", [])), seconds=f"{tuning.get('seconds', 0):.0f}", stopped=tuning.get("stopped", ""))
         rows = format_html_join("", "<tr><td>{}</td><td>{}</td></tr>",
                                 ((t["value"], f"{t['ndcg@10']:.4f}") for t in tuning.get("trials", [])))
         return format_html('{}<table><thead><tr><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>',
