@@ -116,7 +116,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     tuning = app_settings.TUNING_SECONDS
     if not isinstance(tuning, (int, float)) or isinstance(tuning, bool) or not 0 <= tuning < float("inf"):
         errors.append(_error(f"RECOMMENDATIONS['TUNING_SECONDS'] must be a number of seconds >= 0, got {tuning!r}.",
-                             f"Default: {DEFAULTS['TUNING_SECONDS']}; 0 turns self-tuning off.", 19))
+                             f"Default: {DEFAULTS['TUNING_SECONDS']}; 0 turns self-tuning off.", 12))
     for key in ("MIN_SUPPORT", "IMPORT_BATCH_SIZE", "KEEP_VERSIONS", "HISTORY_LIMIT", "MAX_LIMIT"):
         value = getattr(app_settings, key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
