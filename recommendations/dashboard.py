@@ -127,7 +127,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
         summary = format_html(
             gettext("{parameter}: {chosen} (default {default}); {n} trials in {seconds} s, stopped at: {stopped}"),
             parameter=tuning["parameter"], chosen=tuning["chosen"], default=tuning["default"],
-            n=len(tuning.get("trials", [])), seconds=f"{tuning.get('seconds', 0):.0f}", stopped=tuning.get("stopped", ""))
+            n=len(tuning.get("trials", [])), seconds=f"{tuning.get('seconds', 0):.0f}",
+            stopped=tuning.get("stopped", ""))
         rows = format_html_join("", "<tr><td>{}</td><td>{}</td></tr>",
                                 ((t["value"], f"{t['ndcg@10']:.4f}") for t in tuning.get("trials", [])))
         return format_html('{}<table><thead><tr><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>',

@@ -744,6 +744,107 @@ def evaluate_coldstart(
     return results
 
 
+def session_split(dataset: Dataset, gap_seconds: float = 1800.0, test_fraction: float = 0.2,
+                  min_length: int = 2) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(input event mask, test sessions) of the ``session`` protocol.
+
+    A session is a shopper's run of events with no pause longer than ``gap_seconds``; its
+    items are the distinct items in order of first touch. Sessions that start in the last
+    ``test_fraction`` of the time span (with ``>= min_length`` distinct items) are the test;
+    the input is every event before that cut, so no test session is in the input.
+    """
+    if dataset.n_events == 0:
+        return np.ones(0, dtype=bool), []
+    start, end = float(dataset.timestamp.min()), float(dataset.timestamp.max())
+    cut = end - test_fraction * (end - start)
+    order = np.lexsort((np.arange(dataset.n_events), dataset.timestamp, dataset.user))
+    user, time_, item = dataset.user[order], dataset.timestamp[order], dataset.item[order]
+    new = np.r_[True, (user[1:] != user[:-1]) | (np.diff(time_) > gap_seconds)]
+    bounds = np.r_[np.flatnonzero(new), len(order)]
+    sessions = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        if time_[a] < cut:
+            continue
+        items = item[a:b]
+        _, first = np.unique(items, return_index=True)
+        distinct = items[np.sort(first)]
+        if len(distinct) >= min_length:
+            sessions.append(distinct)
+    return dataset.timestamp < cut, sessions
+
+
+def evaluate_sessions(
+    dataset: Dataset,
+    engines: Mapping[str, EngineSpec],
+    *,
+    k: int = 10,
+    prefixes: Sequence[int] = (1, 2, 3),
+    gap_seconds: float = 1800.0,
+    progress: bool = True,
+    on_error: str = "raise",
+    baseline: str | None = None,
+    log: Log | None = None,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Session protocol: how well an anonymous shopper's first views predict their next one.
+
+    Engines fit on the input of :func:`session_split`; for every test session and every
+    prefix length ``p`` in ``prefixes`` shorter than the session, the engine gets the session's
+    first ``p`` items as an anonymous ``history`` (no user, nothing else known) and ranks the
+    whole catalogue less those items; the session's item ``p + 1`` is the one relevant item.
+    Rows: ``hit_rate@k`` and ``ndcg@k`` over all (session, prefix) cases, the same per prefix
+    length (``ndcg@k_p1`` ...), ``cases`` and ``sessions``; ``baseline`` as in
+    :func:`evaluate_topn`.
+    """
+    if baseline is not None and baseline not in engines:
+        raise ValueError(f"baseline {baseline!r} is not among the evaluated engines")
+    train_mask, sessions = session_split(dataset, gap_seconds)
+    train = dataset.subset(train_mask)
+    cases = [(s[:p], int(s[p]), p) for s in sessions for p in prefixes if len(s) > p]
+    order = list(engines)
+    if baseline is not None:
+        order.remove(baseline)
+        order.insert(0, baseline)
+    per_case: dict[str, dict[int, float]] = {}
+    results: list[dict[str, Any]] = []
+    for name in order:
+        row: dict[str, Any] = {"engine": name}
+        try:
+            model = _make(engines[name])
+            row.update(fit_measured(model, train, name, log))
+            hits, gains = np.zeros(len(cases)), np.zeros(len(cases))
+            t0 = time.perf_counter()
+            for c in _progress(range(len(cases)), len(cases), f"{name}: sessions", progress, log):
+                prefix, target, _ = cases[c]
+                items, _ = model.recommend(None, history={int(i): 1.0 for i in prefix}, n=k)
+                ranked = [int(i) for i in items[:k]]
+                if target in ranked:
+                    hits[c], gains[c] = 1.0, 1.0 / math.log2(ranked.index(target) + 2)
+            row["recommend_seconds"] = time.perf_counter() - t0
+        except Exception as exc:  # noqa: BLE001
+            if on_error == "raise":
+                raise
+            row["error"] = f"{type(exc).__name__}: {exc}"
+        else:
+            lengths = np.array([p for _, _, p in cases])
+            row = {"engine": name, f"ndcg@{k}": float(gains.mean()) if cases else 0.0,
+                   f"hit_rate@{k}": float(hits.mean()) if cases else 0.0,
+                   **{f"{m}@{k}_p{p}": float(v[lengths == p].mean())
+                      for p in prefixes if (lengths == p).any()
+                      for m, v in (("ndcg", gains), ("hit_rate", hits))},
+                   "cases": len(cases), "sessions": len(sessions),
+                   **{key: v for key, v in row.items() if key != "engine"}}
+            per_case[name] = dict(enumerate(gains.tolist()))
+            if baseline is not None and name != baseline:
+                compare_with_baseline([row], per_case, baseline, k)
+        results.append(row)
+        if on_row is not None:
+            on_row(row)
+    position = {name: i for i, name in enumerate(engines)}
+    results.sort(key=lambda r: position[r["engine"]])
+    return results
+
+
 def explicit_split_dataset(train_events, test_events, products=None, **dataset_kwargs):
     """(dataset, train_mask, test_mask) from a given train frame and test frame."""
     import pandas as pd
@@ -789,18 +890,23 @@ _TABLE_COLUMNS = (
     ("engine", "engine"), ("ndcg", "ndcg"), ("hit_rate", "hr"), ("recall", "recall"),
     ("precision", "prec"), ("map", "map"), ("coverage", "cov"), ("gain", "gain [95% CI]"),
     ("rmse", "rmse"), ("mae", "mae"), ("cold_recall", "cold rec"), ("cold_ndcg", "cold ndcg"),
-    ("random_recall", "random rec"), ("users", "users"), ("fit_seconds", "fit s"),
+    ("random_recall", "random rec"), ("ndcg_p1", "ndcg 1 view"), ("ndcg_p2", "2 views"),
+    ("ndcg_p3", "3 views"), ("users", "users"), ("cases", "cases"), ("fit_seconds", "fit s"),
     ("fit_peak_rss_mib", "peak MiB"),
 )
 #: columns left out first when the table is wider than asked
-_DROP_FIRST = ("map", "precision", "users", "coverage", "random_recall", "fit_peak_rss_mib", "mae",
+_DROP_FIRST = ("map", "precision", "users", "cases", "coverage", "random_recall", "fit_peak_rss_mib", "mae",
                "recall", "cold_ndcg", "fit_seconds", "gain", "hit_rate")
 
 
 def _metric_key(key: str) -> str | None:
-    """``ndcg@10`` -> ``ndcg``; None for anything else (``ndcg@10_gain``, ``fit_seconds``)."""
+    """``ndcg@10`` -> ``ndcg``, ``ndcg@10_p2`` -> ``ndcg_p2``; None for anything else
+    (``ndcg@10_gain``, ``fit_seconds``)."""
     name, _, k = key.partition("@")
-    return name if k.isdigit() else None
+    k, _, prefix = k.partition("_p")
+    if not k.isdigit() or (prefix and not prefix.isdigit()):
+        return None
+    return f"{name}_p{prefix}" if prefix else name
 
 
 def _cell(row: Mapping[str, Any], prefix: str) -> str:

@@ -93,3 +93,44 @@ def test_the_command_runs_both_with_json_recommendations_and_baseline(tmp_path, 
         lists = list(csv.DictReader(fh))
     assert {r["protocol"] for r in lists} == {protocol}
     assert len({r["user_id"] for r in lists if r["engine"] == "item_cf"}) == item_cf["users"]
+
+
+def browsing(n_shoppers: int = 200, n_items: int = 40, seed: int = 0) -> Dataset:
+    """Sessions of three views an hour apart from each other: a pair (2j, 2j+1) is always
+    viewed together, then a popular item 0..3; sessions spread evenly over 100 days."""
+    rng = np.random.default_rng(seed)
+    users, items, times = [], [], []
+    for s in range(n_shoppers * 2):
+        pair = int(rng.integers(2, n_items // 2))
+        start = s * 43200.0 + rng.random() * 600
+        for step, item in enumerate((2 * pair, 2 * pair + 1, int(rng.integers(0, 4)))):
+            users.append(s % n_shoppers)
+            items.append(item)
+            times.append(start + 60.0 * step)
+    n = len(users)
+    return Dataset(user_ids=np.arange(n_shoppers), item_ids=np.arange(n_items), user=np.array(users),
+                   item=np.array(items), kind=np.full(n, 1), value=np.ones(n), timestamp=np.array(times))
+
+
+def test_session_split_cuts_sessions_by_pause_and_keeps_test_sessions_out_of_the_input():
+    from recommendations.evaluation import session_split
+
+    ds = browsing()
+    train, sessions = session_split(ds)
+    cut = ds.timestamp.max() - 0.2 * (ds.timestamp.max() - ds.timestamp.min())
+    assert ds.timestamp[train].max() < cut and len(sessions) == int((~train).sum() / 3)
+    assert all(len(s) == 3 and s[1] == s[0] + 1 for s in sessions)  # pause > 30 min: own session
+    assert session_split(ds, gap_seconds=30.0)[1] == []  # views a minute apart: one-view sessions
+
+
+def test_session_protocol_rewards_lists_driven_by_the_first_views():
+    from recommendations.algorithms import get_engine
+    from recommendations.evaluation import evaluate_sessions
+
+    rows = evaluate_sessions(browsing(), {"popular": lambda: get_engine("popular"),
+                                          "item_cf": lambda: get_engine("item_cf")},
+                             prefixes=(1,), progress=False, baseline="popular")
+    popular, item_cf = rows
+    assert item_cf["cases"] == popular["cases"] == item_cf["sessions"] > 0
+    assert item_cf["hit_rate@10_p1"] > 0.9 > 0.3 > popular["hit_rate@10_p1"]  # the partner follows
+    assert item_cf["ndcg@10"] == item_cf["ndcg@10_p1"] and item_cf["ndcg@10_gain_low"] > 0

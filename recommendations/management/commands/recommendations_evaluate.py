@@ -11,7 +11,8 @@
 
 Protocols (``--protocol``, comma-separated): ``topn`` (default; a random 20 % of each
 shopper's items held out), ``next-item`` (each shopper's last item by time is the test),
-``temporal`` (the last 20 % of the time span is the test), ``rating`` (5-fold CV RMSE/MAE,
+``temporal`` (the last 20 % of the time span is the test), ``session`` (an anonymous
+shopper's first 1-3 views of a late session predict the next one), ``rating`` (5-fold CV RMSE/MAE,
 engines with predict), ``coldstart`` (new items ranked among themselves) or ``all`` (topn,
 rating and coldstart). Top-N rows carry the beyond-accuracy metrics too; each ``--rerank
 METHOD:STRENGTH`` adds a row per engine, ``<engine>+<method>:<strength>``, of the same
@@ -37,7 +38,9 @@ from django.core.management.base import BaseCommand, CommandError
 ALL_ENGINES = ["popular", "trending", "user_cf", "item_cf", "als", "content", "deep", "rating", "hybrid"]
 #: protocols that rank each shopper's list (top-N metrics, --baseline, --recommendations-out)
 LIST_PROTOCOLS = ("topn", "next-item", "temporal")
-PROTOCOLS = (*LIST_PROTOCOLS, "rating", "coldstart")
+PROTOCOLS = (*LIST_PROTOCOLS, "session", "rating", "coldstart")
+#: protocols whose rows stand apart in --json (one object per engine and protocol)
+OWN_ROWS = ("next-item", "temporal", "session")
 #: --fit-budget's default, the deep engine's documented ``max_seconds``
 DEFAULT_FIT_BUDGET = 480.0
 #: files each --format reads from --path
@@ -124,8 +127,8 @@ class Command(BaseCommand):
                     protocols.append(expanded)
         if not protocols:
             raise CommandError("--protocol is empty")
-        if (opts["train"] or opts["test"]) and set(protocols) & {"next-item", "temporal"}:
-            raise CommandError("--train/--test is a split already; next-item and temporal make their own")
+        if (opts["train"] or opts["test"]) and set(protocols) & set(OWN_ROWS):
+            raise CommandError("--train/--test is a split already; next-item, temporal and session make their own")
 
         names = None
         if opts["engines"]:
@@ -142,8 +145,8 @@ class Command(BaseCommand):
                 raise CommandError(f"--baseline {opts['baseline']}: unknown engine")
             if names is not None and opts["baseline"] not in names:
                 raise CommandError(f"--baseline {opts['baseline']} is not among the engines evaluated: {names}")
-            if not set(protocols) & set(LIST_PROTOCOLS):
-                raise CommandError("--baseline needs a list protocol (topn, next-item or temporal)")
+            if not set(protocols) & {*LIST_PROTOCOLS, "session"}:
+                raise CommandError("--baseline needs a list protocol (topn, next-item, temporal or session)")
         try:
             rerank = [parse_rerank(part) for value in opts["rerank"] for part in value.split(",") if part.strip()]
         except ValueError as exc:
@@ -229,6 +232,7 @@ class Command(BaseCommand):
         from recommendations.evaluation import (
             evaluate_coldstart,
             evaluate_rating,
+            evaluate_sessions,
             evaluate_topn,
             format_table,
             next_item_split,
@@ -302,6 +306,11 @@ class Command(BaseCommand):
                               baseline=opts["baseline"], on_row=on_row(protocol, rows), **common)
                 if rec_rows is not None:
                     rec_rows.extend({**r, "protocol": protocol} for r in protocol_recs or [])
+            elif protocol == "session":
+                engines = {n: spec(n) for n in names}
+                log(f"[{protocol}] {len(engines)} engines: {', '.join(engines)}")
+                evaluate_sessions(dataset, engines, k=opts["k"], baseline=opts["baseline"],
+                                  on_row=on_row(protocol, rows), **common)
             elif protocol == "rating":
                 if not has_ratings:
                     self.stderr.write("rating protocol skipped: the data has no ratings")
@@ -369,13 +378,13 @@ def write_json(path: str, rows: list[dict[str, Any]]) -> None:
 
 def merge_results(results: list[tuple[str, list[dict[str, Any]]]]) -> list[dict[str, Any]]:
     """One object per engine for the random split's protocols (top-N keys as they are, rating
-    and cold-start timing/error keys prefixed), and one object per engine and temporal protocol
-    with its ``protocol`` named (``next-item``, ``temporal``)."""
+    and cold-start timing/error keys prefixed), and one object per engine and time-ordered
+    protocol with its ``protocol`` named (``next-item``, ``temporal``, ``session``)."""
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     shared = {"fit_seconds", "fit_peak_rss_mib", "predict_seconds", "recommend_seconds", "error", "users"}
     for protocol, rows in results:
         for row in rows:
-            if protocol in ("next-item", "temporal"):
+            if protocol in OWN_ROWS:
                 merged[(row["engine"], protocol)] = {"engine": row["engine"], "protocol": protocol,
                                                      **{k: v for k, v in row.items() if k != "engine"}}
                 continue
