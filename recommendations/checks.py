@@ -113,6 +113,10 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 <= share < 1:
         errors.append(_error(f"RECOMMENDATIONS['RECENT_ACTIVITY_SHARE'] must be a number in [0, 1), got {share!r}.",
                              "It is the share of a personalised list given to the shopper's newest events.", 18))
+    tuning = app_settings.TUNING_SECONDS
+    if not isinstance(tuning, (int, float)) or isinstance(tuning, bool) or not 0 <= tuning < float("inf"):
+        errors.append(_error(f"RECOMMENDATIONS['TUNING_SECONDS'] must be a number of seconds >= 0, got {tuning!r}.",
+                             f"Default: {DEFAULTS['TUNING_SECONDS']}; 0 turns self-tuning off.", 12))
     for key in ("MIN_SUPPORT", "IMPORT_BATCH_SIZE", "KEEP_VERSIONS", "HISTORY_LIMIT", "MAX_LIMIT"):
         value = getattr(app_settings, key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:

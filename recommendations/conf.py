@@ -59,6 +59,11 @@ DEFAULTS: dict[str, Any] = {
     "ENGINES": ["popular", "trending", "item_cf", "user_cf", "content", "rating", "deep", "hybrid"],
     # Constructor parameters per engine, e.g. {"item_cf": {"l2": 300.0}}.
     "ENGINE_PARAMS": {},
+    # Seconds each training may spend choosing its engine's main hyperparameter (item_cf's l2,
+    # user_cf's k, als's reg) on validation folds of the shop's data, starting from the value
+    # above or the documented default (0 turns self-tuning off; a value set in a retrain's
+    # params is never tuned).
+    "TUNING_SECONDS": 60,
     # A new version replaces the active one only if its validation ndcg@10 is not lower by
     # more than this (staff can force activation).
     "ACTIVATION_TOLERANCE": 0.01,

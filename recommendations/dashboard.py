@@ -25,9 +25,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpR
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import charts, serving, training
 from .conf import ENGINE_NAMES, app_settings
@@ -254,7 +255,9 @@ class ModelVersionAdmin(admin.ModelAdmin):
     search_fields = ["=engine", "triggered_by", "=task_id"]
     actions = ["retrain_selected", "force_activate"]
     change_list_template = "admin/recommendations/modelversion/change_list.html"
-    readonly_fields = [f.name for f in ModelVersion._meta.fields]
+    # every field read-only; the self-tuning record shown as a sentence and a small table
+    readonly_fields = [f.name if f.name != "tuning" else "tuning_display" for f in ModelVersion._meta.fields]
+    exclude = ["tuning"]
     date_hierarchy = "created_at"
 
     # -- list ---------------------------------------------------------------------------------
@@ -266,6 +269,21 @@ class ModelVersionAdmin(admin.ModelAdmin):
         extra_context = {**(extra_context or {}), "show_save": False,
                          "show_save_and_continue": False, "show_save_and_add_another": False}
         return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description=gettext_lazy("self-tuning"))
+    def tuning_display(self, obj: ModelVersion) -> str:
+        tuning = obj.tuning or {}
+        if not tuning.get("parameter"):
+            return tuning.get("stopped", "") or _("not tuned")
+        summary = format_html(
+            _("{parameter}: {chosen} (default {default}); {n} trials in {seconds} s, stopped at: {stopped}"),
+            parameter=tuning["parameter"], chosen=tuning["chosen"], default=tuning["default"],
+            n=len(tuning.get("trials", [])), seconds=f"{tuning.get('seconds', 0):.0f}",
+            stopped=tuning.get("stopped", ""))
+        rows = format_html_join("", "<tr><td>{}</td><td>{}</td></tr>",
+                                ((t["value"], f"{t['ndcg@10']:.4f}") for t in tuning.get("trials", [])))
+        return format_html('{}<table><thead><tr><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>',
+                           summary, tuning["parameter"], _("validation ndcg@10"), rows)
 
     @admin.display(description="stage")
     def stage_progress(self, obj: ModelVersion) -> str:

@@ -350,6 +350,52 @@ def split_validation(dataset: Dataset, train_mask: np.ndarray, seed: int = 1234,
     return fit, val
 
 
+def next_item_split(dataset: Dataset, min_items: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Event masks (input, test) of the ``next-item`` protocol (leave the last one out).
+
+    For every shopper with ``>= min_items`` distinct items, the last event by time (ties: the
+    later in the data) names the test item; every event of that (shopper, item) pair goes to
+    test, so the item is never already in the input, and everything else the shopper did is the
+    input. Other shoppers' events stay in the input whatever their time (the usual
+    leave-last-out; :func:`temporal_split` is the stricter protocol).
+    """
+    test = np.zeros(dataset.n_events, dtype=bool)
+    if dataset.n_events == 0:
+        return ~test, test
+    # last event per user: sort by (user, timestamp, position) and take each user's final entry
+    order = np.lexsort((np.arange(dataset.n_events), dataset.timestamp, dataset.user))
+    users_sorted = dataset.user[order]
+    last = order[np.r_[users_sorted[1:] != users_sorted[:-1], True]]
+    key, _ = _pairs(dataset)
+    distinct = np.bincount((np.unique(key) // dataset.n_items).astype(np.int64), minlength=dataset.n_users)
+    last = last[distinct[dataset.user[last]] >= min_items]
+    test = np.isin(key, key[last])
+    return ~test, test
+
+
+def temporal_split(dataset: Dataset, test_fraction: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+    """Event masks (input, test) of the ``temporal`` protocol: one global time cut.
+
+    The cut lies ``test_fraction`` of the observed time span before the last event; every event
+    before it is the input, whoever made it. The test is what shoppers who have some input did
+    from the cut on, less items they already had before the cut (those are excluded from their
+    lists anyway); shoppers first seen after the cut are not scored (no history to start from).
+    """
+    empty = np.zeros(dataset.n_events, dtype=bool)
+    if dataset.n_events == 0:
+        return ~empty, empty
+    start, end = float(dataset.timestamp.min()), float(dataset.timestamp.max())
+    cut = end - test_fraction * (end - start)
+    train = dataset.timestamp < cut
+    if not train.any() or train.all():
+        raise ValueError("the events span too little time for a temporal split")
+    key, _ = _pairs(dataset)
+    has_input = np.zeros(dataset.n_users, dtype=bool)
+    has_input[dataset.user[train]] = True
+    test = ~train & has_input[dataset.user] & ~np.isin(key, key[train])
+    return train, test
+
+
 def coldstart_split(dataset: Dataset, fraction: float = 0.1, seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
     """(train event mask, cold item indices): the cold items lose all their events in train."""
     items = np.unique(dataset.item)
@@ -371,14 +417,80 @@ def _make(spec: EngineSpec) -> Recommender:
     return copy.deepcopy(spec) if isinstance(spec, Recommender) else spec()
 
 
-def _progress(iterable, total: int, desc: str, enabled: bool):
+Log = Callable[[str], None]
+
+
+def _stderr_line(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _progress(iterable, total: int, desc: str, enabled: bool, log: Log | None = None):
+    """A tqdm bar on a terminal; elsewhere (a log file, CI) one plain line per quarter, so a
+    log holds a handful of readable lines instead of hundreds of ``\\r`` updates."""
     if not enabled:
         return iterable
+    if sys.stderr.isatty():
+        try:
+            from tqdm import tqdm
+        except ImportError:  # pragma: no cover
+            pass
+        else:
+            return tqdm(iterable, total=total, desc=desc, file=sys.stderr, leave=False)
+    return _line_progress(iterable, total, desc, log or _stderr_line)
+
+
+def _line_progress(iterable, total: int, desc: str, log: Log, parts: int = 4):
+    step = max(1, math.ceil(total / parts))
+    start = time.perf_counter()
+    for done, item in enumerate(iterable, start=1):
+        yield item
+        if done % step == 0 or done == total:
+            log(f"{desc}: {done}/{total} ({time.perf_counter() - start:.1f} s)")
+
+
+def _reset_peak_rss() -> bool:
+    """Reset the kernel's peak-RSS mark of this process (Linux ``clear_refs``), so the next
+    :func:`peak_rss_mib` is the peak of what follows rather than of the whole run."""
     try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover
-        return iterable
-    return tqdm(iterable, total=total, desc=desc, file=sys.stderr, leave=False)
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def peak_rss_mib() -> float | None:
+    """Peak resident memory of this process in MiB (since the last reset, where possible)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def fit_measured(model: Recommender, train: Dataset, name: str, log: Log | None = None) -> dict[str, Any]:
+    """Fit ``model``, telling ``log`` when it starts and ends; returns ``fit_seconds`` and
+    ``fit_peak_rss_mib`` (the process's peak resident memory during the fit)."""
+    say = log or (lambda message: None)
+    say(f"{name}: fit started ({train.n_users} users, {train.n_items} items, {train.n_events} events)")
+    _reset_peak_rss()
+    t0 = time.perf_counter()
+    try:
+        model.fit(train)
+    except Exception as exc:
+        say(f"{name}: fit failed after {time.perf_counter() - t0:.1f} s: {type(exc).__name__}: {exc}")
+        raise
+    seconds = time.perf_counter() - t0
+    peak = peak_rss_mib()
+    say(f"{name}: fit done in {seconds:.1f} s" + (f", peak memory {peak:.0f} MiB" if peak else ""))
+    return {"fit_seconds": seconds, "fit_peak_rss_mib": peak}
 
 
 def evaluate_topn(
@@ -396,17 +508,23 @@ def evaluate_topn(
     rerank: Sequence[str | tuple[str, float]] = (),
     rerank_overfetch: int = 5,
     baseline: str | None = None,
+    log: Log | None = None,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Top-N protocol for each engine; returns one dict per engine (``engine`` + metrics).
 
-    Pass ``train_mask``/``test_mask`` for an explicit split. If ``recommendations`` is a list,
-    each engine's top-k lists are appended to it as ``user_id, engine, rank, product_id`` rows.
-    ``beyond_accuracy`` adds diversity, novelty, popularity bias and exposure (popularity from
-    the training split). Each ``rerank`` entry (``"mmr:0.3"`` or ``("popularity", 0.5)``, see
-    :mod:`~recommendations.algorithms.rerank`) adds a row ``"<engine>+<method>:<strength>"``:
-    the same fitted engine's ``rerank_overfetch * k`` candidates re-ranked to ``k``. With
-    ``baseline`` (an engine name among ``engines``), every other row gets its ndcg@k gain over
-    that engine with a paired bootstrap interval (:func:`compare_with_baseline`).
+    Pass ``train_mask``/``test_mask`` for an explicit split (the temporal protocols do). If
+    ``recommendations`` is a list, each engine's top-k lists are appended to it as ``user_id,
+    engine, rank, product_id`` rows. ``beyond_accuracy`` adds diversity, novelty, popularity
+    bias and exposure (popularity from the training split). Each ``rerank`` entry (``"mmr:0.3"``
+    or ``("popularity", 0.5)``, see :mod:`~recommendations.algorithms.rerank`) adds a row
+    ``"<engine>+<method>:<strength>"``: the same fitted engine's ``rerank_overfetch * k``
+    candidates re-ranked to ``k``. With ``baseline`` (an engine name among ``engines``), every
+    other row gets its ndcg@k gain over that engine with a paired bootstrap interval
+    (:func:`compare_with_baseline`); the baseline is evaluated first so that each row is
+    complete as soon as its engine is done. ``log`` hears each fit's start and end (time,
+    peak memory); ``on_row`` gets each finished row at once (a long run killed half-way keeps
+    what it measured). Rows are returned in the order of ``engines``.
     """
     if baseline is not None and baseline not in engines:
         raise ValueError(f"baseline {baseline!r} is not among the evaluated engines")
@@ -418,39 +536,50 @@ def evaluate_topn(
     users = sorted(relevant)
     specs = [reranking.parse(r) if isinstance(r, str) else (r[0], float(r[1])) for r in rerank]
     beyond = BeyondAccuracy.for_dataset(train) if beyond_accuracy or specs else None
-    results = []
+    results: list[dict[str, Any]] = []
     per_user: dict[str, dict[int, float]] = {}
-    for name, spec in engines.items():
+    order = list(engines)
+    if baseline is not None:
+        order.remove(baseline)
+        order.insert(0, baseline)
+
+    def finish(row: dict[str, Any]) -> None:
+        if baseline is not None and row["engine"] in per_user:
+            compare_with_baseline([row], per_user, baseline, k)
+        results.append(row)
+        if on_row is not None:
+            on_row(row)
+
+    for name in order:
+        spec = engines[name]
         row: dict[str, Any] = {"engine": name}
         variants: dict[str, dict[int, list[int]]] = {}
         try:
             model = _make(spec)
-            t0 = time.perf_counter()
-            model.fit(train)
-            row["fit_seconds"] = time.perf_counter() - t0
+            row.update(fit_measured(model, train, name, log))
             lists: dict[int, list[int]] = {}
             t0 = time.perf_counter()
-            for u in _progress(users, len(users), f"top-{k} {name}", progress):
+            for u in _progress(users, len(users), f"{name}: top-{k}", progress, log):
                 items, _ = model.recommend(u, n=k, exclude=seen[u].indices, exclude_seen=True)
                 lists[u] = [int(i) for i in items[:k]]
             row["recommend_seconds"] = time.perf_counter() - t0
             if specs:
                 variants = _reranked_lists(model, users, seen, k, k * rerank_overfetch, specs, beyond,
-                                           name, progress)
+                                           name, progress, log)
         except Exception as exc:  # noqa: BLE001
             if on_error == "raise":
                 raise
             row["error"] = f"{type(exc).__name__}: {exc}"
-            results.append(row)
+            finish(row)
             continue
         if baseline is not None:
             per_user[name] = {u: ndcg_at_k(lists[u], relevant[u], k) for u in users}
         metrics = summarise_topn(lists, relevant, dataset.n_items, k, beyond if beyond_accuracy else None)
-        results.append({"engine": name, **metrics, **{k_: v for k_, v in row.items() if k_ != "engine"}})
+        finish({"engine": name, **metrics, **{k_: v for k_, v in row.items() if k_ != "engine"}})
         for label, reranked in variants.items():
             if baseline is not None:
                 per_user[label] = {u: ndcg_at_k(reranked[u], relevant[u], k) for u in users}
-            results.append({"engine": label, **summarise_topn(reranked, relevant, dataset.n_items, k, beyond)})
+            finish({"engine": label, **summarise_topn(reranked, relevant, dataset.n_items, k, beyond)})
         if recommendations is not None:
             for label, chosen in {name: lists, **variants}.items():
                 for u in users:
@@ -463,17 +592,17 @@ def evaluate_topn(
                                 "product_id": _plain(dataset.item_ids[i]),
                             }
                         )
-    if baseline is not None:
-        compare_with_baseline(results, per_user, baseline, k)
+    position = {name: i for i, name in enumerate(engines)}
+    results.sort(key=lambda r: position.get(r["engine"].split("+", 1)[0], len(position)))
     return results
 
 
 def _reranked_lists(model: Recommender, users: list[int], seen, k: int, pool: int,
                     specs: list[tuple[str, float]], beyond: BeyondAccuracy, name: str,
-                    progress: bool) -> dict[str, dict[int, list[int]]]:
+                    progress: bool, log: Log | None = None) -> dict[str, dict[int, list[int]]]:
     """Each re-ranking's top-k per user, from one over-fetched candidate list per user."""
     out: dict[str, dict[int, list[int]]] = {f"{name}+{m}:{s:g}": {} for m, s in specs}
-    for u in _progress(users, len(users), f"rerank {name}", progress):
+    for u in _progress(users, len(users), f"{name}: rerank", progress, log):
         items, scores = model.recommend(u, n=pool, exclude=seen[u].indices, exclude_seen=True)
         for (method, strength), label in zip(specs, out):
             chosen, _ = reranking.rerank(items, scores, k, method, strength, categories=beyond.categories,
@@ -490,8 +619,11 @@ def evaluate_rating(
     seed: int = 42,
     progress: bool = True,
     on_error: str = "raise",
+    log: Log | None = None,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """K-fold CV over rating pairs: mean ``rmse`` / ``mae`` (and per-fold lists) per engine."""
+    """K-fold CV over rating pairs: mean ``rmse`` / ``mae`` (and per-fold lists) per engine;
+    ``log`` and ``on_row`` as in :func:`evaluate_topn`."""
     key, _ = _pairs(dataset)
     is_rating = dataset.kind == RATING
     rating_pairs = np.unique(key[is_rating])
@@ -504,17 +636,18 @@ def evaluate_rating(
     for name, spec in engines.items():
         per_fold: list[tuple[float, float]] = []
         fit_s = pred_s = 0.0
+        peaks: list[float] = []
         try:
-            for f in _progress(range(folds), folds, f"cv {name}", progress):
+            for f in range(folds):
                 test_pairs = rating_pairs[fold_of_pair == f]
                 test_mask = is_rating & np.isin(key, test_pairs)
                 train = dataset.subset(~test_mask)
                 model = _make(spec)
                 if not hasattr(model, "predict"):
                     raise TypeError(f"{name} has no predict()")
-                t0 = time.perf_counter()
-                model.fit(train)
-                fit_s += time.perf_counter() - t0
+                fitted = fit_measured(model, train, f"{name} (fold {f + 1}/{folds})", log)
+                fit_s += fitted["fit_seconds"]
+                peaks.append(fitted["fit_peak_rss_mib"] or 0.0)
                 test = dataset.subset(test_mask).ratings.tocoo()
                 t0 = time.perf_counter()
                 pred = predict_pairs(model, test.row, test.col)
@@ -524,6 +657,8 @@ def evaluate_rating(
             if on_error == "raise":
                 raise
             results.append({"engine": name, "error": f"{type(exc).__name__}: {exc}"})
+            if on_row is not None:
+                on_row(results[-1])
             continue
         arr = np.array(per_fold)
         results.append(
@@ -534,9 +669,12 @@ def evaluate_rating(
                 "rmse_folds": arr[:, 0].tolist(),
                 "mae_folds": arr[:, 1].tolist(),
                 "fit_seconds": fit_s,
+                "fit_peak_rss_mib": max(peaks) if peaks else None,
                 "predict_seconds": pred_s,
             }
         )
+        if on_row is not None:
+            on_row(results[-1])
     return results
 
 
@@ -563,8 +701,11 @@ def evaluate_coldstart(
     seed: int = 7,
     progress: bool = True,
     on_error: str = "raise",
+    log: Log | None = None,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Cold-start protocol: ``recall@k`` of cold items ranked among themselves only."""
+    """Cold-start protocol: ``recall@k`` of cold items ranked among themselves only; ``log``
+    and ``on_row`` as in :func:`evaluate_topn`."""
     train_mask, cold = coldstart_split(dataset, fraction, seed)
     train = dataset.subset(train_mask)
     relevant = relevant_by_user(dataset, ~train_mask)
@@ -577,11 +718,9 @@ def evaluate_coldstart(
         row: dict[str, Any] = {"engine": name}
         try:
             model = _make(spec)
-            t0 = time.perf_counter()
-            model.fit(train)
-            row["fit_seconds"] = time.perf_counter() - t0
+            row.update(fit_measured(model, train, name, log))
             lists = {}
-            for u in _progress(users, len(users), f"cold {name}", progress):
+            for u in _progress(users, len(users), f"{name}: cold start", progress, log):
                 items, _ = model.recommend(u, n=k, exclude=warm, exclude_seen=False)
                 lists[u] = [int(i) for i in items[:k]]
         except Exception as exc:  # noqa: BLE001
@@ -589,6 +728,8 @@ def evaluate_coldstart(
                 raise
             row["error"] = f"{type(exc).__name__}: {exc}"
             results.append(row)
+            if on_row is not None:
+                on_row(row)
             continue
         recalls = [recall_at_k(lists[u], relevant[u], k) for u in users]
         ndcgs = [ndcg_at_k(lists[u], relevant[u], k) for u in users]
@@ -598,6 +739,109 @@ def evaluate_coldstart(
         row["cold_users"] = len(users)
         row[f"random_recall@{k}"] = random_recall
         results.append(row)
+        if on_row is not None:
+            on_row(row)
+    return results
+
+
+def session_split(dataset: Dataset, gap_seconds: float = 1800.0, test_fraction: float = 0.2,
+                  min_length: int = 2) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(input event mask, test sessions) of the ``session`` protocol.
+
+    A session is a shopper's run of events with no pause longer than ``gap_seconds``; its
+    items are the distinct items in order of first touch. Sessions that start in the last
+    ``test_fraction`` of the time span (with ``>= min_length`` distinct items) are the test;
+    the input is every event before that cut, so no test session is in the input.
+    """
+    if dataset.n_events == 0:
+        return np.ones(0, dtype=bool), []
+    start, end = float(dataset.timestamp.min()), float(dataset.timestamp.max())
+    cut = end - test_fraction * (end - start)
+    order = np.lexsort((np.arange(dataset.n_events), dataset.timestamp, dataset.user))
+    user, time_, item = dataset.user[order], dataset.timestamp[order], dataset.item[order]
+    new = np.r_[True, (user[1:] != user[:-1]) | (np.diff(time_) > gap_seconds)]
+    bounds = np.r_[np.flatnonzero(new), len(order)]
+    sessions = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        if time_[a] < cut:
+            continue
+        items = item[a:b]
+        _, first = np.unique(items, return_index=True)
+        distinct = items[np.sort(first)]
+        if len(distinct) >= min_length:
+            sessions.append(distinct)
+    return dataset.timestamp < cut, sessions
+
+
+def evaluate_sessions(
+    dataset: Dataset,
+    engines: Mapping[str, EngineSpec],
+    *,
+    k: int = 10,
+    prefixes: Sequence[int] = (1, 2, 3),
+    gap_seconds: float = 1800.0,
+    progress: bool = True,
+    on_error: str = "raise",
+    baseline: str | None = None,
+    log: Log | None = None,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Session protocol: how well an anonymous shopper's first views predict their next one.
+
+    Engines fit on the input of :func:`session_split`; for every test session and every
+    prefix length ``p`` in ``prefixes`` shorter than the session, the engine gets the session's
+    first ``p`` items as an anonymous ``history`` (no user, nothing else known) and ranks the
+    whole catalogue less those items; the session's item ``p + 1`` is the one relevant item.
+    Rows: ``hit_rate@k`` and ``ndcg@k`` over all (session, prefix) cases, the same per prefix
+    length (``ndcg@k_p1`` ...), ``cases`` and ``sessions``; ``baseline`` as in
+    :func:`evaluate_topn`.
+    """
+    if baseline is not None and baseline not in engines:
+        raise ValueError(f"baseline {baseline!r} is not among the evaluated engines")
+    train_mask, sessions = session_split(dataset, gap_seconds)
+    train = dataset.subset(train_mask)
+    cases = [(s[:p], int(s[p]), p) for s in sessions for p in prefixes if len(s) > p]
+    order = list(engines)
+    if baseline is not None:
+        order.remove(baseline)
+        order.insert(0, baseline)
+    per_case: dict[str, dict[int, float]] = {}
+    results: list[dict[str, Any]] = []
+    for name in order:
+        row: dict[str, Any] = {"engine": name}
+        try:
+            model = _make(engines[name])
+            row.update(fit_measured(model, train, name, log))
+            hits, gains = np.zeros(len(cases)), np.zeros(len(cases))
+            t0 = time.perf_counter()
+            for c in _progress(range(len(cases)), len(cases), f"{name}: sessions", progress, log):
+                prefix, target, _ = cases[c]
+                items, _ = model.recommend(None, history={int(i): 1.0 for i in prefix}, n=k)
+                ranked = [int(i) for i in items[:k]]
+                if target in ranked:
+                    hits[c], gains[c] = 1.0, 1.0 / math.log2(ranked.index(target) + 2)
+            row["recommend_seconds"] = time.perf_counter() - t0
+        except Exception as exc:  # noqa: BLE001
+            if on_error == "raise":
+                raise
+            row["error"] = f"{type(exc).__name__}: {exc}"
+        else:
+            lengths = np.array([p for _, _, p in cases])
+            row = {"engine": name, f"ndcg@{k}": float(gains.mean()) if cases else 0.0,
+                   f"hit_rate@{k}": float(hits.mean()) if cases else 0.0,
+                   **{f"{m}@{k}_p{p}": float(v[lengths == p].mean())
+                      for p in prefixes if (lengths == p).any()
+                      for m, v in (("ndcg", gains), ("hit_rate", hits))},
+                   "cases": len(cases), "sessions": len(sessions),
+                   **{key: v for key, v in row.items() if key != "engine"}}
+            per_case[name] = dict(enumerate(gains.tolist()))
+            if baseline is not None and name != baseline:
+                compare_with_baseline([row], per_case, baseline, k)
+        results.append(row)
+        if on_row is not None:
+            on_row(row)
+    position = {name: i for i, name in enumerate(engines)}
+    results.sort(key=lambda r: position[r["engine"]])
     return results
 
 
@@ -613,11 +857,16 @@ def explicit_split_dataset(train_events, test_events, products=None, **dataset_k
 
 
 def write_recommendations_csv(rows: Iterable[Mapping[str, Any]], path: str | Path) -> None:
+    """``user_id, engine, rank, product_id`` rows, plus ``protocol`` when the rows name one."""
+    rows = list(rows)
+    fields = ["user_id", "engine", "rank", "product_id"]
+    if any("protocol" in row for row in rows):
+        fields.append("protocol")
     with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["user_id", "engine", "rank", "product_id"])
+        writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
         for row in rows:
-            writer.writerow({key: row[key] for key in ("user_id", "engine", "rank", "product_id")})
+            writer.writerow({key: row.get(key, "") for key in fields})
 
 
 def top_lists(dataset: Dataset, model: Recommender, name: str, users: Iterable[int] | None = None,
@@ -636,24 +885,75 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def format_table(results: Sequence[Mapping[str, Any]]) -> str:
-    """A fixed-width text table of result dicts (floats to 4 decimals)."""
+#: (key prefix before "@", header) of the table's columns, in display order
+_TABLE_COLUMNS = (
+    ("engine", "engine"), ("ndcg", "ndcg"), ("hit_rate", "hr"), ("recall", "recall"),
+    ("precision", "prec"), ("map", "map"), ("coverage", "cov"), ("gain", "gain [95% CI]"),
+    ("rmse", "rmse"), ("mae", "mae"), ("cold_recall", "cold rec"), ("cold_ndcg", "cold ndcg"),
+    ("random_recall", "random rec"), ("ndcg_p1", "ndcg 1 view"), ("ndcg_p2", "2 views"),
+    ("ndcg_p3", "3 views"), ("users", "users"), ("cases", "cases"), ("fit_seconds", "fit s"),
+    ("fit_peak_rss_mib", "peak MiB"),
+)
+#: columns left out first when the table is wider than asked
+_DROP_FIRST = ("map", "precision", "users", "cases", "coverage", "random_recall", "fit_peak_rss_mib", "mae",
+               "recall", "cold_ndcg", "fit_seconds", "gain", "hit_rate")
+
+
+def _metric_key(key: str) -> str | None:
+    """``ndcg@10`` -> ``ndcg``, ``ndcg@10_p2`` -> ``ndcg_p2``; None for anything else
+    (``ndcg@10_gain``, ``fit_seconds``)."""
+    name, _, k = key.partition("@")
+    k, _, prefix = k.partition("_p")
+    if not k.isdigit() or (prefix and not prefix.isdigit()):
+        return None
+    return f"{name}_p{prefix}" if prefix else name
+
+
+def _cell(row: Mapping[str, Any], prefix: str) -> str:
+    if prefix == "gain":
+        gain = next((v for key, v in row.items() if key.endswith("_gain")), None)
+        if gain is None:
+            return ""
+        low = next(v for key, v in row.items() if key.endswith("_gain_low"))
+        high = next(v for key, v in row.items() if key.endswith("_gain_high"))
+        return f"{gain:+.4f} [{low:+.3f},{high:+.3f}]"
+    value = row.get(prefix)
+    if value is None:
+        value = next((v for key, v in row.items() if _metric_key(key) == prefix), None)
+    if isinstance(value, float):
+        if prefix == "fit_seconds":
+            return f"{value:.1f}"
+        if prefix == "fit_peak_rss_mib":
+            return f"{value:.0f}"
+        return f"{value:.4f}"
+    return "" if value is None else str(value)
+
+
+def format_table(results: Sequence[Mapping[str, Any]], width: int = 100) -> str:
+    """A text table of the main figures of result rows that fits ``width`` characters: less
+    telling columns are left out, long names cut, and a failed engine's error takes the rest of
+    its line (the JSON has everything)."""
     if not results:
         return ""
-    cols: list[str] = []
-    for r in results:
-        for key in r:
-            if key not in cols and not isinstance(r[key], (list, dict)):
-                cols.append(key)
+    columns = [(p, h) for p, h in _TABLE_COLUMNS
+               if p == "engine" or any(_cell(r, p) for r in results)]
+    cells = {p: [_cell(r, p) for r in results] for p, _ in columns}
+    cells["engine"] = [v if len(v) <= 26 else v[:25] + "…" for v in cells["engine"]]
 
-    def fmt(v: Any) -> str:
-        if isinstance(v, float):
-            return f"{v:.4f}"
-        return "" if v is None else str(v)
+    def widths() -> list[int]:
+        return [max(len(h), *(len(v) for v in cells[p])) for p, h in columns]
 
-    cells = [[fmt(r.get(c)) for c in cols] for r in results]
-    widths = [max(len(c), *(len(row[j]) for row in cells)) for j, c in enumerate(cols)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
+    drop = list(_DROP_FIRST)
+    while sum(widths()) + 2 * (len(columns) - 1) > width and drop:
+        prefix = drop.pop(0)
+        columns = [(p, h) for p, h in columns if p != prefix]
+    sizes = widths()
+    lines = ["  ".join(h.ljust(w) for (_, h), w in zip(columns, sizes)).rstrip()]
+    lines.append("  ".join("-" * w for w in sizes))
+    for j, row in enumerate(results):
+        if row.get("error"):
+            line = f"{cells['engine'][j].ljust(sizes[0])}  error: {row['error']}"
+            lines.append(line if len(line) <= width else line[: width - 1] + "…")
+            continue
+        lines.append("  ".join(cells[p][j].ljust(w) for (p, _), w in zip(columns, sizes)).rstrip())
     return "\n".join(lines)

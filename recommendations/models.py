@@ -149,6 +149,9 @@ class ModelVersion(models.Model):
     n_products = models.PositiveIntegerField(_("products"), default=0)
     n_events = models.PositiveBigIntegerField(_("events"), default=0)
     metrics = models.JSONField(_("validation metrics"), default=dict, blank=True)
+    tuning = models.JSONField(
+        _("self-tuning"), default=dict, blank=True,
+        help_text=_("The hyperparameter chosen on validation folds of the shop's data, and every trial."))
     fit_seconds = models.FloatField(_("fit seconds"), null=True, blank=True)
     total_seconds = models.FloatField(_("total seconds"), null=True, blank=True)
     peak_memory_mb = models.FloatField(_("peak memory (MB)"), null=True, blank=True)

@@ -50,6 +50,7 @@ from .data import load_frames
 from .evaluation import evaluate_topn, predict_pairs, split_topn
 from .models import ModelVersion, Rating
 from .profiles import exclude_not_interested
+from .tuning import search_space, tune
 
 logger = logging.getLogger(__name__)
 Status = ModelVersion.Status
@@ -281,8 +282,17 @@ def train(version: ModelVersion, *, force: bool = False,
         version.n_users, version.n_products, version.n_events = (
             dataset.n_users, dataset.n_items, dataset.n_events)
 
-        stage("validating", 20)
         train_mask, test_mask = _validation_masks(dataset, app_settings.VALIDATION_MAX_USERS)
+        space = search_space(engine, params)
+        if space and app_settings.TUNING_SECONDS > 0 and space[0] not in (version.params or {}):
+            stage("tuning", 10)  # on the training part only: the validation figure stays honest
+            result = tune(engine, dataset.subset(train_mask), params, lambda p: get_engine(engine, **p),
+                          budget_seconds=app_settings.TUNING_SECONDS)
+            version.tuning = _plain(result.as_dict())
+            if result.parameter:
+                params = {**params, result.parameter: result.chosen}
+
+        stage("validating", 20)
         metrics: dict[str, Any] = {}
         if test_mask.any():
             [row] = evaluate_topn(dataset, {engine: lambda: get_engine(engine, **params)},

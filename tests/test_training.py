@@ -189,3 +189,29 @@ def test_train_command_missing_skips_engines_already_active(shop, capsys):
     call_command("recommendations_train", "--engine", "popular", "--engine", "trending", "--sync", "--missing")
     assert ModelVersion.objects.filter(engine="popular").count() == 1
     assert ModelVersion.objects.filter(engine="trending", is_active=True).count() == 1
+
+
+def test_each_training_tunes_its_engine_on_the_shops_data_and_stores_the_choice(
+        taste_shop, admin_client, settings):
+    """Enough shoppers (>= 100 scored on validation): item_cf's l2 is chosen on folds of the
+    shop's own data, used for the model, stored with the version and shown on its admin page."""
+    taste_shop(users=240, products=15, picks=7)
+    version = training.run_sync("item_cf")
+    version.refresh_from_db()
+    tuning = version.tuning
+    assert tuning["parameter"] == "l2" and tuning["default"] == 500.0 and tuning["trials"]
+    assert tuning["trials"][0]["value"] == 500.0 and tuning["stopped"] in {"local best", "budget"}
+    assert version.params["l2"] == tuning["chosen"] == max(tuning["trials"], key=lambda t: t["ndcg@10"])["value"]
+    with open(settings.MEDIA_ROOT / version.artifact, "rb") as fh:
+        assert load_bundle(fh).model.l2 == tuning["chosen"]
+    page = admin_client.get(f"/admin/recommendations/modelversion/{version.pk}/change/").content.decode()
+    assert "Self-tuning:" in page and f"l2: {tuning['chosen']} (default 500.0)" in page
+    assert 'name="tuning"' not in page  # shown, never editable
+    assert "validation ndcg@10" in page
+
+    # a value staff pinned for this run is kept; TUNING_SECONDS = 0 turns tuning off
+    pinned = training.train(ModelVersion.objects.create(engine="item_cf", params={"l2": 50.0}), force=True)
+    assert pinned.params["l2"] == 50.0 and pinned.tuning == {}
+    settings.RECOMMENDATIONS = {**getattr(settings, "RECOMMENDATIONS", {}), "TUNING_SECONDS": 0}
+    untuned = training.run_sync("item_cf", force=True)
+    assert untuned.tuning == {} and "l2" not in untuned.params
