@@ -117,6 +117,9 @@ RECOMMENDATIONS = {
         "price": "unit_price",
         "available": "in_stock",
     },
+    # Widgets render each product with the shop's own card (picture, rating, price, add to cart).
+    "CARD_TEMPLATE": "catalog/_product_card.html",
+    "ADD_TO_CART_URL": "catalog:add_to_cart",
     # Keep the deep model's training short on a laptop-sized demo.
     "ENGINE_PARAMS": {"deep": {"max_seconds": 120}},
 }
