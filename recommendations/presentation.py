@@ -166,8 +166,10 @@ def _personal(recs: list[Recommendation]) -> list[Recommendation]:
 
 
 def compute(widget: str, shopper: Shopper, n: int, *, product: Any = None, exclude=(),
-            max_per_category: int | None = None) -> tuple[list[Recommendation], str]:
-    """The list a widget shows, and the A/B variant behind it ('' outside the test)."""
+            max_per_category: int | None = None, personal_only: bool = False) -> tuple[list[Recommendation], str]:
+    """The list a widget shows, and the A/B variant behind it ('' outside the test). With
+    ``personal_only`` (the template tags), a "for you" list with nothing personal in it is
+    empty, and its reasons that are true of everyone are dropped."""
     exclude = {str(e) for e in exclude}
     if product is not None:
         exclude.add(str(product.pk))
@@ -183,7 +185,8 @@ def compute(widget: str, shopper: Shopper, n: int, *, product: Any = None, exclu
             except Exception:  # noqa: BLE001  (not a valid key: nothing to exclude)
                 continue
         recs = serving.recommend_for(shopper, n, exclude=excluded_pks, max_per_category=max_per_category)
-        return _personal(_post_filter(recs, n, exclude, None)), variant
+        recs = _post_filter(recs, n, exclude, None)
+        return (_personal(recs) if personal_only else recs), variant
     if widget == RECENTLY_VIEWED:
         return recently_viewed(shopper, n, exclude), variant
     # Item lists and trending: fetch more when request rules will drop some.
@@ -202,7 +205,8 @@ def compute(widget: str, shopper: Shopper, n: int, *, product: Any = None, exclu
 
 
 def show(request: Any, widget: str, n: int | None = None, *, product: Any = None, exclude=(),
-         max_per_category: int | None = None, shopper: Shopper | None = None) -> ShownList:
+         max_per_category: int | None = None, shopper: Shopper | None = None,
+         personal_only: bool = False) -> ShownList:
     """Compute a widget's list for the shopper behind ``request`` and record its impression
     (not for bots). Items carry the product's public fields, its URL and the click link. What
     earlier widgets of the same request showed is left out (``on_page``)."""
@@ -211,7 +215,7 @@ def show(request: Any, widget: str, n: int | None = None, *, product: Any = None
         shopper = Shopper.from_request(request) if request is not None else Shopper()
     page = on_page(request)
     recs, variant = compute(widget, shopper, n, product=product, exclude={*map(str, exclude), *page},
-                            max_per_category=max_per_category)
+                            max_per_category=max_per_category, personal_only=personal_only)
     page.update(str(rec.product_id) for rec in recs)
     if product is not None:
         page.add(str(product.pk))

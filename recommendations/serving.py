@@ -771,7 +771,7 @@ def _hydrate(rows: list[dict]) -> list[Recommendation]:
 
 
 def _item_list(kind: str, product: Any, n: int, chain: list[tuple[str, str]],
-               reason: str, fill_same_category: bool = True) -> list[Recommendation]:
+               reason: str, fill: Callable[[Any, int], list[Recommendation]]) -> list[Recommendation]:
     n = _clamp(n)
     context = {"list": kind, "shopper": None, "product": product, "n": n, "engine": None, "variant": None}
     signature = active_models.signature()
@@ -794,8 +794,8 @@ def _item_list(kind: str, product: Any, n: int, chain: list[tuple[str, str]],
         if len(candidates) >= n:
             break
     candidates = [c for c in candidates if c.product_id != product.pk]
-    if len(candidates) < n and fill_same_category:
-        candidates += _same_category(product, n * 2)
+    if len(candidates) < n:
+        candidates += fill(product, n * 2)
     recs = _apply_rules(candidates, n, None)
     _cache_set(key, str(n), signature, [r.as_cacheable() for r in recs])
     return _apply_hooks(recs, n, context)
@@ -805,14 +805,15 @@ def similar_products(product: Any, n: int = 10) -> list[Recommendation]:
     """Products like this one: the content model's likeness (description, category, brand,
     price) first, then item_cf's behavioural neighbours, then the product's category."""
     return _item_list("similar", product, n, [("content", "similar_items"), ("item_cf", "similar_items")],
-                      f"Similar to {product}")
+                      f"Similar to {product}", _same_category)
 
 
 def also_bought(product: Any, n: int = 10) -> list[Recommendation]:
-    """Co-purchases only (item_cf's co-purchase and co-cart neighbours): never topped up with
-    same-category products, which would make it a second "similar products" list."""
+    """Co-purchases only (item_cf's co-purchase and co-cart neighbours, then the database's
+    co-purchases): never topped up with same-category products, which would make it a second
+    "similar products" list."""
     return _item_list("also_bought", product, n, [("item_cf", "also_bought")],
-                      f"Often bought with {product}", fill_same_category=False)
+                      f"Often bought with {product}", _co_purchased)
 
 
 def trending(n: int = 10, *, exclude: Iterable[Any] = ()) -> list[Recommendation]:
@@ -834,6 +835,18 @@ def _database_popular(n: int, exclude: set[Any]) -> list[Recommendation]:
         more = model._default_manager.exclude(pk__in=taken).values_list("pk", flat=True)[: n - len(recs)]
         recs += [Recommendation(pk, 0.0, "popular", "New in the shop") for pk in more]
     return recs
+
+
+def _co_purchased(product: Any, n: int) -> list[Recommendation]:
+    """What the latest signed-in buyers of the product bought besides it, most often first
+    (before a model is trained, or for a product it does not know)."""
+    from django.db.models import Count
+
+    buyers = (Event.objects.filter(product=product, kind=Event.Kind.PURCHASE, user__isnull=False)
+              .order_by("-created_at").values("user_id")[:500])
+    rows = (Event.objects.filter(kind=Event.Kind.PURCHASE, user_id__in=buyers).exclude(product=product)
+            .values("product_id").annotate(c=Count("user_id", distinct=True)).order_by("-c", "product_id")[:n])
+    return [Recommendation(r["product_id"], float(r["c"]), "popular", f"Often bought with {product}") for r in rows]
 
 
 def _same_category(product: Any, n: int) -> list[Recommendation]:

@@ -93,7 +93,7 @@ def _widget(context: template.Context, widget: str, limit: Any, title: str | Non
         if widget not in (presentation.SIMILAR, presentation.ALSO_BOUGHT) or product not in (None, ""):
             cap = int(max_per_category) if max_per_category not in (None, "") else None
             shown = presentation.show(context.get("request"), widget, n, product=product or None,
-                                      max_per_category=cap)
+                                      max_per_category=cap, personal_only=True)
             items = [{**item, "product": rec.product} for item, rec in zip(shown.items, shown.recommendations)]
             _add_ratings(items)
             _add_cart_links(items)

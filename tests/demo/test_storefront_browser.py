@@ -85,7 +85,7 @@ def test_a_shopper_browses_searches_rates_buys_and_finds_the_order(shop, browser
 
     # Put it in the cart twice over, then log in: the cart and the view follow the shopper.
     page.get_by_label("Quantity").fill("2")
-    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("button", name="Add to cart", exact=True).click()
     page.wait_for_url("**/cart/")
     log_in(page, shop, "alice")
     assert page.locator("[data-widget=recently_viewed] li.recommendations-item").first.get_attribute(
@@ -146,7 +146,7 @@ def test_recommended_for_you_shifts_after_viewing_another_kind_of_product(shop, 
     for n, href in enumerate(links):
         page.goto(href)
         if n < 2:  # and puts two in the cart
-            page.get_by_role("button", name="Add to cart").click()
+            page.get_by_role("button", name="Add to cart", exact=True).click()
             page.wait_for_url("**/cart/")
     page.goto(shop)
     after = widget_categories(page, "for_you")
@@ -266,7 +266,7 @@ def test_every_page_fits_a_phone_and_a_desktop_and_passes_axe(shop, browser, axe
         assert page.locator("#near-matches").is_visible() and page.locator("#popular-now").is_visible()
 
         page.goto(f"{shop}{product.get_absolute_url()}")
-        page.get_by_role("button", name="Add to cart").click()
+        page.get_by_role("button", name="Add to cart", exact=True).click()
         page.wait_for_url("**/cart/")
         check("cart")
         line = page.locator(".cart-line").first
