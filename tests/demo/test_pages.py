@@ -243,9 +243,9 @@ def as_if_a_loaded_machine_took(seconds: float) -> None:
 @pytest.mark.parametrize("url", ["/", "/products/", "/category/books/?sort=rating", "/search/?q=novel",
                                  "/product/{pk}/", "/cart/", "/orders/"])
 def test_queries_per_page_do_not_grow_with_the_products_shown(client, django_user_model, settings, url):
-    """The page is rendered with 2 and with 26 products (the home page: 24 and 48) in the shop (and in the cart, the orders
-    and the history): the same number of queries, however long the machine takes between the
-    requests.
+    """The page is rendered with 2 and with 26 products (the home page: 24 and 48) in the shop
+    (and in the cart, the orders and the history): the same number of queries, however long the machine
+    takes between the requests.
 
     Two kinds of work are periodic, not per page: the check of which model versions are active
     (every ACTIVE_VERSION_CHECK_SECONDS) and the refill of the product cache (every
