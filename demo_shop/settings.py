@@ -119,7 +119,6 @@ RECOMMENDATIONS = {
     },
     # Widgets render each product with the shop's own card (picture, rating, price, add to cart).
     "CARD_TEMPLATE": "catalog/_product_card.html",
-    "ADD_TO_CART_URL": "catalog:add_to_cart",
     # A penalty on popular products in personal lists, so that a few best sellers do not fill
     # every shopper's "for you" (bench/popularity_share.py measures it; docs/benchmarks.md).
     "RERANK": {"method": "popularity", "strength": 0.5},

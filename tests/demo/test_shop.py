@@ -105,3 +105,25 @@ def test_a_shopper_reads_their_profile_and_says_not_interested(client, demo):
         restored = for_you(client.get("/", **CHROME).content.decode())
         assert Product.objects.filter(pk__in=restored, category__name="Garden").exists()
     assert client.post("/accounts/not-interested/", {"category": "No such aisle"}, **CHROME).status_code == 302
+
+
+def test_add_to_cart_from_a_widget_card_stays_on_the_page_and_counts_as_a_click(client, demo):
+    """A widget's card posts to the cart with its list's id: without JavaScript the shopper comes
+    back to the page they were on; with it (JSON) the cart's count comes back; either way the
+    add counts as a click on the widget, for the owner's dashboard."""
+    from recommendations.models import Click
+
+    client.login(username="alice", password="demo12345")
+    home = client.get("/", **CHROME).content.decode()
+    start = home.index('data-widget="for_you"')
+    section = home[start:home.index("</section>", start)]
+    action = re.search(r'<form class="add-to-cart" method="post" action="([^"]+)"', section).group(1)
+    recommendation_id = re.search(r'name="recommendation_id" value="([^"]+)"', section).group(1)
+    product_id = re.search(r"/product/(\d+)/add-to-cart/", action).group(1)
+    back = client.post(action, {"quantity": 1, "next": "/", "recommendation_id": recommendation_id}, **CHROME)
+    assert back.status_code == 302 and back["Location"] == "/"
+    assert Click.objects.filter(impression_id=recommendation_id, product_id=product_id).exists()
+    answer = client.post(action, {"quantity": 1, "recommendation_id": recommendation_id},
+                         HTTP_ACCEPT="application/json", **CHROME).json()
+    assert answer["cart_count"] == 2 and "Added" in answer["message"]
+    assert client.post(action, {"quantity": 1, "next": "https://evil.example/"}, **CHROME)["Location"] == "/cart/"
