@@ -27,7 +27,7 @@
   }
   // "Add to cart" on a product card stays on the page: the form is posted in the background,
   // the cart's count and a status message update (without the script, the post comes back here).
-  var status = document.getElementById("cart-status");
+  var status = document.getElementById("messages");
   document.querySelectorAll("form[data-stay-on-page]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
       if (!window.fetch || !window.FormData) return;
@@ -39,7 +39,12 @@
                           headers: {"Accept": "application/json"}})
         .then(function (response) { return response.json(); })
         .then(function (data) {
-          if (status) status.textContent = data.message || data.error || "";
+          if (status) {
+            var note = document.createElement("p");
+            note.className = "message " + (data.error ? "message-error" : "message-success");
+            note.textContent = data.message || data.error || "";
+            status.replaceChildren(note);
+          }
           if (data.cart_count !== undefined) {
             var link = document.querySelector(".cart-link");
             if (link) link.innerHTML = "Cart <span class=\"badge\"><span class=\"visually-hidden\">(</span>" +
