@@ -113,7 +113,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 <= share < 1:
         errors.append(_error(f"RECOMMENDATIONS['RECENT_ACTIVITY_SHARE'] must be a number in [0, 1), got {share!r}.",
                              "It is the share of a personalised list given to the shopper's newest events.", 18))
-    for key in ("MIN_SUPPORT", "IMPORT_BATCH_SIZE", "KEEP_VERSIONS", "HISTORY_LIMIT", "MAX_LIMIT"):
+    for key in ("MIN_SUPPORT", "IMPORT_BATCH_SIZE", "KEEP_VERSIONS", "HISTORY_LIMIT", "MAX_LIMIT", "ATTRIBUTION_DAYS"):
         value = getattr(app_settings, key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             errors.append(_error(f"RECOMMENDATIONS[{key!r}] must be an integer >= 1, got {value!r}.",

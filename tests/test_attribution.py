@@ -118,3 +118,11 @@ def test_the_dashboard_states_the_ab_result_for_planted_variants(admin_client, p
     plant("B", "item_cf", 400, 98)
     page = admin_client.get(DASHBOARD + "?days=7").content.decode()
     assert "No significant difference in click-through rate between A" in page
+
+
+def test_a_bad_attribution_window_is_a_check_error():
+    from django.core import checks
+
+    with override_settings(RECOMMENDATIONS=recs(ATTRIBUTION_DAYS=0)):
+        messages = [m.msg for m in checks.run_checks() if "ATTRIBUTION_DAYS" in m.msg]
+    assert messages == ["RECOMMENDATIONS['ATTRIBUTION_DAYS'] must be an integer >= 1, got 0."]
