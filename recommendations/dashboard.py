@@ -82,6 +82,9 @@ def start_trainings(request: HttpRequest, engines: list[str], *, force: bool = F
         except training.TrainingFailed as exc:  # eager Celery: it ran in this request, and failed
             messages.error(request, f"{engine}: the training failed ({exc}); the active model keeps serving.")
             continue
+        except training.NoBrokerConfigured as exc:
+            messages.error(request, str(exc))
+            break
         except Exception as exc:  # noqa: BLE001  (broker down, misconfigured, ...)
             messages.error(request, f"Could not reach the task broker, so no training was started "
                                     f"({type(exc).__name__}: {exc}). Check CELERY_BROKER_URL and that "

@@ -52,7 +52,8 @@ def _refresh_outdated_profiles() -> None:
 def train_all(triggered_by: str = "schedule") -> list[int]:
     """Queue a training of every configured engine, and a refresh of the stored shopper
     profiles (they read the same behaviour)."""
-    versions = [training.queue(name, triggered_by=triggered_by).pk for name in training.configured_engines()]
+    versions = [training.queue(name, triggered_by=triggered_by).pk for name in training.configured_engines()
+                if not training.missing_data(name)]
     refresh_profiles.delay()
     return versions
 

@@ -22,19 +22,21 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from celery import current_app as current_celery_app
 from django.core.cache import cache
 from django.core.files import File
 from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from .algorithms import get_engine
+from .algorithms import NEEDS_EXPLICIT_RATINGS, get_engine
 from .algorithms.dataset import Dataset
 from .artifacts import save_bundle
 from .conf import ENGINE_NAMES, app_settings
 from .data import load_frames
 from .evaluation import evaluate_topn, predict_pairs, split_topn
-from .models import ModelVersion
+from .models import ModelVersion, Rating
 from .profiles import exclude_not_interested
 
 logger = logging.getLogger(__name__)
@@ -49,12 +51,45 @@ class TrainingLocked(RuntimeError):
     """Another training of the same engine holds the lock."""
 
 
+class NoBrokerConfigured(RuntimeError):
+    """Celery has no broker and does not run tasks eagerly: a queued training would never run."""
+
+
+NO_BROKER_MESSAGE = _(
+    "No Celery broker is configured, so a queued training would never run and nothing was queued. "
+    "Either train in this process (`manage.py recommendations_train --sync`, or set "
+    "CELERY_TASK_ALWAYS_EAGER = True), or configure a broker (CELERY_BROKER_URL, read by your "
+    "project's Celery app) and start a worker.")
+
+
+def check_broker_configured() -> None:
+    """Refuse to queue to Celery's built-in default (``amqp://localhost``) that nobody configured.
+
+    A shop without a Celery app of its own still gets Celery's default app, which would accept the
+    task and send it to a broker that does not exist; the version would stay "queued" for ever.
+    """
+    conf = current_celery_app.conf  # the app the shared tasks run on
+    if conf.task_always_eager or conf.broker_url or conf.broker_write_url:
+        return
+    raise NoBrokerConfigured(str(NO_BROKER_MESSAGE))
+
+
 def configured_engines() -> list[str]:
     """Engines that "retrain all" trains: the setting, less ``deep`` without TensorFlow."""
     names = [name for name in app_settings.ENGINES if name in ENGINE_NAMES]
     if "deep" in names and find_spec("tensorflow") is None:
         names.remove("deep")
     return names
+
+
+def missing_data(engine: str) -> str | None:
+    """Why ``engine`` cannot train on this shop's data yet (a plain sentence), or None.
+
+    "Train everything" skips such an engine with this reason instead of recording a failure
+    that nobody can fix but the shoppers (no star ratings yet)."""
+    if engine in NEEDS_EXPLICIT_RATINGS and not Rating.objects.exists():
+        return str(_("there are no star ratings yet, and this engine learns only from ratings"))
+    return None
 
 
 def artifact_storage():
@@ -247,6 +282,7 @@ def queue(engine: str, *, triggered_by: str = "", force: bool = False,
           params: dict[str, Any] | None = None) -> ModelVersion:
     """Create a queued version and hand it to Celery; returns at once.
 
+    With no broker configured at all ``NoBrokerConfigured`` is raised before anything is stored.
     If the broker cannot be reached the version is marked failed with a message saying so and
     the error propagates, so the caller can tell the user; nothing else changes. With eager
     Celery (no broker: the embedded default) the training runs here; if it fails (and eager
@@ -256,6 +292,7 @@ def queue(engine: str, *, triggered_by: str = "", force: bool = False,
 
     if engine not in ENGINE_NAMES:
         raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(ENGINE_NAMES)}")
+    check_broker_configured()
     version = ModelVersion.objects.create(engine=engine, triggered_by=triggered_by[:150],
                                           params=params or {})
     try:

@@ -27,6 +27,10 @@ ENGINE_PATHS: dict[str, tuple[str, str]] = {
     "als": ("hybrid", "ALSRecommender"),
 }
 
+#: engines that learn only from explicit ratings (stars), not from views, carts and orders;
+#: kept here rather than on the classes so that asking never imports an engine's module
+NEEDS_EXPLICIT_RATINGS: set[str] = {"rating"}
+
 
 def _load_class(name: str):
     try:
@@ -70,9 +74,11 @@ class _LazyEngines(Mapping):
 ENGINES: Mapping[str, type] = _LazyEngines()
 
 
-def register(name: str, module: str, class_name: str) -> None:
+def register(name: str, module: str, class_name: str, *, needs_explicit_ratings: bool = False) -> None:
     """Add an engine living in ``recommendations.algorithms.<module>``."""
     ENGINE_PATHS[name] = (module, class_name)
+    if needs_explicit_ratings:
+        NEEDS_EXPLICIT_RATINGS.add(name)
 
 
 def get_engine(name: str, **params: Any):

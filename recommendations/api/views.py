@@ -335,6 +335,8 @@ class RetrainView(SafeAuthenticationMixin, APIView):
                                      force=data["force"])
         except DatabaseError:
             raise
+        except training.NoBrokerConfigured as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         except Exception as exc:  # noqa: BLE001  (queue raises only when the broker is unreachable)
             logger.error("recommendations: could not queue %s training: %s", data["engine"], exc)
             return Response(

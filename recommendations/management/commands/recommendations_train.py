@@ -29,6 +29,10 @@ class Command(BaseCommand):
             engines = [name for name in engines if name not in active]
         failed = []
         for name in engines:
+            reason = training.missing_data(name)
+            if reason:
+                self.stderr.write(self.style.WARNING(f"{name}: skipped: {reason}"))
+                continue
             if not sync:
                 try:
                     version = training.queue(name, triggered_by="command", force=force)
