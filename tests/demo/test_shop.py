@@ -63,7 +63,9 @@ def test_named_shoppers_see_their_tastes_on_the_home_page(client, demo):
         assert len(ids) == 8
         return Counter(Product.objects.get(pk=i).category.name for i in ids)
 
-    with override_settings(RECOMMENDATIONS={**settings.RECOMMENDATIONS, "SERVING_ENGINE": "user_cf"}):
+    # (RERANK off: with the demo's popularity penalty, user_cf's short candidate lists on this
+    # small data leave the widget at 5 of 8; the hybrid the demo serves fills it, see the browser test)
+    with override_settings(RECOMMENDATIONS={**settings.RECOMMENDATIONS, "SERVING_ENGINE": "user_cf", "RERANK": {}}):
         tastes = {named["username"]: for_you_categories(named["username"]) for named in generator.NAMED_SHOPPERS}
     for named in generator.NAMED_SHOPPERS:
         seen = tastes[named["username"]]
