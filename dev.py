@@ -4,8 +4,10 @@
     python3 dev.py demo   # venv, install, migrate, demo data, trained models, serve on 127.0.0.1:8000
     python3 dev.py test   # venv, install, lint, the whole test suite
 
-Embedded defaults (SQLite, Celery tasks run in-process) unless ``DATABASE_URL`` /
-``CELERY_BROKER_URL`` are set. With ``CI=true`` the test command also runs every suite on
+Embedded defaults unless ``DATABASE_URL`` / ``CELERY_BROKER_URL`` are set: SQLite, and a real
+Celery worker (started and stopped with the server) on kombu's filesystem broker, so that the
+admin's Retrain answers at once and training runs as in production. Only the tests run Celery tasks
+eagerly. With ``CI=true`` the test command also runs every suite on
 PostgreSQL (``DATABASE_URL`` or the local server) and the integration tests, which never skip.
 """
 
@@ -61,22 +63,46 @@ def manage(*args: str, env: dict[str, str] | None = None) -> None:
     run(PYTHON, "manage.py", *args, env=env)
 
 
+def demo_environment() -> dict[str, str]:
+    """The demo's processes share a broker: the one in CELERY_BROKER_URL, else a folder."""
+    return {**os.environ, "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL") or "filesystem://"}
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
+    """One Celery worker for every queue of the demo, one task at a time (SQLite has one writer)."""
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [str(PYTHON), "-m", "celery", "-A", "demo_shop", "worker", "--pool=solo", "-n", "demo@%h",
+             "-Q", "celery,recommendations.training,recommendations.precompute", "-l", "INFO"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
 def demo() -> None:
     ensure_venv()
-    manage("migrate", "--noinput")
-    manage("generate_demo_data")
-    # The fast engines train before the shop opens; the slow ones (rating, deep, hybrid) go on
-    # in the background, and the shop serves fallbacks until each model is ready.
-    manage("recommendations_train", "--sync", "--missing", *FAST_DEMO_ENGINES)
-    log = ROOT / "demo-training.log"
-    print(f"+ training the remaining engines in the background (log: {log.name})", flush=True)
-    with log.open("w") as out:
-        trainer = subprocess.Popen([str(PYTHON), "manage.py", "recommendations_train", "--sync", "--missing"],
-                                   cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    env = demo_environment()
+    manage("migrate", "--noinput", env=env)
+    manage("generate_demo_data", env=env)
+    # The fast engines train before the shop opens; the slow ones (rating, deep, hybrid) are queued
+    # to the worker, and the shop serves fallbacks until each model is ready.
+    manage("recommendations_train", "--sync", "--missing", *FAST_DEMO_ENGINES, env=env)
+    log = ROOT / "demo-worker.log"
+    print(f"+ a Celery worker trains in the background (log: {log.name})", flush=True)
+    worker = start_worker(env, log)
     try:
-        manage("runserver", "127.0.0.1:8000")
+        manage("recommendations_train", "--missing", env=env)
+        manage("runserver", f"127.0.0.1:{os.environ.get('DEMO_PORT', '8000')}", env=env)
     finally:
-        trainer.terminate()
+        stop(worker)
 
 
 REPORTS = ROOT / ".test-reports"

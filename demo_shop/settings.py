@@ -1,5 +1,7 @@
-"""Settings of the demo shop: embedded defaults (SQLite, Celery tasks run eagerly) on a fresh
-machine; PostgreSQL and Redis when ``DATABASE_URL`` / ``CELERY_BROKER_URL`` are set."""
+"""Settings of the demo shop: embedded defaults on a fresh machine (SQLite; a cache in files,
+which every process of the machine shares; `python3 dev.py demo` runs a Celery worker on kombu's
+filesystem broker); PostgreSQL, Redis and a Redis broker when ``DATABASE_URL`` / ``REDIS_URL`` /
+``CELERY_BROKER_URL`` are set. Without any broker (the test suites) tasks run eagerly."""
 
 import os
 from pathlib import Path
@@ -101,10 +103,30 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "catalog:home"
 LOGOUT_REDIRECT_URL = "catalog:home"
 
-# Celery: a real broker when CELERY_BROKER_URL is set, otherwise tasks run in-process.
+# One cache for every process (the web server, the Celery worker, gunicorn's workers): the
+# training lock, computed lists and rate limits live there. Redis when REDIS_URL is set, else files.
+if os.environ.get("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": os.environ["REDIS_URL"]}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(BASE_DIR / ".cache" / "django"))}}
+
+# Celery: a real broker when CELERY_BROKER_URL is set (`python3 dev.py demo` sets "filesystem://":
+# kombu's broker in a folder, no service needed; or a Redis URL), otherwise tasks run in-process
+# (the test suites).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
 CELERY_TASK_ALWAYS_EAGER = "CELERY_BROKER_URL" not in os.environ
 CELERY_TASK_EAGER_PROPAGATES = True
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_folder = Path(os.environ.get("CELERY_BROKER_FOLDER", BASE_DIR / ".celery-broker"))
+    for _sub in ("queue", "processed", "control"):
+        (_broker_folder / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_folder / "queue"), "data_folder_out": str(_broker_folder / "queue"),
+        "processed_folder": str(_broker_folder / "processed"), "store_processed": False,
+        "control_folder": str(_broker_folder / "control"),
+    }
 
 # The recommendations app uses the shop's own product model, unchanged.
 RECOMMENDATIONS_PRODUCT_MODEL = "catalog.Product"
@@ -132,7 +154,7 @@ RECOMMENDATIONS = {
 from recommendations.conf import CELERY_TASK_ROUTES  # noqa: E402
 
 CELERY_TASK_ROUTES = CELERY_TASK_ROUTES
-MEDIA_ROOT = BASE_DIR / "media"
+MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
 
 # The recommendations API (mounted at /api/recommendations/): OpenAPI schema by drf-spectacular;
 # session authentication for the shop's pages, tokens for other clients, never HTTP Basic (whose

@@ -343,3 +343,44 @@ def _evaluate(adapter: Any) -> list[checks.CheckMessage]:
             hint="Fetch what the adapter reads in its get_queryset() (select_related, prefetch_related, annotate).",
             id="recommendations.W021"))
     return errors
+
+
+PROCESS_LOCAL_CACHES = ("django.core.cache.backends.locmem.LocMemCache",
+                        "django.core.cache.backends.dummy.DummyCache")
+
+
+def _runs_a_worker() -> bool:
+    """Whether tasks go to a worker process (a broker, not eager): Django's CELERY_* settings,
+    else the current Celery app's configuration (a project that configures Celery in code)."""
+    eager = getattr(settings, "CELERY_TASK_ALWAYS_EAGER", None)
+    broker = getattr(settings, "CELERY_BROKER_URL", None)
+    try:
+        from celery import current_app
+
+        conf = current_app.conf
+        eager = conf.task_always_eager if eager is None else eager
+        broker = broker or conf.broker_url
+    except Exception:  # noqa: BLE001 - no Celery app: the shop trains with --sync
+        pass
+    return bool(broker) and not str(broker).startswith("memory://") and not eager
+
+
+@checks.register(checks.Tags.caches, deploy=True)
+def check_shared_cache(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """With a worker, the training lock (the "default" cache) and the lists and rate limits
+    (CACHE_ALIAS) must live in a cache every process sees (E040)."""
+    if not _runs_a_worker():
+        return []
+    errors: list[checks.CheckMessage] = []
+    configured = getattr(settings, "CACHES", {}) or {}
+    for alias in dict.fromkeys(["default", app_settings.CACHE_ALIAS]):
+        backend = (configured.get(alias) or {}).get("BACKEND", PROCESS_LOCAL_CACHES[0])
+        if backend in PROCESS_LOCAL_CACHES:
+            errors.append(_error(
+                f"CACHES[{alias!r}] is {backend.rsplit('.', 1)[-1]}, a cache of one process, but training "
+                "runs in a Celery worker: the web processes cannot see the worker's training lock, and the "
+                "lists and rate limits differ per process.",
+                f"Set CACHES[{alias!r}]['BACKEND'] to a cache shared by every process, e.g. "
+                "'django.core.cache.backends.redis.RedisCache' (or DatabaseCache / FileBasedCache on a "
+                "single host); see docs/deployment.md.", 40))
+    return errors

@@ -64,8 +64,16 @@ DEFAULTS: dict[str, Any] = {
     # Where artifacts go: a storage alias from STORAGES, and a folder inside it.
     "ARTIFACT_STORAGE": "default",
     "ARTIFACT_PATH": "recommendations/models",
-    # A training's lock expires after this long, so a dead worker never blocks retraining.
-    "TRAINING_LOCK_SECONDS": 2 * 60 * 60,
+    # Liveness of a training: its lock in the cache lives this long and is renewed by a
+    # heartbeat (which also stamps the version's heartbeat_at) every TRAINING_HEARTBEAT_SECONDS
+    # while it runs. A run whose lock is gone and whose last heartbeat is older than the lock's
+    # lifetime has lost its worker: whoever looks next (the dashboard, the next retrain) marks it
+    # failed, and the next training of that engine proceeds.
+    "TRAINING_LOCK_SECONDS": 60,
+    "TRAINING_HEARTBEAT_SECONDS": 10,
+    # A version still queued after this long was lost with its message (no worker ever started
+    # it): it is marked failed, and no longer stops a new training of its engine.
+    "TRAINING_QUEUE_TIMEOUT": 6 * 60 * 60,
     # Users scored on the validation split (a sample keeps validation cheap on big shops).
     "VALIDATION_MAX_USERS": 3000,
     # Serving: the engine behind "recommended for you", then the fallbacks tried in order

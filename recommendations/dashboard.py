@@ -17,19 +17,19 @@ then ends ``failed`` with "already running".)
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
-from . import attribution, charts, training
+from . import attribution, charts, serving, training
 from .conf import ENGINE_NAMES, app_settings
 from .models import ModelVersion
 
@@ -56,31 +56,26 @@ def _shop_results(request: HttpRequest) -> dict[str, Any]:
     return {"days": days, "periods": PERIODS, "results": attribution.shop_results(days=days)}
 
 
-def busy_version(engine: str) -> ModelVersion | None:
-    """The engine's run that is running, or queued recently enough that a worker may still pick
-    it up (a queued run older than the lock's lifetime is taken as lost)."""
-    recent = timezone.now() - timedelta(seconds=app_settings.TRAINING_LOCK_SECONDS)
-    return (ModelVersion.objects.filter(engine=engine)
-            .filter(Q(status=Status.RUNNING) | Q(status=Status.QUEUED, created_at__gte=recent))
-            .order_by("-created_at", "-id").first())
-
-
 def start_trainings(request: HttpRequest, engines: list[str], *, force: bool = False) -> list[ModelVersion]:
-    """Queue a training of each engine, telling the user what happened through messages."""
+    """Queue a training of each engine, telling the user what happened through messages. With a
+    worker this answers at once (the dashboard then follows the runs); where tasks run eagerly
+    (tests) the training already ran, and the message says how it ended."""
     training.fail_stale_runs()
     queued = []
     who = request.user.get_username() if request.user.is_authenticated else ""
     for engine in engines:
-        busy = busy_version(engine)
+        busy = training.busy_version(engine)
         if busy is not None:
-            messages.warning(request, f"{engine}: v{busy.pk} is already {busy.status}"
-                                      f"{f' ({busy.stage}, {busy.progress}%)' if busy.stage else ''}; "
-                                      "no second training was started.")
+            messages.warning(request, _("%(engine)s: v%(id)s is already %(status)s%(where)s; no second "
+                                        "training was started.") % {
+                "engine": engine, "id": busy.pk, "status": busy.status,
+                "where": f" ({busy.stage}, {busy.progress}%)" if busy.stage else ""})
             continue
         try:
             version = training.queue(engine, triggered_by=f"admin:{who}", force=force)
-        except training.TrainingFailed as exc:  # eager Celery: it ran in this request, and failed
-            messages.error(request, f"{engine}: the training failed ({exc}); the active model keeps serving.")
+        except training.TrainingFailed:  # eager Celery: it ran in this request, and failed
+            version = ModelVersion.objects.filter(engine=engine).order_by("-created_at", "-id").first()
+            messages.error(request, outcome_html(version))
             continue
         except training.NoBrokerConfigured as exc:
             messages.error(request, str(exc))
@@ -91,23 +86,177 @@ def start_trainings(request: HttpRequest, engines: list[str], *, force: bool = F
                                     "the broker is running; the active models keep serving.")
             break
         queued.append(version)
-        messages.success(request, f"{engine}: training queued as v{version.pk}; its progress shows "
-                                  "on the dashboard.")
+        if version.status in (Status.QUEUED, Status.RUNNING):
+            messages.success(request, outcome_html(version, suffix=_("; its progress shows below.")))
+        else:
+            level = messages.SUCCESS if version.status == Status.SUCCEEDED else messages.ERROR
+            messages.add_message(request, level, outcome_html(version))
     return queued
+
+
+# -- plain-words reports of training runs ---------------------------------------------------------
+#: Where each stage starts (its progress %) and where the next one starts.
+STAGE_SPANS = {"loading data": (5, 20), "validating": (20, 55), "fitting": (55, 85), "saving": (85, 100)}
+
+
+def duration(seconds: float | None) -> str:
+    """"34 s", "2 min 10 s", "1 h 5 min"."""
+    if seconds is None:
+        return "–"
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return _("%(s)d s") % {"s": seconds}
+    if seconds < 3600:
+        minutes, rest = divmod(seconds, 60)
+        return _("%(m)d min %(s)d s") % {"m": minutes, "s": rest} if rest else _("%(m)d min") % {"m": minutes}
+    hours, rest = divmod(seconds // 60, 60)
+    return _("%(h)d h %(m)d min") % {"h": hours, "m": rest}
+
+
+def last_durations() -> dict[str, float]:
+    """Each engine's latest succeeded run's total time: the estimate for its next run."""
+    found: dict[str, float] = {}
+    for engine, seconds in (ModelVersion.objects.filter(status=Status.SUCCEEDED, total_seconds__isnull=False)
+                            .order_by("-finished_at", "-id").values_list("engine", "total_seconds")[:500]):
+        found.setdefault(engine, seconds)
+    return found
+
+
+def run_report(version: ModelVersion, estimate: float | None = None, now=None) -> dict[str, Any]:
+    """What the dashboard shows of a run: status, stage, a percentage that advances between
+    stages with the time the last run took, elapsed time, estimate, and one sentence."""
+    now = now or timezone.now()
+    live = version.status in (Status.QUEUED, Status.RUNNING)
+    elapsed = None
+    if version.started_at:
+        elapsed = ((now if live else version.finished_at or now) - version.started_at).total_seconds()
+    percent = version.progress
+    if version.status == Status.RUNNING and estimate and elapsed is not None:
+        _start, end = STAGE_SPANS.get(version.stage, (percent, percent))
+        percent = max(percent, min(end - 1, round(100 * elapsed / estimate)))
+    if version.status == Status.SUCCEEDED:
+        percent = 100
+    return {"id": version.pk, "engine": version.engine, "status": version.status, "stage": version.stage,
+            "progress": version.progress, "percent": percent,
+            "error": error_line(version), "is_active": version.is_active,
+            "finished_at": version.finished_at.isoformat() if version.finished_at else None,
+            "elapsed_s": round(elapsed) if elapsed is not None else None,
+            "estimate_s": round(estimate) if estimate else None,
+            "message": outcome_text(version, estimate, elapsed=elapsed, percent=percent, now=now)}
+
+
+def error_line(version: ModelVersion) -> str:
+    """The error's one line (``Type: message``), as the card shows it; the version's page has all."""
+    return (version.error or "").strip().splitlines()[0][:300] if version.error else ""
+
+
+def outcome_text(version: ModelVersion, estimate: float | None = None, *, elapsed: float | None = None,
+                 percent: int | None = None, now=None) -> str:
+    """One sentence saying where a run is or how it ended, in plain words."""
+    now = now or timezone.now()
+    name = f"{version.engine} v{version.pk}"
+    if version.status == Status.QUEUED:
+        waited = duration((now - version.created_at).total_seconds())
+        return _("%(name)s is waiting for a worker (queued %(waited)s ago)") % {"name": name, "waited": waited}
+    if elapsed is None and version.started_at:
+        elapsed = ((version.finished_at or now) - version.started_at).total_seconds()
+    took = duration(version.total_seconds if version.total_seconds is not None else elapsed)
+    if version.status == Status.RUNNING:
+        text = _("%(name)s: %(stage)s, %(percent)s %%, %(elapsed)s so far") % {
+            "name": name, "stage": version.stage or _("starting"), "percent": percent or version.progress,
+            "elapsed": duration(elapsed)}
+        if estimate and elapsed is not None:
+            text += _("; about %(left)s left (the last run took %(last)s)") % {
+                "left": duration(max(estimate - elapsed, 0)), "last": duration(estimate)}
+        return text
+    if version.status == Status.SUCCEEDED:
+        if version.is_active:
+            return _("%(name)s trained in %(took)s and is live") % {"name": name, "took": took}
+        if version.activation_note.startswith("kept"):
+            return _("%(name)s trained in %(took)s; %(note)s") % {"name": name, "took": took,
+                                                                  "note": version.activation_note}
+        return _("%(name)s trained in %(took)s; no longer live") % {"name": name, "took": took}
+    live = ModelVersion.objects.filter(engine=version.engine, is_active=True).values_list("pk", flat=True).first()
+    serving_now = (_("v%(id)s keeps serving") % {"id": live} if live else
+                   _("it had no model yet, so the storefront falls back to other engines"))
+    return _("%(name)s failed%(after)s: %(reason)s; %(serving)s") % {
+        "name": name, "after": _(" after %(took)s") % {"took": took} if version.started_at else "",
+        "reason": error_line(version) or _("no reason recorded"), "serving": serving_now}
+
+
+def version_url(version: ModelVersion) -> str:
+    return reverse("admin:recommendations_modelversion_change", args=[version.pk])
+
+
+def outcome_html(version: ModelVersion, suffix: str = "") -> SafeString:
+    """``outcome_text`` with a link to the version's page (for messages)."""
+    estimate = last_durations().get(version.engine) if version.status == Status.RUNNING else None
+    return format_html('<a href="{}">{}</a>{}', version_url(version), outcome_text(version, estimate), suffix)
+
+
+def training_summary(reports: list[dict[str, Any]]) -> str:
+    """The line above the cards: how far a "Retrain all" (or any set of runs) has got."""
+    if not reports:
+        return _("No training has run yet.")
+    counts = {status: sum(r["status"] == status for r in reports) for status in Status.values}
+    busy = counts[Status.QUEUED] + counts[Status.RUNNING]
+    live = sum(r["status"] == Status.SUCCEEDED and r["is_active"] for r in reports)
+    finished = _("%(done)d of %(all)d finished (%(live)d live, %(kept)d kept the old version, "
+                 "%(failed)d failed)") % {
+        "done": len(reports) - busy, "all": len(reports), "live": live,
+        "kept": counts[Status.SUCCEEDED] - live, "failed": counts[Status.FAILED]}
+    if not busy:
+        return _("Latest runs: %(finished)s.") % {"finished": finished}
+    return _("Training: %(finished)s; %(running)d running, %(queued)d waiting.") % {
+        "finished": finished, "running": counts[Status.RUNNING], "queued": counts[Status.QUEUED]}
+
+
+def latest_runs() -> dict[str, ModelVersion]:
+    latest: dict[str, ModelVersion] = {}
+    for version in ModelVersion.objects.order_by("-created_at", "-id")[:200]:
+        latest.setdefault(version.engine, version)
+    return latest
+
+
+def training_status() -> dict[str, Any]:
+    """The status endpoint's answer (the dashboard renders its first state from the same)."""
+    training.fail_stale_runs()
+    now = timezone.now()
+    latest = latest_runs()
+    estimates = last_durations()
+    active = dict(ModelVersion.objects.filter(is_active=True).values_list("engine", "pk"))
+    ordered = sorted(latest, key=_engine_order)
+    reports = {engine: {**run_report(latest[engine], estimates.get(engine), now),
+                        "url": version_url(latest[engine])} for engine in ordered}
+    busy = any(r["status"] in (Status.QUEUED, Status.RUNNING) for r in reports.values())
+    return {"busy": busy, "summary": training_summary(list(reports.values())),
+            "engines": {engine: {"active": active.get(engine), "latest": reports[engine]} for engine in ordered},
+            "now": now.isoformat()}
+
+
+def serving_report() -> dict[str, Any]:
+    """What the storefront serves for "recommended for you" now: the engine (or the A/B test's
+    engines), each with its live version and since when, and the fallbacks, naming the one that
+    actually answers while an engine has no model."""
+    live = {v.engine: v for v in ModelVersion.objects.filter(is_active=True)}
+    arms = [(name, engine, weight) for name, engine, weight in serving.ab_variants() if weight > 0]
+    total = sum(weight for _name, _engine, weight in arms)
+    if app_settings.AB_TEST and total:
+        heads = [{"variant": name, "engine": engine, "share": round(100 * weight / total)}
+                 for name, engine, weight in arms]
+    else:
+        heads = [{"variant": "", "engine": app_settings.SERVING_ENGINE, "share": 100}]
+    chain = list(dict.fromkeys(app_settings.FALLBACK_CHAIN))
+    for head in heads:
+        head["version"] = live.get(head["engine"])
+        head["answered_by"] = next((name for name in [head["engine"], *chain] if name in live), None)
+    return {"heads": heads, "ab_test": str((app_settings.AB_TEST or {}).get("name", "")) if len(heads) > 1 else "",
+            "fallbacks": [{"engine": name, "version": live.get(name)} for name in chain],
+            "fallback_in_use": any(head["answered_by"] != head["engine"] for head in heads)}
 
 
 def _fmt_count(n: int | None) -> str:
     return f"{n:,}" if n is not None else "–"
-
-
-def _status_row(version: ModelVersion | None) -> dict[str, Any] | None:
-    if version is None:
-        return None
-    return {"id": version.pk, "engine": version.engine, "status": version.status,
-            "stage": version.stage, "progress": version.progress,
-            "error": (version.error or "").splitlines()[0][:300] if version.error else "",
-            "is_active": version.is_active,
-            "finished_at": version.finished_at.isoformat() if version.finished_at else None}
 
 
 class ModelVersionAdmin(admin.ModelAdmin):
@@ -203,21 +352,12 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def status_view(self, request: HttpRequest) -> JsonResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        training.fail_stale_runs()
-        latest: dict[str, ModelVersion] = {}
-        for version in ModelVersion.objects.order_by("-created_at", "-id")[:200]:
-            latest.setdefault(version.engine, version)
-        active = dict(ModelVersion.objects.filter(is_active=True).values_list("engine", "pk"))
-        engines = {engine: {"active": active.get(engine), "latest": _status_row(version)}
-                   for engine, version in latest.items()}
-        busy = any(v.status in (Status.QUEUED, Status.RUNNING) for v in latest.values())
-        return JsonResponse({"busy": busy, "engines": engines, "now": timezone.now().isoformat()},
-                            headers={"Cache-Control": "no-store"})
+        return JsonResponse(training_status(), headers={"Cache-Control": "no-store"})
 
     def dashboard_view(self, request: HttpRequest) -> TemplateResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        training.fail_stale_runs()
+        status = training_status()  # marks dead runs failed first
         versions = list(ModelVersion.objects.order_by("-created_at", "-id")[:1000])
         configured = training.configured_engines()
         names = sorted({*configured, *(v.engine for v in versions)}, key=_engine_order)
@@ -229,6 +369,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
             history = list(reversed([v for v in finished if v.metrics][:HISTORY_LENGTH]))
             rows.append({
                 "engine": engine,
+                "run": status["engines"].get(engine, {}).get("latest"),
                 "configured": engine in configured,
                 "active": active,
                 "latest": mine[0] if mine else None,
@@ -258,6 +399,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
             "Active version of each engine: novelty@10 (mean self-information, bits)",
             [r["engine"] for r in beyond], {NOVELTY: [_number(r["active"].metrics.get(NOVELTY)) for r in beyond]},
             width=420, empty="No active version with beyond-accuracy metrics yet.")
+        if self.has_change_permission(request):
+            training.prepare_to_queue()  # so that a Retrain click answers at once
         opts = self.model._meta
         context = {
             **self.admin_site.each_context(request),
@@ -275,8 +418,10 @@ class ModelVersionAdmin(admin.ModelAdmin):
             "retrain_url": reverse(f"{self.admin_site.name}:recommendations_retrain"),
             "changelist_url": reverse(f"{self.admin_site.name}:recommendations_modelversion_changelist"),
             "profiles_url": reverse(f"{self.admin_site.name}:recommendations_shopperprofile_changelist"),
-            "busy": any(r["latest"] is not None and r["latest"].status in (Status.QUEUED, Status.RUNNING)
-                        for r in rows),
+            "busy": status["busy"],
+            "training": status,
+            "training_runs": [e["latest"] for e in status["engines"].values()],
+            "serving": serving_report(),
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/recommendations/dashboard.html", context)

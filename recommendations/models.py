@@ -161,6 +161,13 @@ class ModelVersion(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        _("last heartbeat"), null=True, blank=True,
+        help_text=_("Renewed every few seconds while the training runs; a run whose heartbeat "
+                    "stopped lost its worker."))
+    activated_at = models.DateTimeField(_("live since"), null=True, blank=True)
+    worker = models.CharField(_("worker"), max_length=255, blank=True,
+                              help_text=_("Host and process that ran the training."))
 
     class Meta:
         verbose_name = _("model version")

@@ -7,6 +7,7 @@ import logging
 
 from celery import shared_task
 from django.db import OperationalError as DatabaseOperationalError
+from django.utils import timezone
 
 from . import training
 from .models import ModelVersion
@@ -19,20 +20,30 @@ logger = logging.getLogger(__name__)
              autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=600, max_retries=3,
              soft_time_limit=3 * 60 * 60, time_limit=3 * 60 * 60 + 300)
 def train_engine(self, version_id: int, force: bool = False) -> dict:
-    """Train one queued model version."""
+    """Train one queued model version.
+
+    Only a *queued* version is trained: a message delivered again (``acks_late``: after its
+    worker died, Redis hands it out once more after the visibility timeout) for a run that has
+    already ended, or that another worker is running, does nothing.
+    """
+    training.fail_stale_runs()
     try:
         version = ModelVersion.objects.get(pk=version_id)
     except ModelVersion.DoesNotExist:
         return {"version": version_id, "status": "missing"}
-    if version.status == ModelVersion.Status.SUCCEEDED:
-        return {"version": version_id, "status": version.status}  # a redelivered duplicate
-    training.fail_stale_runs()
+    if version.status != ModelVersion.Status.QUEUED:
+        return {"version": version_id, "status": version.status, "duplicate": True}
     try:
         version = training.train(version, force=force)
     except training.TrainingLocked as exc:
         ModelVersion.objects.filter(pk=version_id).update(
-            status=ModelVersion.Status.FAILED, error=str(exc))
+            status=ModelVersion.Status.FAILED, finished_at=timezone.now(),
+            error=f"{exc}; this run was not started (retrain once that one has finished).")
         return {"version": version_id, "status": "locked"}
+    except TRANSIENT:
+        if self.request.retries < self.max_retries:  # tried again (autoretry_for): queued again
+            ModelVersion.objects.filter(pk=version_id).update(status=ModelVersion.Status.QUEUED)
+        raise
     _refresh_outdated_profiles()
     return {"version": version.pk, "status": version.status, "active": version.is_active,
             "metrics": version.metrics}

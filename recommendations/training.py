@@ -3,20 +3,31 @@
 Runs inside a Celery worker (``tasks.py``) or synchronously (``recommendations_train --sync``).
 The active version keeps serving throughout: a new version becomes active in one transaction,
 only after its artifact is stored, and only if its validation ndcg@10 is not worse than the
-active one's by more than ``ACTIVATION_TOLERANCE`` (unless forced). A lock in the cache with an
-expiry stops two trainings of one engine from overlapping without ever blocking forever.
+active one's by more than ``ACTIVATION_TOLERANCE`` (unless forced).
+
+Liveness: a lock in the cache stops two trainings of one engine from overlapping. It lives
+``TRAINING_LOCK_SECONDS`` (60 s) and a heartbeat thread renews it, and stamps the version's
+``heartbeat_at``, every ``TRAINING_HEARTBEAT_SECONDS`` (10 s) while the training runs. A run whose
+lock is gone *and* whose heartbeat is older than the lock's lifetime lost its worker (``kill -9``,
+a lost machine): ``fail_stale_runs`` marks it failed, and the next training proceeds. Both signals
+must be stale, so a cache that another process cannot see (or a flushed one) never makes a live
+run look dead.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import resource
+import socket
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -26,7 +37,8 @@ from celery import current_app as current_celery_app
 from django.core.cache import cache
 from django.core.files import File
 from django.core.files.storage import storages
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -100,17 +112,94 @@ def _lock_key(engine: str) -> str:
     return f"recommendations:training-lock:{engine}"
 
 
+WORKER_STOPPED = ("The worker stopped before the training finished (no heartbeat for {seconds} s: "
+                  "killed, out of memory, or its machine lost); the previous version kept serving.")
+QUEUE_LOST = ("No worker started this training within {seconds} s of its queueing (its task was lost, "
+              "or no worker consumes the training queue); nothing changed.")
+
+
+def _lock_value(version: ModelVersion, token: str) -> str:
+    return f"{version.pk}:{token}"
+
+
+def is_alive(version: ModelVersion, *, now=None) -> bool:
+    """Whether a running version's worker still shows signs of life: its lock is in the cache,
+    or its last heartbeat (or start) is younger than the lock's lifetime."""
+    held = cache.get(_lock_key(version.engine))
+    if isinstance(held, str) and held.split(":", 1)[0] == str(version.pk):
+        return True
+    now = now or timezone.now()
+    last = version.heartbeat_at or version.started_at or version.created_at
+    return last is not None and now - last < timedelta(seconds=app_settings.TRAINING_LOCK_SECONDS)
+
+
 def fail_stale_runs() -> int:
-    """Mark as failed the runs left 'running' by a worker that died (their lock expired)."""
+    """Mark as failed the runs whose worker died (no lock, no recent heartbeat) and the queued
+    runs no worker started within ``TRAINING_QUEUE_TIMEOUT``. Cheap: one query when none runs."""
     stale = 0
+    now = timezone.now()
     for version in ModelVersion.objects.filter(status=Status.RUNNING):
-        if cache.get(_lock_key(version.engine)) is None:
-            ModelVersion.objects.filter(pk=version.pk, status=Status.RUNNING).update(
-                status=Status.FAILED, finished_at=timezone.now(),
-                error="The worker stopped before the training finished; the previous version "
-                      "kept serving.")
-            stale += 1
+        if not is_alive(version, now=now):
+            stale += ModelVersion.objects.filter(pk=version.pk, status=Status.RUNNING).update(
+                status=Status.FAILED, finished_at=now, stage="worker lost",
+                error=WORKER_STOPPED.format(seconds=app_settings.TRAINING_LOCK_SECONDS))
+    lost_before = now - timedelta(seconds=app_settings.TRAINING_QUEUE_TIMEOUT)
+    stale += ModelVersion.objects.filter(status=Status.QUEUED, created_at__lt=lost_before).update(
+        status=Status.FAILED, finished_at=now,
+        error=QUEUE_LOST.format(seconds=app_settings.TRAINING_QUEUE_TIMEOUT))
     return stale
+
+
+class Heartbeat:
+    """While a training runs: renew its lock and stamp ``heartbeat_at`` every
+    ``TRAINING_HEARTBEAT_SECONDS``, from a daemon thread (NumPy releases the GIL, so it beats
+    during a long fit too). It dies with its process, which is the point."""
+
+    def __init__(self, version: ModelVersion, lock_value: str) -> None:
+        self.version, self.lock_value = version, lock_value
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"training-heartbeat-{version.pk}",
+                                        daemon=True)
+        self.lost_lock = False
+        # Inside a transaction (a test, a caller's atomic block) no other process sees the row,
+        # and this thread's UPDATE would wait for that transaction's row lock: the lock only.
+        self.stamp_row = not transaction.get_connection().in_atomic_block
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+
+    def beat(self) -> None:
+        key, ttl = _lock_key(self.version.engine), app_settings.TRAINING_LOCK_SECONDS
+        held = cache.get(key)
+        if held == self.lock_value:
+            cache.touch(key, ttl)
+        elif held is None:
+            cache.add(key, self.lock_value, timeout=ttl)  # expired under a long pause: take it back
+        else:
+            self.lost_lock = True
+        if self.stamp_row:
+            ModelVersion.objects.filter(pk=self.version.pk, status=Status.RUNNING).update(
+                heartbeat_at=timezone.now())
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(app_settings.TRAINING_HEARTBEAT_SECONDS):
+                try:
+                    self.beat()
+                except Exception:  # noqa: BLE001 - a missed beat is retried; the lock outlives several
+                    logger.warning("training heartbeat of v%s failed", self.version.pk, exc_info=True)
+        finally:
+            connection.close()  # this thread's own database connection
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()} pid {os.getpid()}"[:255]
 
 
 def build_dataset() -> Dataset:
@@ -151,23 +240,27 @@ def train(version: ModelVersion, *, force: bool = False,
           on_progress: Callable[[str, int], None] | None = None) -> ModelVersion:
     """Run one queued version to the end; on any error it is marked failed and re-raised."""
     engine = version.engine
-    token = uuid.uuid4().hex
+    token = _lock_value(version, uuid.uuid4().hex)
     if not cache.add(_lock_key(engine), token, timeout=app_settings.TRAINING_LOCK_SECONDS):
         raise TrainingLocked(f"a training of {engine!r} is already running")
 
     def stage(name: str, percent: int) -> None:
-        ModelVersion.objects.filter(pk=version.pk).update(stage=name, progress=percent)
+        ModelVersion.objects.filter(pk=version.pk).update(stage=name, progress=percent,
+                                                          heartbeat_at=timezone.now())
         if on_progress:
             on_progress(name, percent)
 
     started = time.perf_counter()
+    heartbeat = Heartbeat(version, token)
     try:
         # Kept on the instance too: the final save() writes every field. Serving treats events
         # after started_at as new to this model (they were not in its training data).
-        version.started_at = timezone.now()
+        version.started_at = version.heartbeat_at = timezone.now()
+        version.worker = worker_name()
         ModelVersion.objects.filter(pk=version.pk).update(
-            status=Status.RUNNING, started_at=version.started_at, error="", stage="loading data",
-            progress=5)
+            status=Status.RUNNING, started_at=version.started_at, heartbeat_at=version.heartbeat_at,
+            worker=version.worker, error="", stage="loading data", progress=5)
+        heartbeat.__enter__()
         params = {**app_settings.ENGINE_PARAMS.get(engine, {}), **(version.params or {})}
         dataset = build_dataset()
         if dataset.n_events == 0:
@@ -192,6 +285,9 @@ def train(version: ModelVersion, *, force: bool = False,
             metrics.update(_rating_metrics(dataset, train_mask, test_mask, params))
 
         stage("saving", 85)
+        if not ModelVersion.objects.filter(pk=version.pk, status=Status.RUNNING).exists():
+            raise RuntimeError("this run was marked failed while it ran (no heartbeat for longer "
+                               "than the lock's lifetime); its model was not saved")
         version.artifact = _save_artifact(model, dataset, version)
         version.metrics = _plain(metrics)
         version.params = params
@@ -208,9 +304,10 @@ def train(version: ModelVersion, *, force: bool = False,
         ModelVersion.objects.filter(pk=version.pk).update(
             status=Status.FAILED, finished_at=timezone.now(),
             total_seconds=time.perf_counter() - started,
-            error=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc(limit=5)}")
+            error=f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}")
         raise
     finally:
+        heartbeat.__exit__()
         if cache.get(_lock_key(engine)) == token:
             cache.delete(_lock_key(engine))
 
@@ -251,15 +348,16 @@ def activate(version: ModelVersion, *, force: bool = False) -> bool:
             old, new = current.ndcg, version.ndcg
             tolerance = app_settings.ACTIVATION_TOLERANCE
             if old is not None and new is not None and new < old - tolerance:
-                note = (f"kept v{current.pk}: ndcg@10 {new:.4f} is below the active "
-                        f"{old:.4f} by more than {tolerance}")
+                note = (f"kept v{current.pk}: ndcg@10 {new:.3f} < {old:.3f} of the live version "
+                        f"(tolerance {tolerance})")
                 ModelVersion.objects.filter(pk=version.pk).update(activation_note=note)
                 version.activation_note = note
                 return False
         ModelVersion.objects.filter(engine=version.engine, is_active=True).update(is_active=False)
         note = "forced by staff" if force else "activated"
-        ModelVersion.objects.filter(pk=version.pk).update(is_active=True, activation_note=note)
-        version.is_active, version.activation_note = True, note
+        now = timezone.now()
+        ModelVersion.objects.filter(pk=version.pk).update(is_active=True, activation_note=note, activated_at=now)
+        version.is_active, version.activation_note, version.activated_at = True, note, now
     return True
 
 
@@ -278,6 +376,15 @@ def prune(engine: str, keep: int | None = None) -> int:
     return removed
 
 
+def busy_version(engine: str) -> ModelVersion | None:
+    """The engine's run that is running, or queued recently enough that a worker may still pick
+    it up (a queued run older than ``TRAINING_QUEUE_TIMEOUT`` is taken as lost)."""
+    recent = timezone.now() - timedelta(seconds=app_settings.TRAINING_QUEUE_TIMEOUT)
+    return (ModelVersion.objects.filter(engine=engine)
+            .filter(Q(status=Status.RUNNING) | Q(status=Status.QUEUED, created_at__gte=recent))
+            .order_by("-created_at", "-id").first())
+
+
 def queue(engine: str, *, triggered_by: str = "", force: bool = False,
           params: dict[str, Any] | None = None) -> ModelVersion:
     """Create a queued version and hand it to Celery; returns at once.
@@ -293,6 +400,7 @@ def queue(engine: str, *, triggered_by: str = "", force: bool = False,
     if engine not in ENGINE_NAMES:
         raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(ENGINE_NAMES)}")
     check_broker_configured()
+    fail_stale_runs()  # a run whose worker died is declared so before the next one is asked for
     version = ModelVersion.objects.create(engine=engine, triggered_by=triggered_by[:150],
                                           params=params or {})
     try:
@@ -306,8 +414,20 @@ def queue(engine: str, *, triggered_by: str = "", force: bool = False,
             error=f"Could not reach the task broker: {exc}. The training was not started.")
         raise
     ModelVersion.objects.filter(pk=version.pk).update(task_id=result.id or "")
-    version.refresh_from_db()
+    version.refresh_from_db()  # eager Celery: it may have run already
     return version
+
+
+def prepare_to_queue() -> None:
+    """Set up the Celery app (its task registry) ahead of a Retrain click: the first task a
+    process sends otherwise pays for it in that request (about half a second). Opens no
+    connection, so a broker that is down costs nothing here."""
+    from .tasks import train_engine
+
+    try:
+        train_engine.app.tasks  # noqa: B018 - finalizes the app once per process
+    except Exception:  # noqa: BLE001 - the click will say what is wrong
+        logger.warning("could not set up the Celery app", exc_info=True)
 
 
 def run_sync(engine: str, *, triggered_by: str = "", force: bool = False,

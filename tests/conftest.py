@@ -155,10 +155,11 @@ def _fresh_local_cache():
     """Each test starts with an empty in-process cache: no list cached, and no rate-limit window
     filled, by an earlier test (all test clients share one address, and SQLite reuses ids)."""
     from django.core.cache import caches
+    from django.core.cache.backends.filebased import FileBasedCache
     from django.core.cache.backends.locmem import LocMemCache
 
     for cache in caches.all(initialized_only=True):
-        if isinstance(cache, LocMemCache):
+        if isinstance(cache, (LocMemCache, FileBasedCache)):  # the demo's cache is files
             cache.clear()
 
 

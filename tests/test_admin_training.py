@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import re
 import types
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.test import override_settings
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from recommendations import serving, tasks, training
@@ -111,7 +113,7 @@ def test_retrain_button_queues_and_returns_at_once(admin_client, admin_user, sho
     assert (version.engine, version.status, version.task_id) == ("item_cf", Status.QUEUED, "task-1")
     assert version.triggered_by == f"admin:{admin_user.get_username()}"
     assert sent == [([version.pk], {"force": False})]
-    assert any("queued as v" in m for m in messages_of(response))
+    assert any(f"item_cf v{version.pk} is waiting for a worker" in m for m in messages_of(response))
 
 
 def test_retrain_all_queues_every_configured_engine(admin_client, shop, sent):
@@ -195,7 +197,8 @@ def test_dashboard_shows_versions_metrics_and_svg_charts(admin_client, shop):
     for _ in range(3):
         training.run_sync("item_cf", force=True)
     training.run_sync("popular")
-    ghost = ModelVersion.objects.create(engine="item_cf", status=Status.RUNNING)  # dead worker
+    ghost = ModelVersion.objects.create(engine="item_cf", status=Status.RUNNING,  # dead worker
+                                        heartbeat_at=timezone.now() - timedelta(minutes=5))
     response = admin_client.get(DASHBOARD)
     assert response.status_code == 200
     text = response.content.decode()
@@ -239,6 +242,66 @@ def test_status_endpoint_reports_stage_and_percent(admin_client, shop):
         running.pk, "running", "fitting", 55)
     assert data["engines"]["popular"] == {"active": done.pk, "latest": {
         **data["engines"]["popular"]["latest"], "status": "succeeded", "progress": 100}}
+
+
+def test_outcomes_are_said_in_plain_words_and_link_the_version(admin_client, shop):
+    live = training.run_sync("popular")
+    ModelVersion.objects.filter(pk=live.pk).update(metrics={"ndcg@10": 0.99}, total_seconds=130.4)
+    response = admin_client.post(RETRAIN, {"engine": "popular"}, follow=True)  # eager here: it ran
+    kept = ModelVersion.objects.filter(engine="popular").latest("pk")
+    text = response.content.decode()
+    assert not kept.is_active
+    assert re.search(rf'<a href="/admin/recommendations/modelversion/{kept.pk}/change/">popular v{kept.pk} '
+                     rf'trained in \d+ s; kept v{live.pk}: ndcg@10 0\.\d{{3}} &lt; 0\.990 of the live version', text)
+    # the failed run: its one line on the dashboard, the whole trace on its page
+    failed = ModelVersion.objects.create(
+        engine="item_cf", status=Status.FAILED, started_at=timezone.now() - timedelta(seconds=34),
+        finished_at=timezone.now(), error="MemoryError: out of memory\n\nTraceback (most recent call last):\n"
+                                          "  File \"training.py\", line 1, in train")
+    data = admin_client.get(STATUS).json()
+    assert data["engines"]["item_cf"]["latest"]["message"] == (
+        f"item_cf v{failed.pk} failed after 34 s: MemoryError: out of memory; it had no model yet, so the "
+        "storefront falls back to other engines")
+    assert data["engines"]["item_cf"]["latest"]["error"] == "MemoryError: out of memory"
+    assert data["summary"] == "Latest runs: 2 of 2 finished (0 live, 1 kept the old version, 1 failed)."
+    page = admin_client.get(f"{CHANGELIST}{failed.pk}/change/").content.decode()
+    assert "Traceback (most recent call last):" in page and "line 1, in train" in page
+
+
+def test_a_running_training_shows_elapsed_time_and_an_estimate_from_the_last_run(admin_client, shop):
+    done = training.run_sync("item_cf")
+    ModelVersion.objects.filter(pk=done.pk).update(total_seconds=130)
+    now = timezone.now()
+    running = ModelVersion.objects.create(engine="item_cf", status=Status.RUNNING, stage="validating",
+                                          progress=20, started_at=now - timedelta(seconds=52),
+                                          heartbeat_at=now)
+    ModelVersion.objects.create(engine="popular")  # queued
+    data = admin_client.get(STATUS).json()
+    run = data["engines"]["item_cf"]["latest"]
+    assert (run["elapsed_s"], run["estimate_s"]) == (52, 130)
+    assert run["percent"] == 40  # 52 of 130 s, within the validating stage (20-54 %)
+    assert run["message"] == (f"item_cf v{running.pk}: validating, 40 %, 52 s so far; about 1 min 18 s left "
+                              "(the last run took 2 min 10 s)")
+    assert data["busy"] and data["summary"] == "Training: 0 of 2 finished (0 live, 0 kept the old version, " \
+                                               "0 failed); 1 running, 1 waiting."
+    assert "is waiting for a worker" in data["engines"]["popular"]["latest"]["message"]
+    page = admin_client.get(DASHBOARD).content.decode()
+    assert 'id="rec-training-summary"' in page and "1 running, 1 waiting" in page
+    assert re.search(r"about 1 min 1\d s left", page)  # a second or two later
+
+
+def test_the_dashboard_says_what_the_storefront_serves(admin_client, shop):
+    item = training.run_sync("item_cf")
+    text = admin_client.get(DASHBOARD).content.decode()
+    panel = text[text.index('id="rec-serving"'):text.index("</section>", text.index('id="rec-serving"'))]
+    assert "<strong>hybrid</strong>" in panel and "has no model yet: item_cf answers instead" in panel
+    assert f"item_cf (<a href=\"/admin/recommendations/modelversion/{item.pk}/change/\">v{item.pk}</a>)" in panel
+    assert "trending (no model)" in panel and "then database counts" in panel
+    with override_settings(RECOMMENDATIONS=recs(SERVING_ENGINE="item_cf",
+                                                AB_TEST={"name": "t", "variants": {"item_cf": 80, "popular": 20}})):
+        panel = admin_client.get(DASHBOARD).content.decode()
+    assert "A/B variant “item_cf” (80 % of shoppers)" in panel and "A/B variant “popular” (20 % of shoppers)" in panel
+    assert f"v{item.pk}</a>, live for" in panel
 
 
 # -- precomputed lists ------------------------------------------------------------------------
@@ -316,7 +379,8 @@ def test_without_a_broker_a_failed_training_says_why_not_broker(admin_client, db
     monkeypatch.setitem(tasks.train_engine.app.conf, "task_eager_propagates", True)
     response = admin_client.post(RETRAIN, {"engine": "popular"}, follow=True)
     text = response.content.decode()
-    assert "popular: the training failed" in text.lower() and "no events or ratings" in text
-    assert "task broker" not in text
     failed = ModelVersion.objects.get()
+    assert f"popular v{failed.pk} failed after" in text and "no events or ratings" in text
+    assert "it had no model yet, so the storefront falls back" in text
+    assert "task broker" not in text
     assert failed.status == Status.FAILED and "no events or ratings" in failed.error

@@ -344,6 +344,10 @@ def test_retrain_queues_a_version(shop, staff, monkeypatch):
     assert response.status_code == 202
     version = ModelVersion.objects.get(pk=response.json()["id"])
     assert (version.engine, version.task_id, version.triggered_by) == ("item_cf", "task-1", "staff")
+    again = shopper_client(staff).post(API + "models/retrain/", {"engine": "item_cf"},
+                                       content_type="application/json")
+    assert again.status_code == 409 and again.json()["version"]["id"] == version.pk
+    assert ModelVersion.objects.count() == 1  # one run of an engine at a time, as in the admin
     bad = shopper_client(staff).post(API + "models/retrain/", {"engine": "magic"}, content_type="application/json")
     assert bad.status_code == 400 and "engine" in bad.json()
 

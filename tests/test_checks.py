@@ -59,3 +59,26 @@ def test_settings_merge_over_defaults_and_reload():
     assert app_settings.EVENT_WEIGHTS["purchase"] == 5.0
     with pytest.raises(AttributeError, match="Invalid RECOMMENDATIONS setting"):
         app_settings.NOT_A_SETTING  # noqa: B018
+
+
+@pytest.mark.parametrize("backend", ["django.core.cache.backends.locmem.LocMemCache",
+                                     "django.core.cache.backends.dummy.DummyCache"])
+def test_a_process_local_cache_with_a_real_worker_is_a_deploy_error(settings, backend):
+    from django.core.checks import registry
+
+    from recommendations.checks import check_shared_cache
+
+    assert check_shared_cache in registry.registry.get_checks(include_deployment_checks=True)
+    assert check_shared_cache not in registry.registry.get_checks()  # a deploy check
+    settings.CACHES = {"default": {"BACKEND": backend}}
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    errors = check_shared_cache()
+    assert [e.id for e in errors] == ["recommendations.E040"]
+    assert "CACHES['default']" in errors[0].msg and "RedisCache" in errors[0].hint
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # one process does everything: nothing to share
+    assert check_shared_cache() == []
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:6379/9"}}
+    assert check_shared_cache() == []

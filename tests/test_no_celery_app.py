@@ -53,7 +53,7 @@ def test_the_api_retrain_answers_503_naming_both_ways_out(no_celery_app, admin_u
     assert not ModelVersion.objects.exists()
 
 
-def test_the_project_app_still_queues(taste_shop):
+def test_the_project_app_still_queues(taste_shop, isolated_serving):
     """The same command with the project's own (eager, in tests) Celery app trains."""
     taste_shop(products=8, users=10, picks=4, seed=1)
     call_command("recommendations_train", "--engine", "popular")

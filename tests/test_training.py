@@ -3,15 +3,18 @@ failures. Celery runs eagerly here; tests/integration runs a real worker."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils import timezone
 
 from recommendations import training
 from recommendations.artifacts import load_bundle
-from recommendations.conf import get_product_model
+from recommendations.conf import app_settings, get_product_model
 from recommendations.models import Event, ModelVersion, Rating
 from tests.conftest import recs
 
@@ -67,7 +70,7 @@ def test_worse_version_is_kept_inactive_unless_forced(shop):
     good = training.run_sync("item_cf")
     ModelVersion.objects.filter(pk=good.pk).update(metrics={"ndcg@10": 0.99})
     worse = training.run_sync("item_cf")
-    assert not worse.is_active and "below the active" in worse.activation_note
+    assert not worse.is_active and "< 0.990 of the live version" in worse.activation_note
     assert ModelVersion.objects.get(engine="item_cf", is_active=True).pk == good.pk
     forced = training.run_sync("item_cf", force=True)
     assert forced.is_active
@@ -108,10 +111,58 @@ def test_two_trainings_of_one_engine_never_overlap(shop):
 
 
 def test_run_left_running_by_a_dead_worker_is_marked_failed(shop):
-    ghost = ModelVersion.objects.create(engine="item_cf", status=ModelVersion.Status.RUNNING)
+    lock = app_settings.TRAINING_LOCK_SECONDS
+    now = timezone.now()
+    ghost = ModelVersion.objects.create(engine="item_cf", status=ModelVersion.Status.RUNNING,
+                                        heartbeat_at=now - timedelta(seconds=lock - 5))
+    assert training.fail_stale_runs() == 0  # a heartbeat younger than the lock's lifetime: alive
+    ModelVersion.objects.filter(pk=ghost.pk).update(heartbeat_at=now - timedelta(seconds=lock + 1))
+    cache.set("recommendations:training-lock:item_cf", f"{ghost.pk}:token", 60)
+    assert training.fail_stale_runs() == 0  # its lock is still held: alive
+    cache.delete("recommendations:training-lock:item_cf")
     assert training.fail_stale_runs() == 1
     ghost.refresh_from_db()
     assert ghost.status == ModelVersion.Status.FAILED and "worker stopped" in ghost.error
+
+
+def test_a_queued_run_no_worker_started_is_marked_failed_after_the_queue_timeout(shop):
+    timeout = app_settings.TRAINING_QUEUE_TIMEOUT
+    fresh = ModelVersion.objects.create(engine="popular")
+    lost = ModelVersion.objects.create(engine="item_cf",
+                                       created_at=timezone.now() - timedelta(seconds=timeout + 1))
+    assert training.fail_stale_runs() == 1
+    fresh.refresh_from_db()
+    lost.refresh_from_db()
+    assert fresh.status == ModelVersion.Status.QUEUED
+    assert lost.status == ModelVersion.Status.FAILED and "No worker started" in lost.error
+
+
+def test_a_redelivered_task_for_a_run_that_ended_does_nothing(shop):
+    from recommendations import tasks
+
+    done = training.run_sync("popular")
+    failed = ModelVersion.objects.create(engine="item_cf", status=ModelVersion.Status.FAILED)
+    for version in (done, failed):
+        result = tasks.train_engine.apply(args=[version.pk]).get()
+        assert result["duplicate"] is True
+    assert ModelVersion.objects.count() == 2
+    failed.refresh_from_db()
+    assert failed.status == ModelVersion.Status.FAILED and not failed.artifact
+
+
+def test_the_heartbeat_renews_the_lock_and_stamps_the_version(shop):
+    version = ModelVersion.objects.create(engine="popular", status=ModelVersion.Status.RUNNING)
+    key = "recommendations:training-lock:popular"
+    cache.set(key, f"{version.pk}:token", 5)
+    beat = training.Heartbeat(version, f"{version.pk}:token")
+    beat.stamp_row = True
+    beat.beat()
+    assert cache.get(key) == f"{version.pk}:token"
+    version.refresh_from_db()
+    assert version.heartbeat_at is not None and not beat.lost_lock
+    cache.set(key, "someone-else", 60)
+    beat.beat()
+    assert beat.lost_lock
 
 
 def test_empty_shop_fails_with_a_clear_message():

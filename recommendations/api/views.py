@@ -327,9 +327,18 @@ class RetrainView(SafeAuthenticationMixin, APIView):
 
     @extend_schema(summary="Queue a training of an engine (staff only)", request=s.RetrainSerializer,
                    responses={**DENIED, **THROTTLED, 202: s.ModelVersionSerializer, 400: ERRORS[400],
+                              409: OpenApiResponse(description="A training of this engine is already "
+                                                               "queued or running."),
                               503: OpenApiResponse(description="The task broker cannot be reached.")})
     def post(self, request):
         data = validated(s.RetrainSerializer, request)
+        training.fail_stale_runs()
+        busy = training.busy_version(data["engine"])
+        if busy is not None:  # as the dashboard's Retrain: one run of an engine at a time
+            return Response({"detail": f"v{busy.pk} of {busy.engine} is already {busy.status}; no second "
+                                       "training was started.",
+                             "version": s.ModelVersionSerializer(busy).data},
+                            status=status.HTTP_409_CONFLICT)
         try:
             version = training.queue(data["engine"], triggered_by=request.user.get_username(),
                                      force=data["force"])

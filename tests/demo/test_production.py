@@ -29,9 +29,11 @@ print("ok", css)
 """
 
 
-def manage(*args: str, tmp_path: Path, secret: bool = True) -> subprocess.CompletedProcess:
+def manage(*args: str, tmp_path: Path, secret: bool = True,
+           extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "demo_shop.settings", "DJANGO_DEBUG": "0",
-           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "DJANGO_STATIC_ROOT": str(tmp_path / "static")}
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+           **(extra or {})}
     env.pop("DJANGO_SECRET_KEY", None)
     if secret:
         env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
@@ -41,6 +43,10 @@ def manage(*args: str, tmp_path: Path, secret: bool = True) -> subprocess.Comple
 def test_check_deploy_is_clean_and_the_secret_key_is_required(tmp_path):
     checked = manage("manage.py", "check", "--deploy", "--fail-level", "WARNING", tmp_path=tmp_path)
     assert checked.returncode == 0, checked.stdout + checked.stderr
+    # ... with a Redis broker and worker too: the demo's cache is shared (no recommendations.E040)
+    with_worker = manage("manage.py", "check", "--deploy", "--fail-level", "WARNING", tmp_path=tmp_path,
+                         extra={"CELERY_BROKER_URL": "redis://127.0.0.1:6379/9"})
+    assert with_worker.returncode == 0 and "E040" not in with_worker.stdout + with_worker.stderr
     missing = manage("manage.py", "check", tmp_path=tmp_path, secret=False)
     assert missing.returncode != 0 and "Set DJANGO_SECRET_KEY" in missing.stderr
 

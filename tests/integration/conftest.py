@@ -94,7 +94,8 @@ class Worker:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
     def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
+        """SIGKILL to the worker's main process and its pool processes (its process group)."""
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
 
 
@@ -104,17 +105,17 @@ class Stack:
     tmp: Path
     workers: list[Worker] = field(default_factory=list)
 
-    def start_worker(self, name: str, **settings_overrides) -> Worker:
+    def start_worker(self, name: str, pool: str = "solo", **settings_overrides) -> Worker:
         env = dict(self.env)
         if settings_overrides:
             merged = {**json.loads(env["RECOMMENDATIONS_TEST_SETTINGS"]), **settings_overrides}
             env["RECOMMENDATIONS_TEST_SETTINGS"] = json.dumps(merged)
         log = self.tmp / f"worker-{name}.log"
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "tests", "worker", "--pool=solo", "-n",
-             f"{name}@integration", "-Q", QUEUES, "--prefetch-multiplier=1", "--without-gossip",
+            [sys.executable, "-m", "celery", "-A", "tests", "worker", f"--pool={pool}", "--concurrency=1",
+             "-n", f"{name}@integration", "-Q", QUEUES, "--prefetch-multiplier=1", "--without-gossip",
              "--without-mingle", "-l", "INFO"],
-            cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+            cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
         worker = Worker(name, process, log)
         self.workers.append(worker)
         return worker

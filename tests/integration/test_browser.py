@@ -46,7 +46,7 @@ def test_dashboard_in_a_browser_shows_charts_and_live_progress(stack, shop, live
 
     page.click("button.rec-retrain[data-engine=rating]")
     page.wait_for_url("**/modelversion/dashboard/")
-    assert "training queued as v" in page.locator(".messagelist").inner_text()
+    assert "rating v" in page.locator(".messagelist").inner_text()
     run = page.locator('.rec-run[data-engine="rating"]')
     # The page's own polling (not a reload) reports the run while it goes on ...
     page.wait_for_function(

@@ -25,8 +25,13 @@ class Command(BaseCommand):
     def handle(self, *args, engine=None, sync=False, force=False, missing=False, **options) -> None:
         engines = engine or training.configured_engines()
         if missing:
-            active = set(ModelVersion.objects.filter(is_active=True).values_list("engine", flat=True))
-            engines = [name for name in engines if name not in active]
+            # ... and no run queued or running either (a demo started again finds its last queue)
+            training.fail_stale_runs()
+            have = set(ModelVersion.objects.filter(is_active=True).values_list("engine", flat=True))
+            have |= set(ModelVersion.objects.filter(status__in=[ModelVersion.Status.QUEUED,
+                                                                ModelVersion.Status.RUNNING])
+                        .values_list("engine", flat=True))
+            engines = [name for name in engines if name not in have]
         failed = []
         for name in engines:
             reason = training.missing_data(name)
