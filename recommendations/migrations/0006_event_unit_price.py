@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('recommendations', '0004_profiles'),
+        ('recommendations', '0005_training_liveness'),
     ]
 
     operations = [
