@@ -139,6 +139,11 @@ RECOMMENDATIONS = {
         "price": "unit_price",
         "available": "in_stock",
     },
+    # Widgets render each product with the shop's own card (picture, rating, price, add to cart).
+    "CARD_TEMPLATE": "catalog/_product_card.html",
+    # A penalty on popular products in personal lists, so that a few best sellers do not fill
+    # every shopper's "for you" (bench/popularity_share.py measures it; docs/benchmarks.md).
+    "RERANK": {"method": "popularity", "strength": 0.5},
     # Keep the deep model's training short on a laptop-sized demo.
     "ENGINE_PARAMS": {"deep": {"max_seconds": 120}},
 }

@@ -14,6 +14,7 @@ from django.db import connections, router, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from . import products as catalogue
 from .conf import app_settings
 from .data import shopper_key
 from .models import Event, NotInterested, ShopperProfile
@@ -65,8 +66,11 @@ def record_event(
     request: HttpRequest | None = None,
     user: Any = None,
     quantity: int = 1,
+    price: Any = None,
 ) -> Event | None:
-    """Store one event; returns it, or None when it is not counted (bot, repeat view, nobody)."""
+    """Store one event; returns it, or None when it is not counted (bot, repeat view, nobody).
+    A purchase keeps its unit price (``price``, else the product's price now) for the revenue
+    the owner's dashboard attributes to recommendations."""
     if is_bot(request):
         return None
     shopper, session_key = shopper_for(request, user)
@@ -86,8 +90,11 @@ def record_event(
             session_key=session_key, user__isnull=True)
         if recent.exists():
             return None
+    unit_price = None
+    if kind == Event.Kind.PURCHASE:
+        unit_price = catalogue.parse_price(price if price is not None else catalogue.info(product).price)
     event = Event(user=shopper, session_key=session_key, product=product, kind=kind,
-                  quantity=int(quantity), created_at=now)
+                  quantity=int(quantity), unit_price=unit_price, created_at=now)
     _store(event)
     event_recorded.send(sender=Event, event=event, request=request)
     return event

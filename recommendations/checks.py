@@ -117,7 +117,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     if not isinstance(tuning, (int, float)) or isinstance(tuning, bool) or not 0 <= tuning < float("inf"):
         errors.append(_error(f"RECOMMENDATIONS['TUNING_SECONDS'] must be a number of seconds >= 0, got {tuning!r}.",
                              f"Default: {DEFAULTS['TUNING_SECONDS']}; 0 turns self-tuning off.", 12))
-    for key in ("MIN_SUPPORT", "IMPORT_BATCH_SIZE", "KEEP_VERSIONS", "HISTORY_LIMIT", "MAX_LIMIT"):
+    for key in ("MIN_SUPPORT", "IMPORT_BATCH_SIZE", "KEEP_VERSIONS", "HISTORY_LIMIT", "MAX_LIMIT", "ATTRIBUTION_DAYS"):
         value = getattr(app_settings, key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             errors.append(_error(f"RECOMMENDATIONS[{key!r}] must be an integer >= 1, got {value!r}.",

@@ -133,6 +133,16 @@ DEFAULTS: dict[str, Any] = {
     "PRODUCT_CACHE_SIZE": 10_000,
     # Default length of a list from the API and the template tags.
     "DEFAULT_LIMIT": 10,
+    # The product card every widget of the template tags renders per item (the shop's own card:
+    # it gets ``product``, the shop's instance, and ``item``, the recommendation's fields, with
+    # ``item.click_url`` to link through so clicks are attributed); see docs/templates.md.
+    "CARD_TEMPLATE": "recommendations/widgets/_card.html",
+    # URL name of the shop's add-to-cart view, reversed with the product's key, for the app's
+    # card (a POST form with quantity=1, next and recommendation_id); None: no button.
+    "ADD_TO_CART_URL": None,
+    # A purchase (or add to cart) of a product a shopper clicked in a widget counts for
+    # recommendations when it happens within this many days of the click (the owner's dashboard).
+    "ATTRIBUTION_DAYS": 7,
     # Rates, DRF format ("<count>/<period>", the period optionally a multiple: "5/15m");
     # REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] entries with the same scope names win, None lifts one.
     # The API's writes per shopper (user, else client address) and scope; its reads per shopper

@@ -30,7 +30,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import charts, serving, training
+from . import attribution, charts, serving, training
 from .conf import ENGINE_NAMES, app_settings
 from .models import ModelVersion
 
@@ -42,6 +42,19 @@ COMPARISON_METRICS = ("ndcg@10", "precision@10", "recall@10", "coverage@10")
 BEYOND_METRICS = ("ild_category@10", "ild_content@10", "popularity_bias@10", "exposure_gini@10")
 NOVELTY = "novelty@10"
 HISTORY_LENGTH = 20
+
+
+PERIODS = (7, 30, 90)
+
+
+def _shop_results(request: HttpRequest) -> dict[str, Any]:
+    """The owner's section: what recommendations did over the chosen period (``?days=``)."""
+    try:
+        days = int(request.GET.get("days", 30))
+    except ValueError:
+        days = 30
+    days = days if days in PERIODS else 30
+    return {"days": days, "periods": PERIODS, "results": attribution.shop_results(days=days)}
 
 
 def start_trainings(request: HttpRequest, engines: list[str], *, force: bool = False) -> list[ModelVersion]:
@@ -415,6 +428,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
             "opts": opts,
             "app_label": opts.app_label,
             "rows": rows,
+            "shop": _shop_results(request),
             "comparison": comparison,
             "beyond_comparison": beyond_comparison,
             "novelty_comparison": novelty_comparison,

@@ -98,6 +98,8 @@ class Event(models.Model):
     )
     kind = models.PositiveSmallIntegerField(_("kind"), choices=Kind.choices)
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2, null=True, blank=True,
+                                     help_text=_("What one unit cost when bought (purchases only)."))
     created_at = models.DateTimeField(_("time"), default=timezone.now)
 
     class Meta:

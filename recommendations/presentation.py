@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -125,9 +126,50 @@ def recently_viewed(shopper: Shopper, n: int, exclude: set[str]) -> list[Recomme
             for pid in ids if pid in products][:n]
 
 
+#: Reasons that only say which list an item came from: true of everyone, so never shown under
+#: "Recommended for you" (an anonymous visitor read "Trending now" there).
+GENERIC_REASONS = frozenset({"Trending now", "Popular with shoppers", "New in the shop"})
+
+_PAGE_ATTRIBUTE = "_recommendations_on_page"
+
+
+def on_page(request: Any) -> set[str]:
+    """The products already on this page (as strings): shown by earlier widgets, the page's own
+    product, and what the shop marked with ``mark_on_page``. Widgets rendered later leave them
+    out and show their next-best items, so one page never shows a product twice."""
+    if request is None:
+        return set()
+    registry = getattr(request, _PAGE_ATTRIBUTE, None)
+    if registry is None:
+        registry = set()
+        try:
+            setattr(request, _PAGE_ATTRIBUTE, registry)
+        except AttributeError:  # an object that takes no attributes: nothing to remember
+            pass
+    return registry
+
+
+def mark_on_page(request: Any, product_ids: Iterable[Any]) -> None:
+    """Tell the widgets rendered after this that the page shows ``product_ids`` already."""
+    on_page(request).update(str(pk) for pk in product_ids)
+
+
+def _personal(recs: list[Recommendation]) -> list[Recommendation]:
+    """A "for you" list without reasons that are true of everyone, or nothing when no item in
+    it comes from the shopper's own activity (a personal widget showing the trending list)."""
+    for rec in recs:
+        if rec.reason in GENERIC_REASONS:
+            rec.reason = ""
+    if all(rec.engine in serving.POPULARITY_ENGINES and not rec.reason for rec in recs):
+        return []
+    return recs
+
+
 def compute(widget: str, shopper: Shopper, n: int, *, product: Any = None, exclude=(),
-            max_per_category: int | None = None) -> tuple[list[Recommendation], str]:
-    """The list a widget shows, and the A/B variant behind it ('' outside the test)."""
+            max_per_category: int | None = None, personal_only: bool = False) -> tuple[list[Recommendation], str]:
+    """The list a widget shows, and the A/B variant behind it ('' outside the test). With
+    ``personal_only`` (the template tags), a "for you" list with nothing personal in it is
+    empty, and its reasons that are true of everyone are dropped."""
     exclude = {str(e) for e in exclude}
     if product is not None:
         exclude.add(str(product.pk))
@@ -143,7 +185,8 @@ def compute(widget: str, shopper: Shopper, n: int, *, product: Any = None, exclu
             except Exception:  # noqa: BLE001  (not a valid key: nothing to exclude)
                 continue
         recs = serving.recommend_for(shopper, n, exclude=excluded_pks, max_per_category=max_per_category)
-        return _post_filter(recs, n, exclude, None), variant
+        recs = _post_filter(recs, n, exclude, None)
+        return (_personal(recs) if personal_only else recs), variant
     if widget == RECENTLY_VIEWED:
         return recently_viewed(shopper, n, exclude), variant
     # Item lists and trending: fetch more when request rules will drop some.
@@ -162,14 +205,20 @@ def compute(widget: str, shopper: Shopper, n: int, *, product: Any = None, exclu
 
 
 def show(request: Any, widget: str, n: int | None = None, *, product: Any = None, exclude=(),
-         max_per_category: int | None = None, shopper: Shopper | None = None) -> ShownList:
+         max_per_category: int | None = None, shopper: Shopper | None = None,
+         personal_only: bool = False) -> ShownList:
     """Compute a widget's list for the shopper behind ``request`` and record its impression
-    (not for bots). Items carry the product's public fields, its URL and the click link."""
+    (not for bots). Items carry the product's public fields, its URL and the click link. What
+    earlier widgets of the same request showed is left out (``on_page``)."""
     n = n or app_settings.DEFAULT_LIMIT
     if shopper is None:
         shopper = Shopper.from_request(request) if request is not None else Shopper()
-    recs, variant = compute(widget, shopper, n, product=product, exclude=exclude,
-                            max_per_category=max_per_category)
+    page = on_page(request)
+    recs, variant = compute(widget, shopper, n, product=product, exclude={*map(str, exclude), *page},
+                            max_per_category=max_per_category, personal_only=personal_only)
+    page.update(str(rec.product_id) for rec in recs)
+    if product is not None:
+        page.add(str(product.pk))
     impression = None
     if recs and not is_bot(request):
         impression = feedback.record_impression(shopper, widget, recs, variant=variant)

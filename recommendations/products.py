@@ -413,6 +413,12 @@ def _decimal(value: Any) -> Decimal | None:
     return value
 
 
+def parse_price(value: Any) -> Decimal | None:
+    """A price as stored with an event: a decimal rounded to cents, None if it is not a number."""
+    value = _decimal(value)
+    return value.quantize(CENTS) if value is not None and value.is_finite() else None
+
+
 # -- the configured adapter, once per process -------------------------------------------------
 _adapter: ProductAdapter | None = None
 

@@ -21,14 +21,22 @@ def on_product_viewed(sender: Any, product: Any, request=None, user=None, **kwar
 
 @receiver(signals.product_added_to_cart, dispatch_uid="recommendations.product_added_to_cart")
 def on_product_added_to_cart(sender: Any, product: Any, request=None, user=None,
-                             quantity: int = 1, **kwargs: Any) -> None:
+                             quantity: int = 1, recommendation_id: Any = None, **kwargs: Any) -> None:
     record_event(Event.Kind.CART, product, request=request, user=user, quantity=quantity)
+    if recommendation_id and request is not None:
+        # Added straight from a widget's card: counts as a click on it (the shopper chose it there).
+        from . import feedback
+        from .serving import Shopper
+
+        impression = feedback.get_impression(recommendation_id, Shopper.from_request(request))
+        if impression is not None and feedback.in_impression(impression, product.pk):
+            feedback.record_click(impression, product.pk)
 
 
 @receiver(signals.product_purchased, dispatch_uid="recommendations.product_purchased")
 def on_product_purchased(sender: Any, product: Any, request=None, user=None,
-                         quantity: int = 1, **kwargs: Any) -> None:
-    record_event(Event.Kind.PURCHASE, product, request=request, user=user, quantity=quantity)
+                         quantity: int = 1, price: Any = None, **kwargs: Any) -> None:
+    record_event(Event.Kind.PURCHASE, product, request=request, user=user, quantity=quantity, price=price)
 
 
 @receiver(user_logged_in, dispatch_uid="recommendations.merge_on_login")

@@ -639,44 +639,54 @@ def _interleave(main: list[Recommendation], extra: list[Recommendation], share: 
 
 def _explain(recs: list[Recommendation], history: list[HistoryEvent],
              history_products: dict[Any, Any]) -> None:
-    """A human-readable reason per item: the past product that links to it most strongly
-    (item_cf's learned similarity), else what kind of list it came from."""
+    """A plain reason per item naming the shopper's own product: the past product in the same
+    category that links to it most strongly (item_cf's learned similarity), else the latest one
+    in that category; none when no past product shares a category with it (a reason that is no
+    real link, coffee beans "because you bought" a poetry book, reads as nonsense). Popularity
+    items say which list they came from."""
     item_model = active_models.get("item_cf")
     names = {pk: catalogue.info(p).name for pk, p in history_products.items()}
+    categories = {pk: set(catalogue.info(p).categories) for pk, p in history_products.items()}
     personal = [rec for rec in recs if rec.engine not in POPULARITY_ENGINES and history]
-    links = _strongest_links(item_model, [rec.product_id for rec in personal], history) if item_model else {}
+
+    def related(rec: Recommendation, event: HistoryEvent) -> bool:
+        own = set(catalogue.info(rec.product).categories) if rec.product is not None else set()
+        return bool(own & categories.get(event.product_id, set()))
+
+    links = _strongest_links(item_model, personal, history, related) if item_model else {}
     for rec in recs:
         if rec.engine in POPULARITY_ENGINES or not history:
             rec.reason = "Trending now" if rec.engine == "trending" else "Popular with shoppers"
             continue
-        best = links.get(rec.product_id, history[0])
-        rec.reason = f"Because you {VERB[best.kind]} {names.get(best.product_id, 'a product')}"
+        best = links.get(rec.product_id) or next((e for e in history if related(rec, e)), None)
+        rec.reason = f"Because you {VERB[best.kind]} {names.get(best.product_id, 'a product')}" if best else ""
 
 
-def _strongest_links(loaded: LoadedModel, product_ids: list[Any],
-                     history: list[HistoryEvent]) -> dict[Any, HistoryEvent]:
-    """For each product, the first history event whose product has the largest positive
-    learned weight towards it; one block of the weight matrix read for all of them (element
-    by element, a sparse matrix costs more than the rest of the request)."""
+def _strongest_links(loaded: LoadedModel, recs: list[Recommendation], history: list[HistoryEvent],
+                     related: Callable[[Recommendation, HistoryEvent], bool]) -> dict[Any, HistoryEvent]:
+    """For each recommendation, the first ``related`` history event whose product has the
+    largest positive learned weight towards it; one block of the weight matrix read for all of
+    them (element by element, a sparse matrix costs more than the rest of the request)."""
     bundle = loaded.bundle
     weights = getattr(bundle.model, "weights_", None)
     if weights is None:
         return {}
     sources = [(event, bundle.item_index.get(event.product_id)) for event in history]
     sources = [(event, row) for event, row in sources if row is not None]
-    targets = [(pid, bundle.item_index.get(pid)) for pid in product_ids]
-    targets = [(pid, column) for pid, column in targets if column is not None]
+    targets = [(rec, bundle.item_index.get(rec.product_id)) for rec in recs]
+    targets = [(rec, column) for rec, column in targets if column is not None]
     if not sources or not targets:
         return {}
     rows = np.array([row for _, row in sources])
     columns = np.array([column for _, column in targets])
     block = weights[rows][:, columns]
-    block = block.toarray() if hasattr(block, "toarray") else np.asarray(block)
+    block = block.toarray() if hasattr(block, "toarray") else np.array(block, dtype=np.float64)
     links = {}
-    for k, (pid, _) in enumerate(targets):
-        top = int(np.argmax(block[:, k]))
-        if block[top, k] > 0:
-            links[pid] = sources[top][0]
+    for k, (rec, _) in enumerate(targets):
+        column = np.where([related(rec, event) for event, _ in sources], block[:, k], -np.inf)
+        top = int(np.argmax(column))
+        if column[top] > 0:
+            links[rec.product_id] = sources[top][0]
     return links
 
 
@@ -761,7 +771,7 @@ def _hydrate(rows: list[dict]) -> list[Recommendation]:
 
 
 def _item_list(kind: str, product: Any, n: int, chain: list[tuple[str, str]],
-               reason: str) -> list[Recommendation]:
+               reason: str, fill: Callable[[Any, int], list[Recommendation]]) -> list[Recommendation]:
     n = _clamp(n)
     context = {"list": kind, "shopper": None, "product": product, "n": n, "engine": None, "variant": None}
     signature = active_models.signature()
@@ -785,20 +795,25 @@ def _item_list(kind: str, product: Any, n: int, chain: list[tuple[str, str]],
             break
     candidates = [c for c in candidates if c.product_id != product.pk]
     if len(candidates) < n:
-        candidates += _same_category(product, n * 2)
+        candidates += fill(product, n * 2)
     recs = _apply_rules(candidates, n, None)
     _cache_set(key, str(n), signature, [r.as_cacheable() for r in recs])
     return _apply_hooks(recs, n, context)
 
 
 def similar_products(product: Any, n: int = 10) -> list[Recommendation]:
-    return _item_list("similar", product, n, [("item_cf", "similar_items"), ("content", "similar_items")],
-                      f"Similar to {product}")
+    """Products like this one: the content model's likeness (description, category, brand,
+    price) first, then item_cf's behavioural neighbours, then the product's category."""
+    return _item_list("similar", product, n, [("content", "similar_items"), ("item_cf", "similar_items")],
+                      f"Similar to {product}", _same_category)
 
 
 def also_bought(product: Any, n: int = 10) -> list[Recommendation]:
+    """Co-purchases only (item_cf's co-purchase and co-cart neighbours, then the database's
+    co-purchases): never topped up with same-category products, which would make it a second
+    "similar products" list."""
     return _item_list("also_bought", product, n, [("item_cf", "also_bought")],
-                      f"Often bought with {product}")
+                      f"Often bought with {product}", _co_purchased)
 
 
 def trending(n: int = 10, *, exclude: Iterable[Any] = ()) -> list[Recommendation]:
@@ -820,6 +835,18 @@ def _database_popular(n: int, exclude: set[Any]) -> list[Recommendation]:
         more = model._default_manager.exclude(pk__in=taken).values_list("pk", flat=True)[: n - len(recs)]
         recs += [Recommendation(pk, 0.0, "popular", "New in the shop") for pk in more]
     return recs
+
+
+def _co_purchased(product: Any, n: int) -> list[Recommendation]:
+    """What the latest signed-in buyers of the product bought besides it, most often first
+    (before a model is trained, or for a product it does not know)."""
+    from django.db.models import Count
+
+    buyers = (Event.objects.filter(product=product, kind=Event.Kind.PURCHASE, user__isnull=False)
+              .order_by("-created_at").values("user_id")[:500])
+    rows = (Event.objects.filter(kind=Event.Kind.PURCHASE, user_id__in=buyers).exclude(product=product)
+            .values("product_id").annotate(c=Count("user_id", distinct=True)).order_by("-c", "product_id")[:n])
+    return [Recommendation(r["product_id"], float(r["c"]), "popular", f"Often bought with {product}") for r in rows]
 
 
 def _same_category(product: Any, n: int) -> list[Recommendation]:

@@ -2,7 +2,10 @@
 
 Each takes ``product`` (an instance of the product model) and either ``request`` (the shopper
 is read from it: the signed-in user, or the session for anonymous visitors) or ``user``.
-``product_added_to_cart`` and ``product_purchased`` also take ``quantity`` (default 1)::
+``product_added_to_cart`` and ``product_purchased`` also take ``quantity`` (default 1);
+``product_purchased`` takes ``price`` (the unit price paid; default: the product's price now),
+and ``product_added_to_cart`` ``recommendation_id`` (the widget's list the product was added
+from: it counts as a click on it)::
 
     from recommendations.signals import product_purchased
     product_purchased.send(sender=Order, request=request, product=line.product, quantity=line.qty)

@@ -159,6 +159,7 @@ def test_the_new_charts_in_a_browser(shop, live_server, browser, django_user_mod
     page.fill("#id_password", "pw-boss-1")
     page.click("input[type=submit]")
     page.wait_for_url(f"**{DASHBOARD}")
+    page.locator("#rec-advanced summary").click()  # the offline scores sit under "Advanced"
     section = page.locator("#rec-beyond")
     assert section.get_by_role("heading", name="Beyond accuracy").is_visible()
     chart = section.locator("svg.rec-chart").first

@@ -59,7 +59,7 @@ def test_with_the_cache_down_capture_lists_widgets_and_api_still_work(shop):
         assert len(similar_products(books[0], 4)) == 4 and len(trending(4)) == 4
         html = Template("{% load recommendations %}{% recommended_for_you limit=4 %}").render(
             Context({"request": request}))
-        assert html.count('class="recommendations-item"') == 4
+        assert html.count('class="recommendations-item card"') == 4
 
         client = shopper_client()
         client.force_login(reader)

@@ -4,6 +4,7 @@ and signed-in shoppers; escaping, impressions, click links, and no error ever re
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -15,7 +16,7 @@ from recommendations import presentation, serving, training
 from recommendations.capture import ANONYMOUS_KEY_SESSION_ENTRY
 from recommendations.conf import get_product_model
 from recommendations.models import Click, Event, Impression
-from tests.conftest import recs
+from tests.conftest import recs, train
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_serving")]
 
@@ -58,9 +59,8 @@ ALL_TAGS = ["{% recommended_for_you %}", "{% similar_products product %}", "{% a
 def test_every_widget_renders_with_no_model_trained(shop):
     books, garden, users = shop
     assert not serving.active_models.signature()
-    request = request_for(users[1])
-    for tag in ALL_TAGS:
-        html = render(tag, request=request, product=books[0])
+    for tag in ALL_TAGS:  # each on a page of its own
+        html = render(tag, request=request_for(users[1]), product=books[0])
         assert 'class="recommendations ' in html, tag
         assert "data-recommendation-id=" in html
     widgets = set(Impression.objects.values_list("widget", flat=True))
@@ -68,20 +68,49 @@ def test_every_widget_renders_with_no_model_trained(shop):
     assert set(Impression.objects.values_list("user_id", flat=True)) == {users[1].pk}
 
 
-def test_anonymous_visitor_without_a_session_gets_lists_and_no_history(shop):
+def test_anonymous_visitor_without_a_session_gets_trending_and_no_personal_widget(shop):
+    """Nothing personal to say yet: "Recommended for you" is not rendered (it would be the
+    trending list under a personal title); trending is, and its impression has no shopper."""
     books, garden, users = shop
     request = request_for()
-    html = render("{% recommended_for_you limit=3 %}{% recently_viewed %}", request=request)
-    assert html.count('class="recommendations-item"') == 3
+    html = render("{% recommended_for_you limit=3 %}{% trending_products limit=3 %}{% recently_viewed %}",
+                  request=request)
+    assert "recommendations-for_you" not in html and "Trending now" not in html.split("<section")[0]
+    assert html.count('class="recommendations-item card"') == 3
     assert "recommendations-recently_viewed" not in html  # nothing viewed: nothing rendered
     impression = Impression.objects.get()
-    assert impression.user_id is None and impression.session_key == ""
+    assert impression.widget == "trending" and impression.user_id is None and impression.session_key == ""
+
+
+def ids_in(html: str, widget: str) -> list[str]:
+    start = html.index(f'data-widget="{widget}"')
+    return re.findall(r'<li class="recommendations-item card" data-product-id="([^"]+)"',
+                      html[start:html.index("</section>", start)])
+
+
+def test_anonymous_for_you_follows_the_session_and_is_not_the_trending_list(shop):
+    """After a few views in one category, an anonymous visitor's "for you" is about that
+    category, says so in a sentence naming it, and shares no product with "Trending now"."""
+    books, garden, users = shop
+    training.run_sync("popular", force=True)
+    training.run_sync("trending", force=True)
+    client = Client(HTTP_USER_AGENT="Mozilla/5.0 Firefox/140.0")
+    client.get("/")  # a session
+    session_key = "anon-garden"
+    for product in garden[:3]:
+        Event.objects.create(session_key=session_key, product=product, kind=Event.Kind.VIEW)
+    request = request_for(session_key=session_key)
+    html = render("{% recommended_for_you limit=4 %}{% trending_products limit=4 %}", request=request)
+    for_you, trending = ids_in(html, "for_you"), ids_in(html, "trending")
+    assert for_you and trending and not set(for_you) & set(trending)
+    assert "Trending now:" not in html.split('data-widget="trending"')[0]
+    assert "Popular in Garden, which you looked at" in html
 
 
 def test_tags_work_without_a_request_in_the_context(shop):
     books, garden, users = shop
     html = render("{% trending_products limit=2 %}{% similar_products product limit=2 %}", product=books[0])
-    assert html.count('class="recommendations-item"') == 4
+    assert html.count('class="recommendations-item card"') == 4
 
 
 def test_anonymous_session_history_drives_recently_viewed_and_for_you(shop):
@@ -101,9 +130,9 @@ def test_anonymous_session_history_drives_recently_viewed_and_for_you(shop):
 def test_limit_and_title(shop):
     books, garden, users = shop
     html = render('{% trending_products limit=3 title="Hot this week" %}', request=request_for())
-    assert html.count('class="recommendations-item"') == 3 and "Hot this week" in html
+    assert html.count('class="recommendations-item card"') == 3 and "Hot this week" in html
     html = render("{% also_bought product limit=2 %}", request=request_for(), product=books[0])
-    assert html.count('class="recommendations-item"') == 2 and "Customers also bought" in html
+    assert html.count('class="recommendations-item card"') == 2 and "Customers also bought" in html
     assert render("{% similar_products missing %}", request=request_for()) == ""
 
 
@@ -156,22 +185,22 @@ def test_bots_see_widgets_but_leave_no_impressions(shop):
     request = RequestFactory().get("/", HTTP_USER_AGENT="Mozilla/5.0 (compatible; bingbot/2.0)")
     request.user, request.session = AnonymousUser(), SessionStore()
     html = render("{% trending_products limit=2 %}", request=request)
-    assert html.count('class="recommendations-item"') == 2 and not Impression.objects.exists()
+    assert html.count('class="recommendations-item card"') == 2 and not Impression.objects.exists()
 
 
 def test_impressions_can_be_switched_off(shop):
     with override_settings(RECOMMENDATIONS=recs(RECORD_IMPRESSIONS=False)):
         html = render("{% trending_products limit=2 %}", request=request_for())
-    assert html.count('class="recommendations-item"') == 2 and not Impression.objects.exists()
+    assert html.count('class="recommendations-item card"') == 2 and not Impression.objects.exists()
     assert "data-recommendation-id" not in html
 
 
 def test_a_widget_can_cap_products_per_category(shop):
     books, garden, users = shop
     training.run_sync("item_cf", force=True)
-    request = request_for(users[1])  # a books shopper: uncapped, every book they have not bought
-    uncapped = render("{% recommended_for_you limit=6 %}", request=request)
-    capped = render("{% recommended_for_you limit=6 max_per_category=2 %}", request=request)
+    # a books shopper: uncapped, every book they have not bought (one page each)
+    uncapped = render("{% recommended_for_you limit=6 %}", request=request_for(users[1]))
+    capped = render("{% recommended_for_you limit=6 max_per_category=2 %}", request=request_for(users[1]))
     assert len(names(uncapped, books)) == 5
     assert len(names(capped, books)) == 2 and len(names(capped, garden)) == 2  # two categories, two each
 
@@ -200,6 +229,44 @@ def test_as_form_hands_the_shop_its_own_product_instances(shop, linked):
     Template("{% load recommendations %}{% similar_products product limit=4 as similar %}").render(context)
     assert all(isinstance(item["product"], model) for item in context["similar"]) and len(context["similar"]) == 4
     rendered = render("{% trending_products limit=2 as hot %}{{ hot }}", request=request)
-    assert rendered.count('class="recommendations-item"') == 2
+    assert rendered.count('class="recommendations-item card"') == 2
     assert render("{% autoescape off %}{% trending_products limit=2 %}{% endautoescape %}",
-                  request=request).count('class="recommendations-item"') == 2
+                  request=request).count('class="recommendations-item card"') == 2
+
+
+def test_no_product_repeats_across_the_widgets_of_a_page(shop):
+    """Every widget of one page (one request), the page's own product and the shop's own grid
+    marked with ``not_on_page``: each product at most once, the later widget getting its
+    next-best items rather than fewer."""
+    books, garden, users = shop
+    train("popular", "trending", "item_cf", "content", "hybrid")
+    Event.objects.create(user=users[1], product=garden[0], kind=Event.Kind.VIEW)
+    request = request_for(users[1])
+    html = render("{% recommended_for_you limit=4 %}{% similar_products product limit=4 %}"
+                  "{% also_bought product limit=4 %}{% trending_products limit=4 %}{% recently_viewed limit=4 %}"
+                  "{% not_on_page everything limit=4 as grid %}"
+                  "{% for p in grid %}<i data-grid=\"{{ p.pk }}\"></i>{% endfor %}",
+                  request=request, product=books[0], everything=books + garden)
+    shown = re.findall(r'<li class="recommendations-item card" data-product-id="([^"]+)"', html)
+    shown += re.findall(r'data-grid="([^"]+)"', html)
+    assert len(shown) >= 16 and len(shown) == len(set(shown)), shown
+    assert str(books[0].pk) not in shown
+    for widget in ("for_you", "similar", "trending"):
+        assert len(ids_in(html, widget)) == 4, widget  # next-best items, not a shorter list
+
+
+def test_a_reason_names_the_shoppers_own_product_in_the_same_category(shop):
+    """"Because you bought X" only where X shares a category with the product it explains:
+    a garden tool is never recommended "because you bought" a book."""
+    books, garden, users = shop
+    train("item_cf", "hybrid")
+    shopper = users[1]  # a books shopper, who now also looked at one garden tool
+    Event.objects.create(user=shopper, product=garden[0], kind=Event.Kind.VIEW)
+    recs = serving.recommend_for(serving.Shopper(user_id=shopper.pk), 12, use_cache=False)
+    category = {p.pk: "Books" for p in books} | {p.pk: "Garden" for p in garden}
+    named = {str(p): category[p.pk] for p in books + garden}
+    reasons = [(rec, rec.reason) for rec in recs if rec.reason.startswith("Because you")]
+    assert reasons
+    for rec, reason in reasons:
+        own = reason.split(" ", 3)[3]
+        assert named[own] == category[rec.product_id], (reason, rec.product_id)

@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Avg, Count, F, Max, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import cache_control
@@ -92,7 +92,7 @@ def _listing(request: HttpRequest, products: QuerySet[Product], context: dict):
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    best_sellers = with_ratings(Product.objects.filter(in_stock=True)).order_by("-sales_count", "pk")[:10]
+    best_sellers = with_ratings(Product.objects.filter(in_stock=True)).order_by("-sales_count", "pk")[:30]
     categories = Category.objects.annotate(n_products=Count("products")).order_by("name")
     return render(request, "catalog/home.html", {"best_sellers": best_sellers, "category_tiles": categories})
 
@@ -215,19 +215,30 @@ def cart_lines(request: HttpRequest) -> tuple[list[tuple[Product, int, Decimal]]
 
 @require_POST
 def add_to_cart(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add to the cart, then back to the posted ``next`` page (a card's button: the shopper stays
+    where they were) or to the cart; asked for JSON (the card's script), answers the cart's count
+    and the message instead of a redirect."""
     product = get_object_or_404(Product, pk=pk)
     form = QuantityForm(request.POST)
+    wants_json = "application/json" in request.headers.get("Accept", "")
     if not product.in_stock or not form.is_valid():
-        messages.error(request, f"{product.title} is out of stock." if not product.in_stock
-                       else f"Choose a quantity from 1 to {MAX_QUANTITY}.")
+        error = (f"{product.title} is out of stock." if not product.in_stock
+                 else f"Choose a quantity from 1 to {MAX_QUANTITY}.")
+        if wants_json:
+            return JsonResponse({"error": error}, status=400)
+        messages.error(request, error)
         return redirect(product)
     quantity = form.cleaned_data["quantity"]
     cart = _cart(request)
     cart[str(product.pk)] = min(MAX_QUANTITY, cart.get(str(product.pk), 0) + quantity)
     request.session.modified = True
-    product_added_to_cart.send(sender=Product, request=request, product=product, quantity=quantity)
-    messages.success(request, f"Added {product.title} to your cart.")
-    return redirect("catalog:cart")
+    product_added_to_cart.send(sender=Product, request=request, product=product, quantity=quantity,
+                               recommendation_id=request.POST.get("recommendation_id") or None)
+    message = f"Added {product.title} to your cart."
+    if wants_json:
+        return JsonResponse({"message": message, "cart_count": sum(cart.values())})
+    messages.success(request, message)
+    return _back(request, "catalog:cart")
 
 
 @require_POST
@@ -268,7 +279,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
             for product, qty, _ in lines:
                 Product.objects.filter(pk=product.pk).update(sales_count=F("sales_count") + qty)
         for product, qty, _ in lines:
-            product_purchased.send(sender=Order, request=request, product=product, quantity=qty)
+            product_purchased.send(sender=Order, request=request, product=product, quantity=qty,
+                                   price=product.unit_price)
         request.session[CART_SESSION_KEY] = {}
         messages.success(request, f"Thank you for your order! Payment of ${total} accepted (simulated).")
         return redirect(order)

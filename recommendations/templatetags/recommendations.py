@@ -30,14 +30,28 @@ from typing import Any, TypeVar
 
 import django
 from django import template
+from django.db.models import Avg, Count
 from django.template.base import FilterExpression, Parser, Token
 from django.template.engine import Engine
 from django.template.library import SimpleNode, parse_bits
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 from .. import presentation
+from ..conf import app_settings
+from ..models import Rating
 
 register = template.Library()
 logger = logging.getLogger("recommendations.templatetags")
+
+#: One plain sentence per widget for its "Why these products?" panel.
+EXPLANATIONS = {
+    presentation.FOR_YOU: _("Picked from what you looked at, put in your cart and bought here."),
+    presentation.SIMILAR: _("Products like this one: the same kind of thing, a similar brand or price."),
+    presentation.ALSO_BOUGHT: _("Shoppers who bought this product also bought these."),
+    presentation.TRENDING: _("What shoppers here are buying most right now."),
+    presentation.RECENTLY_VIEWED: _("Products you looked at recently."),
+}
 
 TITLES = {
     presentation.FOR_YOU: "Recommended for you",
@@ -75,23 +89,71 @@ class WidgetList(list[dict[str, Any]]):
 def _widget(context: template.Context, widget: str, limit: Any, title: str | None,
             product: Any = None, max_per_category: Any = None) -> WidgetList:
     data: dict[str, Any] = {"widget": widget, "title": title or TITLES[widget], "items": [],
-                            "recommendation_id": None, "request": context.get("request")}
+                            "recommendation_id": None, "request": context.get("request"),
+                            "explanation": EXPLANATIONS[widget], "reasons": [],
+                            "card_template": app_settings.CARD_TEMPLATE}
     try:
-        from ..conf import app_settings
-
         n = int(limit) if limit not in (None, "") else app_settings.DEFAULT_LIMIT
         n = max(1, min(n, app_settings.MAX_LIMIT))
         if widget not in (presentation.SIMILAR, presentation.ALSO_BOUGHT) or product not in (None, ""):
             cap = int(max_per_category) if max_per_category not in (None, "") else None
             shown = presentation.show(context.get("request"), widget, n, product=product or None,
-                                      max_per_category=cap)
+                                      max_per_category=cap, personal_only=True)
             items = [{**item, "product": rec.product} for item, rec in zip(shown.items, shown.recommendations)]
-            data.update(items=items, recommendation_id=shown.recommendation_id,
+            _add_ratings(items)
+            _add_cart_links(items)
+            data.update(items=items, recommendation_id=shown.recommendation_id, reasons=_reasons(items),
                         engine=shown.engine, variant=shown.variant)
     except Exception:  # noqa: BLE001  (a widget must never break the page)
         logger.exception("recommendations: the %s widget failed; rendering nothing", widget)
         data["items"] = []
     return WidgetList(data["items"], data, context, f"recommendations/widgets/{TAGS[widget]}.html")
+
+
+def _reasons(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The list's reasons, each once with the names of the products it explains, in order."""
+    grouped: dict[str, list[str]] = {}
+    for item in items:
+        if item.get("reason"):
+            grouped.setdefault(item["reason"], []).append(item["name"])
+    return [{"reason": reason, "names": names} for reason, names in grouped.items()]
+
+
+def _add_ratings(items: list[dict[str, Any]]) -> None:
+    """``rating`` (the average, one decimal) and ``rating_count`` per item: one query."""
+    rows = (Rating.objects.filter(product_id__in=[item["id"] for item in items]).values("product_id")
+            .annotate(average=Avg("score"), count=Count("id")).order_by())
+    found = {str(row["product_id"]): row for row in rows}
+    for item in items:
+        row = found.get(str(item["id"]))
+        item["rating"] = round(float(row["average"]), 1) if row else None
+        item["rating_count"] = row["count"] if row else 0
+
+
+def _add_cart_links(items: list[dict[str, Any]]) -> None:
+    """``add_to_cart_url`` per item when the shop names its add-to-cart view (ADD_TO_CART_URL)."""
+    name = app_settings.ADD_TO_CART_URL
+    for item in items:
+        try:
+            item["add_to_cart_url"] = reverse(name, args=[item["id"]]) if name else None
+        except NoReverseMatch:
+            item["add_to_cart_url"] = None
+
+
+@register.simple_tag(takes_context=True)
+def not_on_page(context: template.Context, products: Any, limit: Any = None) -> list[Any]:
+    """The shop's own products (any iterable of instances) that no widget above has shown on
+    this page, at most ``limit``; they count as shown for the widgets below. For a grid of the
+    shop's own next to the widgets::
+
+        {% not_on_page best_sellers limit=8 as picks %}
+    """
+    request = context.get("request")
+    shown = presentation.on_page(request)
+    kept = [p for p in products if str(p.pk) not in shown]
+    kept = kept[: int(limit)] if limit not in (None, "") else kept
+    presentation.mark_on_page(request, (p.pk for p in kept))
+    return kept
 
 
 class WidgetNode(SimpleNode):

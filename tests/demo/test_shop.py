@@ -59,11 +59,13 @@ def test_named_shoppers_see_their_tastes_on_the_home_page(client, demo):
         client.logout()
         start = html.index('data-widget="for_you"')
         section = html[start:html.index("</section>", start)]
-        ids = [int(i) for i in re.findall(r'<li class="recommendations-item" data-product-id="(\d+)"', section)]
+        ids = [int(i) for i in re.findall(r'<li class="recommendations-item card" data-product-id="(\d+)"', section)]
         assert len(ids) == 8
         return Counter(Product.objects.get(pk=i).category.name for i in ids)
 
-    with override_settings(RECOMMENDATIONS={**settings.RECOMMENDATIONS, "SERVING_ENGINE": "user_cf"}):
+    # (RERANK off: with the demo's popularity penalty, user_cf's short candidate lists on this
+    # small data leave the widget at 5 of 8; the hybrid the demo serves fills it, see the browser test)
+    with override_settings(RECOMMENDATIONS={**settings.RECOMMENDATIONS, "SERVING_ENGINE": "user_cf", "RERANK": {}}):
         tastes = {named["username"]: for_you_categories(named["username"]) for named in generator.NAMED_SHOPPERS}
     for named in generator.NAMED_SHOPPERS:
         seen = tastes[named["username"]]
@@ -77,7 +79,7 @@ def test_a_shopper_reads_their_profile_and_says_not_interested(client, demo):
     def for_you(html: str) -> list[int]:
         start = html.index('data-widget="for_you"')
         section = html[start:html.index("</section>", start)]
-        return [int(i) for i in re.findall(r'<li class="recommendations-item" data-product-id="(\d+)"', section)]
+        return [int(i) for i in re.findall(r'<li class="recommendations-item card" data-product-id="(\d+)"', section)]
 
     client.login(username="erin", password="demo12345")  # Garden and Pets
     page = client.get("/accounts/profile/", **CHROME).content.decode()
@@ -87,7 +89,7 @@ def test_a_shopper_reads_their_profile_and_says_not_interested(client, demo):
     with override_settings(RECOMMENDATIONS={**settings.RECOMMENDATIONS, "SERVING_ENGINE": "user_cf"}):
         home = client.get("/", **CHROME).content.decode()
         shown = for_you(home)
-        assert "Not interested</button>" in home
+        assert "Not interested<span" in home
         gone = shown[0]
         back = client.post("/accounts/not-interested/", {"product": gone, "next": "/"}, **CHROME)
         assert back.status_code == 302 and back["Location"] == "/"
@@ -105,3 +107,25 @@ def test_a_shopper_reads_their_profile_and_says_not_interested(client, demo):
         restored = for_you(client.get("/", **CHROME).content.decode())
         assert Product.objects.filter(pk__in=restored, category__name="Garden").exists()
     assert client.post("/accounts/not-interested/", {"category": "No such aisle"}, **CHROME).status_code == 302
+
+
+def test_add_to_cart_from_a_widget_card_stays_on_the_page_and_counts_as_a_click(client, demo):
+    """A widget's card posts to the cart with its list's id: without JavaScript the shopper comes
+    back to the page they were on; with it (JSON) the cart's count comes back; either way the
+    add counts as a click on the widget, for the owner's dashboard."""
+    from recommendations.models import Click
+
+    client.login(username="alice", password="demo12345")
+    home = client.get("/", **CHROME).content.decode()
+    start = home.index('data-widget="for_you"')
+    section = home[start:home.index("</section>", start)]
+    action = re.search(r'<form class="add-to-cart" method="post" action="([^"]+)"', section).group(1)
+    recommendation_id = re.search(r'name="recommendation_id" value="([^"]+)"', section).group(1)
+    product_id = re.search(r"/product/(\d+)/add-to-cart/", action).group(1)
+    back = client.post(action, {"quantity": 1, "next": "/", "recommendation_id": recommendation_id}, **CHROME)
+    assert back.status_code == 302 and back["Location"] == "/"
+    assert Click.objects.filter(impression_id=recommendation_id, product_id=product_id).exists()
+    answer = client.post(action, {"quantity": 1, "recommendation_id": recommendation_id},
+                         HTTP_ACCEPT="application/json", **CHROME).json()
+    assert answer["cart_count"] == 2 and "Added" in answer["message"]
+    assert client.post(action, {"quantity": 1, "next": "https://evil.example/"}, **CHROME)["Location"] == "/cart/"

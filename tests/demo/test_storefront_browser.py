@@ -80,12 +80,13 @@ def test_a_shopper_browses_searches_rates_buys_and_finds_the_order(shop, browser
     product = Product.objects.get(pk=int(re.search(r"/product/(\d+)/", page.url)[1]))
     assert page.get_by_role("heading", level=1).inner_text() == product.title
     assert page.locator("[data-widget=similar] li.recommendations-item").count() > 0
-    page.locator("[data-widget=similar] .why summary").first.click()
-    assert "Similar to" in page.locator("[data-widget=similar] .why p").first.inner_text()
+    assert page.locator("[data-widget=similar] .why summary").count() == 1  # one "why" per widget
+    page.locator("[data-widget=similar] .why summary").click()
+    assert f"Similar to {product.title}:" in page.locator("[data-widget=similar] .why").inner_text()
 
     # Put it in the cart twice over, then log in: the cart and the view follow the shopper.
     page.get_by_label("Quantity").fill("2")
-    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("button", name="Add to cart", exact=True).click()
     page.wait_for_url("**/cart/")
     log_in(page, shop, "alice")
     assert page.locator("[data-widget=recently_viewed] li.recommendations-item").first.get_attribute(
@@ -146,7 +147,7 @@ def test_recommended_for_you_shifts_after_viewing_another_kind_of_product(shop, 
     for n, href in enumerate(links):
         page.goto(href)
         if n < 2:  # and puts two in the cart
-            page.get_by_role("button", name="Add to cart").click()
+            page.get_by_role("button", name="Add to cart", exact=True).click()
             page.wait_for_url("**/cart/")
     page.goto(shop)
     after = widget_categories(page, "for_you")
@@ -160,7 +161,11 @@ def test_staff_retrain_from_the_dashboard_and_see_the_new_version(shop, browser)
     log_in(page, shop, "admin", "admin12345")
     page.get_by_role("link", name="Dashboard").click()
     page.wait_for_url("**/modelversion/dashboard/")
-    assert page.locator("svg.rec-chart").first.is_visible()
+    assert page.get_by_role("heading", name="What recommendations did for the shop").is_visible()
+    assert not page.locator("#rec-comparison-heading").is_visible()  # offline scores: under "Advanced"
+    page.locator("#rec-advanced summary").click()
+    assert page.locator("#rec-comparison-heading").is_visible()
+    assert page.locator("#engine-item_cf svg.rec-chart").first.is_visible()
     active = ModelVersion.objects.get(engine="item_cf", is_active=True)
     points = page.locator("#engine-item_cf svg.rec-chart circle").count()
     # The tests run Celery tasks in-process, so the retrain is done when the page comes back
@@ -267,7 +272,7 @@ def test_every_page_fits_a_phone_and_a_desktop_and_passes_axe(shop, browser, axe
         assert page.locator("#near-matches").is_visible() and page.locator("#popular-now").is_visible()
 
         page.goto(f"{shop}{product.get_absolute_url()}")
-        page.get_by_role("button", name="Add to cart").click()
+        page.get_by_role("button", name="Add to cart", exact=True).click()
         page.wait_for_url("**/cart/")
         check("cart")
         line = page.locator(".cart-line").first
@@ -301,6 +306,17 @@ def test_every_page_fits_a_phone_and_a_desktop_and_passes_axe(shop, browser, axe
         check("order")
         page.goto(f"{shop}/accounts/profile/")
         check("profile")
+        context.close()
+
+        # The staff dashboard: the owner's section first, the offline scores under "Advanced".
+        context = browser.new_context(viewport=viewport)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        log_in(page, shop, "admin", "admin12345")
+        page.goto(f"{shop}/admin/recommendations/modelversion/dashboard/")
+        assert page.locator("#rec-revenue").is_visible()
+        page.locator("#rec-advanced summary").click()
+        fits_and_passes_axe(page, axe, "dashboard")
         context.close()
 
     # Without JavaScript the filters wait for "Apply", and still apply.

@@ -176,10 +176,12 @@ class Command(BaseCommand):
         rows = list(zip(*columns))
         event_rows = [r for r, rated in zip(rows, is_rating) if not rated]
         rating_rows = [r for r, rated in zip(rows, is_rating) if rated]
+        price_of = dict(Product.objects.using(db).values_list("pk", "unit_price"))
         for start in range(0, len(event_rows), batch_size):
             chunk = event_rows[start : start + batch_size]
             objs = [
                 Event(user_id=uid_to_pk[u], product_id=p, kind=KINDS[k], quantity=int(v),
+                      unit_price=price_of.get(p) if KINDS[k] == Event.Kind.PURCHASE else None,
                       created_at=datetime.fromtimestamp(t, UTC))
                 for u, p, k, t, v in chunk
             ]

@@ -25,6 +25,37 @@
     var control = document.getElementById(refocus);
     if (control) control.focus();
   }
+  // "Add to cart" on a product card stays on the page: the form is posted in the background,
+  // the cart's count and a status message update (without the script, the post comes back here).
+  var status = document.getElementById("messages");
+  document.querySelectorAll("form[data-stay-on-page]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.fetch || !window.FormData) return;
+      event.preventDefault();
+      var button = form.querySelector("button");
+      if (button.getAttribute("aria-disabled") === "true") return;
+      button.setAttribute("aria-disabled", "true");
+      fetch(form.action, {method: "POST", body: new FormData(form), credentials: "same-origin",
+                          headers: {"Accept": "application/json"}})
+        .then(function (response) { return response.json(); })
+        .then(function (data) {
+          if (status) {
+            var note = document.createElement("p");
+            note.className = "message " + (data.error ? "message-error" : "message-success");
+            note.textContent = data.message || data.error || "";
+            status.replaceChildren(note);
+          }
+          if (data.cart_count !== undefined) {
+            var link = document.querySelector(".cart-link");
+            if (link) link.innerHTML = "Cart <span class=\"badge\"><span class=\"visually-hidden\">(</span>" +
+              data.cart_count + "<span class=\"visually-hidden\"> item" + (data.cart_count === 1 ? "" : "s") +
+              ")</span></span>";
+          }
+        })
+        .catch(function () { form.submit(); })
+        .then(function () { button.removeAttribute("aria-disabled"); });
+    });
+  });
   // The phone menu closes on Escape, and when a click lands outside it.
   document.querySelectorAll("details.account-menu").forEach(function (menu) {
     document.addEventListener("click", function (event) {
