@@ -14,6 +14,11 @@ phone-cart.png, phone-orders.png).
 Everything happens in a temporary folder (SQLite database, artifacts): the demo shop's own
 database and media are left alone. Needs Debian's chromium (``apt-get install chromium``) and
 the ``playwright`` package; it never downloads a browser.
+
+The demo data holds no widget traffic, so before the dashboard screenshot the script plants
+three weeks of it for the other shoppers (never alice): lists shown by each widget, an A/B test
+of hybrid against item_cf, clicks, and add-to-carts and purchases after some of the clicks,
+drawn with a fixed seed. The owner's section of dashboard.png shows that planted traffic.
 """
 
 from __future__ import annotations
@@ -37,6 +42,49 @@ def log_in(page, url: str, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.click("main button[type=submit]")
     page.wait_for_url(f"{url}/")
+
+
+def plant_traffic(days: int = 21, per_day: int = 60, seed: int = 7) -> int:
+    """Plant widget traffic for the owner's section of the dashboard; returns impressions planted."""
+    import random
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from recommendations.models import Click, Event, Impression
+
+    rng = random.Random(seed)
+    shoppers = list(get_user_model().objects.exclude(username__in=["alice", "admin"])
+                    .filter(is_staff=False).order_by("pk")[:300])
+    items = list(Event._meta.get_field("product").related_model.objects.order_by("pk")[:400])
+    # widget, engine, variant, click-through rate, share of clicks followed by a purchase
+    widgets = [("for_you", "hybrid", "hybrid", 0.11, 0.22), ("for_you", "item_cf", "item_cf", 0.08, 0.18),
+               ("similar", "content", "", 0.09, 0.15), ("also_bought", "item_cf", "", 0.07, 0.25),
+               ("trending", "trending", "", 0.05, 0.10)]
+    now = timezone.now()
+    planted = 0
+    for day in range(days, 0, -1):
+        for _ in range(int(per_day * (1 + (days - day) / days))):  # traffic grows over the period
+            widget, engine, variant, ctr, buy = rng.choice(widgets)
+            user, shown = rng.choice(shoppers), rng.sample(items, 6)
+            at = now - timedelta(days=day, minutes=rng.randrange(0, 24 * 60))
+            impression = Impression.objects.create(user=user, widget=widget, engine=engine, variant=variant,
+                                                   product_ids=[str(p.pk) for p in shown], created_at=at)
+            planted += 1
+            if rng.random() >= ctr:
+                continue
+            product = rng.choice(shown)
+            clicked = at + timedelta(seconds=rng.randrange(5, 300))
+            Click.objects.create(impression=impression, product_id=str(product.pk), created_at=clicked)
+            if rng.random() < 2 * buy:
+                Event.objects.create(user=user, product=product, kind=Event.Kind.CART,
+                                     created_at=clicked + timedelta(minutes=2))
+            if rng.random() < buy:
+                Event.objects.create(user=user, product=product, kind=Event.Kind.PURCHASE,
+                                     quantity=rng.choice([1, 1, 1, 2]), unit_price=getattr(product, "unit_price", None),
+                                     created_at=clicked + timedelta(hours=rng.randrange(1, 48)))
+    return planted
 
 
 def main() -> None:
@@ -78,6 +126,7 @@ def main() -> None:
             print(f"run {run + 1}: {engine} v{version.pk} ndcg@10={version.ndcg}", flush=True)
     version = training.run_sync("hybrid", triggered_by="screenshot")  # what the shop serves
     print(f"hybrid v{version.pk} ndcg@10={version.ndcg}", flush=True)
+    print(f"planted {plant_traffic()} impressions of widget traffic", flush=True)
     print(f"data and trainings: {time.perf_counter() - started:.0f} s", flush=True)
 
     server = LiveServerThread("127.0.0.1", StaticFilesHandler, port=0)
