@@ -103,6 +103,8 @@ def main() -> None:
     os.environ["DJANGO_SETTINGS_MODULE"] = "demo_shop.settings"
     os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'db.sqlite3'}"
     os.environ.pop("CELERY_BROKER_URL", None)  # tasks run in-process
+    os.environ.pop("REDIS_URL", None)
+    os.environ["DJANGO_CACHE_DIR"] = str(tmp / "cache")  # training locks and cached lists too
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
 
     import django
