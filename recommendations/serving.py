@@ -690,14 +690,46 @@ def _strongest_links(loaded: LoadedModel, recs: list[Recommendation], history: l
     return links
 
 
+@dataclass(frozen=True)
+class ShopperState:
+    """What every engine's list for a shopper depends on besides the engine: their "not
+    interested" choices, their recent history without what they dismissed, its products, and
+    the products never to recommend them (dismissed, or bought and not repurchasable)."""
+
+    hidden: profiles.Dismissed | None
+    history: list[HistoryEvent]
+    history_products: dict[Any, Any]
+    exclude: frozenset[Any]
+
+
+def shopper_state(shopper: Shopper) -> ShopperState:
+    """The shopper's state read once (a few queries), for several ``recommend_for`` calls."""
+    return _read_state(shopper, profiles.dismissed(shopper))
+
+
+def _read_state(shopper: Shopper, hidden: profiles.Dismissed | None) -> ShopperState:
+    history = recent_history(shopper)
+    history_products = _history_products(history)
+    exclude: set[Any] = set()
+    if hidden:
+        history = [e for e in history if e.product_id not in hidden.products
+                   and not (e.product_id in history_products and hidden.hides(history_products[e.product_id]))]
+        exclude |= hidden.products
+    if app_settings.EXCLUDE_PURCHASED:
+        bought = purchased_ids(shopper)
+        exclude |= bought - _repurchasable(bought)
+    return ShopperState(hidden, history, history_products, frozenset(exclude))
+
+
 def recommend_for(shopper: Shopper, n: int = 10, *, engine: str | None = None,
                   exclude: Iterable[Any] = (), max_per_category: int | None = None,
                   use_cache: bool = True, list_name: str = "for_you",
-                  cache_key: str | None = None) -> list[Recommendation]:
+                  cache_key: str | None = None, state: ShopperState | None = None) -> list[Recommendation]:
     """Personalised list for a shopper; never raises for lack of a model (falls back to
     trending, popular, then plain database counts). Without ``engine``, a shopper in the
     ``AB_TEST`` gets their variant's engine. Cached under the shopper's key, or ``cache_key``
-    for a list that is the same for everyone (trending)."""
+    for a list that is the same for everyone (trending). ``state`` (``shopper_state``) saves
+    reading the shopper's history again when one request asks several engines."""
     n = _clamp(n)
     variant = assign_variant(shopper) if engine is None else None
     if variant is not None:
@@ -715,7 +747,7 @@ def recommend_for(shopper: Shopper, n: int = 10, *, engine: str | None = None,
             return _apply_hooks(_hydrate(cached), n, context)
 
     since = time.time()  # before reading what the list depends on (see _cache_set)
-    hidden = profiles.dismissed(shopper)
+    hidden = state.hidden if state is not None else profiles.dismissed(shopper)
     if use_cache and key and shopper.known and not exclude and max_per_category == app_settings.MAX_PER_CATEGORY:
         # A "not interested" choice deletes the shopper's precomputed lists, but a precompute
         # chunk that computed this one before the choice may have stored it after: filter again.
@@ -724,15 +756,9 @@ def recommend_for(shopper: Shopper, n: int = 10, *, engine: str | None = None,
             _cache_set(key, field_name, signature, [r.as_cacheable() for r in stored], since=since)
             return _apply_hooks(stored, n, context)
 
-    history = recent_history(shopper)
-    history_products = _history_products(history)
-    if hidden:
-        history = [e for e in history if e.product_id not in hidden.products
-                   and not (e.product_id in history_products and hidden.hides(history_products[e.product_id]))]
-        exclude |= hidden.products
-    if app_settings.EXCLUDE_PURCHASED:
-        bought = purchased_ids(shopper)
-        exclude |= bought - _repurchasable(bought)
+    state = state or _read_state(shopper, hidden)
+    history, history_products = state.history, state.history_products
+    exclude |= state.exclude
     candidates: list[Recommendation] = []
     chain = [engine or app_settings.SERVING_ENGINE, *app_settings.FALLBACK_CHAIN]
     over_fetch = n * 3 + 10
