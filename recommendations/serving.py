@@ -388,12 +388,21 @@ def _history_products(history: list[HistoryEvent]) -> dict[Any, Any]:
     return {pk: product for pk, (product, _) in _fetch_products(ids).items()} if ids else {}
 
 
-def _products(ids: Iterable[Any]) -> dict[Any, Any]:
+def _products(ids: Iterable[Any], known: dict[Any, tuple[Any, bool] | None] | None = None) -> dict[Any, Any]:
     """Instances of the available products among ``ids``, read from the database now (one
-    query); the product cache keeps them for the cached lists that follow."""
-    ids = list(ids)
-    found = _fetch_products(ids)
-    product_cache.store(found, ids)
+    query); the product cache keeps them for the cached lists that follow. ``known`` (pk ->
+    ``(instance, available)``, ``None`` for no such product) holds what this request already
+    read: only the others are fetched, and added to it."""
+    ids = list(dict.fromkeys(ids))
+    if known is None:
+        found = _fetch_products(ids)
+        product_cache.store(found, ids)
+    else:
+        missing = [pk for pk in ids if pk not in known]
+        fetched = _fetch_products(missing) if missing else {}
+        product_cache.store(fetched, missing)
+        known.update({pk: fetched.get(pk) for pk in missing})
+        found = {pk: known[pk] for pk in ids if known[pk] is not None}
     return {pk: product for pk, (product, available) in found.items() if available}
 
 
@@ -403,18 +412,25 @@ def _category(product: Any) -> str:
 
 
 def _apply_rules(candidates: list[Recommendation], n: int, max_per_category: int | None, *,
-                 hidden: profiles.Dismissed | None = None,
-                 affinity: dict[str, float] | None = None) -> list[Recommendation]:
+                 hidden: profiles.Dismissed | None = None, affinity: dict[str, float] | None = None,
+                 known: dict[Any, tuple[Any, bool] | None] | None = None) -> list[Recommendation]:
     """Available products only, none the shopper dismissed, at most ``max_per_category`` per
-    category; with ``affinity`` (category -> share), the shopper's categories first."""
-    products = _products(c.product_id for c in candidates)
+    category; with ``affinity`` (category -> share), the shopper's categories first. With
+    ``known`` (see ``_products``: several lists for one shopper), the candidates are read a
+    block at a time, as far down the list as the rules need (the same list, fewer products read)."""
+    block = max(2 * n, 20) if known is not None and not affinity else len(candidates)
+    products = _products((c.product_id for c in candidates[:block]), known)
+    read = block
     if affinity:
         candidates = sorted(candidates, key=lambda c: -affinity.get(
             _category(products[c.product_id]), 0.0) if c.product_id in products else 0.0)
     chosen: list[Recommendation] = []
     per_category: dict[str, int] = {}
     seen: set[Any] = set()
-    for rec in candidates:
+    for index, rec in enumerate(candidates):
+        if index >= read:
+            products.update(_products((c.product_id for c in candidates[read:read + block]), known))
+            read += block
         product = products.get(rec.product_id)
         if product is None or rec.product_id in seen or (hidden and hidden.hides(product)):
             continue
@@ -700,6 +716,8 @@ class ShopperState:
     history: list[HistoryEvent]
     history_products: dict[Any, Any]
     exclude: frozenset[Any]
+    #: Products already read for this shopper's lists (``_products``): engines' candidates overlap.
+    products: dict[Any, tuple[Any, bool] | None] = field(default_factory=dict)
 
 
 def shopper_state(shopper: Shopper) -> ShopperState:
@@ -756,6 +774,7 @@ def recommend_for(shopper: Shopper, n: int = 10, *, engine: str | None = None,
             _cache_set(key, field_name, signature, [r.as_cacheable() for r in stored], since=since)
             return _apply_hooks(stored, n, context)
 
+    shared = state is not None
     state = state or _read_state(shopper, hidden)
     history, history_products = state.history, state.history_products
     exclude |= state.exclude
@@ -777,7 +796,8 @@ def recommend_for(shopper: Shopper, n: int = 10, *, engine: str | None = None,
         # ordered by the categories of what the shopper just looked at (their profile so far).
         affinity = profiles.category_affinity(history_products[pk] for pk in {e.product_id for e in history}
                                               if pk in history_products)
-    recs = _apply_rules(candidates, n, max_per_category, hidden=hidden, affinity=affinity)
+    recs = _apply_rules(candidates, n, max_per_category, hidden=hidden, affinity=affinity,
+                        known=state.products if shared else None)
     _explain(recs, history, history_products)
     for rec in recs if affinity else ():
         category = _category(rec.product)
