@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 import numpy as np
+from django.core.files.storage import Storage, storages
 
 from .algorithms import load_model
+from .conf import app_settings
 
 
 @dataclass
@@ -57,3 +59,9 @@ def load_bundle(fh: IO[bytes]) -> Bundle:
     with np.load(fh, allow_pickle=False) as npz:
         model_bytes, user_ids, item_ids = npz["model"].tobytes(), npz["user_ids"], npz["item_ids"]
     return Bundle(load_model(io.BytesIO(model_bytes)), user_ids, item_ids)
+
+
+def artifact_storage() -> Storage:
+    """Where trained models are stored (``ARTIFACT_STORAGE``): written by training, read by
+    every web process."""
+    return storages[app_settings.ARTIFACT_STORAGE]

@@ -9,7 +9,7 @@ URLs (under the admin site, staff only; names in the ``admin`` namespace):
   (a name, or ``__all__``); needs change permission.
 * ``recommendations/modelversion/status/`` (``recommendations_training_status``): JSON.
 
-Retraining only queues (``training.queue``) and returns at once. An engine that already has a
+Retraining only queues (``tasks.queue``) and returns at once. An engine that already has a
 run queued or running is not queued again; the message says so. (The cache lock in
 ``training.train`` still guards against two clicks that race past this check: the second run
 then ends ``failed`` with "already running".)
@@ -30,7 +30,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import attribution, charts, serving, training
+from . import attribution, charts, serving, tasks, training
 from .conf import ENGINE_NAMES, app_settings
 from .models import ModelVersion
 
@@ -73,7 +73,7 @@ def start_trainings(request: HttpRequest, engines: list[str], *, force: bool = F
                 "where": f" ({busy.stage}, {busy.progress}%)" if busy.stage else ""})
             continue
         try:
-            version = training.queue(engine, triggered_by=f"admin:{who}", force=force)
+            version = tasks.queue(engine, triggered_by=f"admin:{who}", force=force)
         except training.TrainingFailed:  # eager Celery: it ran in this request, and failed
             version = ModelVersion.objects.filter(engine=engine).order_by("-created_at", "-id").first()
             messages.error(request, outcome_html(version))
@@ -420,7 +420,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
             [r["engine"] for r in beyond], {NOVELTY: [_number(r["active"].metrics.get(NOVELTY)) for r in beyond]},
             width=420, empty="No active version with beyond-accuracy metrics yet.")
         if self.has_change_permission(request):
-            training.prepare_to_queue()  # so that a Retrain click answers at once
+            tasks.prepare_to_queue()  # so that a Retrain click answers at once
         opts = self.model._meta
         context = {
             **self.admin_site.each_context(request),

@@ -27,12 +27,17 @@ import pandas as pd
 from django.core.cache import caches
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.dispatch import Signal
 from django.utils import timezone
 
 from . import products as catalogue
 from .conf import app_settings
 from .data import EVENT_NAMES, shopper_key
 from .models import Event, NotInterested, PrecomputedList, Rating, ShopperProfile
+
+#: sent with ``shopper=`` when a shopper's "not interested" choices change; the app's receiver
+#: forgets their cached lists (``serving.invalidate``) so the next request leaves the choice out
+choices_changed = Signal()
 
 #: Events read per profile: the newest ones, so a decade-long customer costs what a month does.
 MAX_EVENTS = 2000
@@ -115,11 +120,9 @@ def undo_not_interested(shopper, entry_id: Any) -> bool:
 
 
 def _changed(shopper) -> None:
-    from .serving import invalidate
-
     ShopperProfile.objects.filter(shopper=shopper.data_key).delete()
     PrecomputedList.objects.filter(shopper=shopper.data_key).delete()  # made before the choice
-    invalidate(shopper)
+    choices_changed.send(sender=ShopperProfile, shopper=shopper)
 
 
 def exclude_not_interested(events: pd.DataFrame, products: pd.DataFrame) -> pd.DataFrame:

@@ -8,7 +8,7 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from . import passwords, signals
+from . import passwords, profiles, signals
 from .capture import merge_anonymous_history, record_event
 from .conf import app_settings
 from .models import Event, Rating
@@ -86,3 +86,10 @@ post_save.connect(on_product_changed, sender=app_settings.product_model,
                   dispatch_uid="recommendations.product_saved")
 post_delete.connect(on_product_changed, sender=app_settings.product_model,
                     dispatch_uid="recommendations.product_deleted")
+
+
+@receiver(profiles.choices_changed, dispatch_uid="recommendations.choices_changed")
+def on_choices_changed(sender: Any, shopper: Any, **kwargs: Any) -> None:
+    from .serving import invalidate
+
+    invalidate(shopper)

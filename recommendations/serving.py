@@ -27,7 +27,7 @@ from django.utils.module_loading import import_string
 from . import products as catalogue
 from . import profiles
 from .algorithms import rerank as reranking
-from .artifacts import Bundle, load_bundle
+from .artifacts import Bundle, artifact_storage, load_bundle
 from .capture import ANONYMOUS_KEY_SESSION_ENTRY
 from .conf import app_settings, get_product_model
 from .data import EVENT_NAMES, SESSION_PREFIX, shopper_key
@@ -153,8 +153,6 @@ class ActiveModels:
                 return loaded if active is not None else None
             version_id, trained_at, artifact = active
             try:
-                from .training import artifact_storage
-
                 with artifact_storage().open(artifact, "rb") as fh:
                     bundle = load_bundle(fh)
                 bundle.use_keys(get_product_model()._meta.pk.to_python)

@@ -36,7 +36,6 @@ import numpy as np
 from celery import current_app as current_celery_app
 from django.core.cache import cache
 from django.core.files import File
-from django.core.files.storage import storages
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -44,7 +43,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .algorithms import NEEDS_EXPLICIT_RATINGS, get_engine
 from .algorithms.dataset import Dataset
-from .artifacts import save_bundle
+from .artifacts import artifact_storage, save_bundle
 from .conf import ENGINE_NAMES, app_settings
 from .data import load_frames
 from .evaluation import evaluate_topn, predict_pairs, split_topn
@@ -114,10 +113,6 @@ def missing_data(engine: str) -> str | None:
     if engine in NEEDS_EXPLICIT_RATINGS and not Rating.objects.exists():
         return str(_("there are no star ratings yet, and this engine learns only from ratings"))
     return None
-
-
-def artifact_storage():
-    return storages[app_settings.ARTIFACT_STORAGE]
 
 
 def _lock_key(engine: str) -> str:
@@ -406,51 +401,6 @@ def busy_version(engine: str) -> ModelVersion | None:
     return (ModelVersion.objects.filter(engine=engine)
             .filter(Q(status=Status.RUNNING) | Q(status=Status.QUEUED, created_at__gte=recent))
             .order_by("-created_at", "-id").first())
-
-
-def queue(engine: str, *, triggered_by: str = "", force: bool = False,
-          params: dict[str, Any] | None = None) -> ModelVersion:
-    """Create a queued version and hand it to Celery; returns at once.
-
-    With no broker configured at all ``NoBrokerConfigured`` is raised before anything is stored.
-    If the broker cannot be reached the version is marked failed with a message saying so and
-    the error propagates, so the caller can tell the user; nothing else changes. With eager
-    Celery (no broker: the embedded default) the training runs here; if it fails (and eager
-    tasks propagate errors), ``TrainingFailed`` says why.
-    """
-    from .tasks import train_engine
-
-    if engine not in ENGINE_NAMES:
-        raise ValueError(f"unknown engine {engine!r}; choose from {', '.join(ENGINE_NAMES)}")
-    check_broker_configured()
-    fail_stale_runs()  # a run whose worker died is declared so before the next one is asked for
-    version = ModelVersion.objects.create(engine=engine, triggered_by=triggered_by[:150],
-                                          params=params or {})
-    try:
-        result = train_engine.apply_async(args=[version.pk], kwargs={"force": force})
-    except Exception as exc:
-        if ModelVersion.objects.filter(pk=version.pk).exclude(status=Status.QUEUED).exists():
-            # Eager Celery ran the training right here and it failed; train() recorded why.
-            raise TrainingFailed(str(exc)) from exc
-        ModelVersion.objects.filter(pk=version.pk).update(
-            status=Status.FAILED, finished_at=timezone.now(),
-            error=f"Could not reach the task broker: {exc}. The training was not started.")
-        raise
-    ModelVersion.objects.filter(pk=version.pk).update(task_id=result.id or "")
-    version.refresh_from_db()  # eager Celery: it may have run already
-    return version
-
-
-def prepare_to_queue() -> None:
-    """Set up the Celery app (its task registry) ahead of a Retrain click: the first task a
-    process sends otherwise pays for it in that request (about half a second). Opens no
-    connection, so a broker that is down costs nothing here."""
-    from .tasks import train_engine
-
-    try:
-        train_engine.app.tasks  # noqa: B018 - finalizes the app once per process
-    except Exception:  # noqa: BLE001 - the click will say what is wrong
-        logger.warning("could not set up the Celery app", exc_info=True)
 
 
 def run_sync(engine: str, *, triggered_by: str = "", force: bool = False,

@@ -335,13 +335,13 @@ def test_a_training_brings_every_active_shoppers_profile_up_to_date(taste_shop):
     training recomputes only the outdated ones."""
     _, garden, users = taste_shop(products=6, users=12, picks=3, seed=8)
     profiles.refresh(Shopper(user_id=users[0].pk))
-    version = training.queue("popular", triggered_by="test")  # eager Celery: trains, then refreshes
+    version = tasks.queue("popular", triggered_by="test")  # eager Celery: trains, then refreshes
     assert version.status == "succeeded"
     assert ShopperProfile.objects.filter(user__isnull=False).count() == len(users)
     before = dict(ShopperProfile.objects.values_list("user_id", "computed_at"))
     Event.objects.create(user=users[3], product=garden[0], kind=Event.Kind.PURCHASE)
     assert profiles.shoppers_to_refresh() == [str(users[3].pk)]
-    training.queue("popular", triggered_by="test")
+    tasks.queue("popular", triggered_by="test")
     after = dict(ShopperProfile.objects.values_list("user_id", "computed_at"))
     assert [u for u in after if after[u] != before[u]] == [users[3].pk]
 

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
 
-from recommendations import training
+from recommendations import tasks, training
 from recommendations.artifacts import load_bundle
 from recommendations.conf import app_settings, get_product_model
 from recommendations.models import Event, ModelVersion, Rating
@@ -171,7 +171,7 @@ def test_empty_shop_fails_with_a_clear_message():
 
 
 def test_queue_runs_the_celery_task(shop):
-    version = training.queue("popular", triggered_by="test")  # eager in tests.settings
+    version = tasks.queue("popular", triggered_by="test")  # eager in tests.settings
     version.refresh_from_db()
     assert version.status == ModelVersion.Status.SUCCEEDED and version.is_active
 

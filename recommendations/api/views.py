@@ -21,7 +21,7 @@ from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import feedback, presentation, serving, training
+from .. import feedback, presentation, serving, tasks, training
 from .. import products as catalogue
 from ..capture import record_event
 from ..conf import ENGINE_NAMES, app_settings, get_product_model
@@ -340,7 +340,7 @@ class RetrainView(SafeAuthenticationMixin, APIView):
                              "version": s.ModelVersionSerializer(busy).data},
                             status=status.HTTP_409_CONFLICT)
         try:
-            version = training.queue(data["engine"], triggered_by=request.user.get_username(),
+            version = tasks.queue(data["engine"], triggered_by=request.user.get_username(),
                                      force=data["force"])
         except DatabaseError:
             raise

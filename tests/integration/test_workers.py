@@ -78,7 +78,7 @@ def test_a_second_training_of_an_engine_never_runs_alongside_the_first(stack, sh
     # 2. A run queued some other way (a race, beat, the shell) meets the lock on the other
     #    worker: it ends failed at once, and the first run carries on.
     assert ModelVersion.objects.get(pk=first.pk).status == Status.RUNNING
-    second = training.queue("rating", triggered_by="race")
+    second = tasks.queue("rating", triggered_by="race")
     refused = wait_for(lambda: finished(second.pk), 60, "the second run to be refused")
     assert refused.status == Status.FAILED and "already running" in refused.error
     assert ModelVersion.objects.get(pk=first.pk).status == Status.RUNNING

@@ -16,13 +16,12 @@ from recommendations import products as catalogue
 from recommendations import serving
 from recommendations.algorithms import get_engine
 from recommendations.algorithms.dataset import Dataset
-from recommendations.artifacts import load_bundle
+from recommendations.artifacts import artifact_storage, load_bundle
 from recommendations.checks import check_product_adapter, check_settings
 from recommendations.data import load_frames
 from recommendations.models import Event, ModelVersion
 from recommendations.products import ProductAdapter, info, json_key
 from recommendations.serving import Shopper, recommend_for
-from recommendations.training import artifact_storage
 from tests.conftest import make_product, recs, shopper_client, train
 from tests.uuidshop.models import Article, Offer, Section
 

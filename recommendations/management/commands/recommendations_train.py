@@ -40,7 +40,7 @@ class Command(BaseCommand):
                 continue
             if not sync:
                 try:
-                    version = training.queue(name, triggered_by="command", force=force)
+                    version = tasks.queue(name, triggered_by="command", force=force)
                 except Exception as exc:  # noqa: BLE001
                     raise CommandError(f"could not queue {name}: {exc}") from exc
                 self.stdout.write(f"{name}: queued as version {version.pk}")
