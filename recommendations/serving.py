@@ -119,6 +119,7 @@ class ActiveModels:
             self._loaded.clear()
             self._active.clear()
             self._checked_at = 0.0
+        _popularity.clear()  # keyed by version id, which a fresh test database numbers again
 
     def _refresh(self) -> None:
         if time.monotonic() - self._checked_at < app_settings.ACTIVE_VERSION_CHECK_SECONDS:
