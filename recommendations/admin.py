@@ -339,8 +339,9 @@ class ShopperProfileAdmin(admin.ModelAdmin):
         shaping = data.get("shaping") or []
         shaping_total = sum(max(0.0, p.get("weight") or 0.0) for p in shaping)
         previews = []
+        state = serving.shopper_state(shopper)  # read once for every engine's list
         for engine in sorted(ModelVersion.objects.filter(is_active=True).values_list("engine", flat=True)):
-            items = serving.recommend_for(shopper, PREVIEW_LENGTH, engine=engine, use_cache=False)
+            items = serving.recommend_for(shopper, PREVIEW_LENGTH, engine=engine, use_cache=False, state=state)
             top = max((r.score for r in items if r.score is not None), default=0) or 0
             previews.append({"engine": engine, "items": [
                 {"product": r.product if r.product is not None else r.product_id,
