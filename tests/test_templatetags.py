@@ -139,7 +139,9 @@ def test_limit_and_title(shop):
 def test_widget_shows_name_price_reason_and_links_through_the_click_redirect(shop, linked):
     books, garden, users = shop
     training.run_sync("item_cf", force=True)
-    html = render("{% similar_products product limit=3 %}", request=request_for(users[1]), product=books[0])
+    # the app's own card (a shop's card, such as the demo's CARD_TEMPLATE, marks up what it likes)
+    with override_settings(RECOMMENDATIONS=recs(CARD_TEMPLATE="recommendations/widgets/_card.html")):
+        html = render("{% similar_products product limit=3 %}", request=request_for(users[1]), product=books[0])
     impression = Impression.objects.get(widget="similar")
     item = impression.product_ids[0]
     assert f'href="/api/recommendations/r/{impression.pk}/{item}/"' in html

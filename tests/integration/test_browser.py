@@ -33,6 +33,7 @@ def test_dashboard_in_a_browser_shows_charts_and_live_progress(stack, shop, live
     page.click("input[type=submit]")
     page.wait_for_url("**/modelversion/dashboard/")
 
+    page.locator("#rec-advanced summary").click()  # the offline scores sit under "Advanced"
     charts = page.locator("svg.rec-chart")
     assert charts.count() >= 3
     comparison = charts.first
@@ -59,7 +60,9 @@ def test_dashboard_in_a_browser_shows_charts_and_live_progress(stack, shop, live
     page.wait_for_function(
         "() => { const s = document.querySelector('.rec-run[data-engine=\"rating\"] .rec-run-status');"
         " return s && s.textContent.includes('succeeded'); }", timeout=90_000)
-    page.wait_for_selector("#engine-rating svg.rec-chart circle", timeout=30_000)
+    page.wait_for_selector("#engine-rating svg.rec-chart circle", state="attached", timeout=30_000)
+    page.evaluate("document.getElementById('rec-advanced').open = true")
+    assert page.locator("#engine-rating svg.rec-chart").first.is_visible()
     assert "v" in page.locator("#engine-rating dd").first.inner_text()
 
     target = os.environ.get("RECOMMENDATIONS_SCREENSHOT")

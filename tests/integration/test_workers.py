@@ -161,7 +161,8 @@ def test_a_training_in_another_process_shows_as_running_not_failed(stack, shop, 
     """A live run on a worker (another process, sharing only the database and Redis) is shown
     running by the dashboard and its status endpoint, for longer than the lock's lifetime."""
     # long enough to outlive the lock's first lifetime several times over: its heartbeat renews it
-    worker = stack.start_worker("busy", ENGINE_PARAMS={"rating": {"mf_iters": 2000}})
+    # (2,000 iterations took 34 s on a quiet machine: 8,000 keep it past the lock's lifetime)
+    worker = stack.start_worker("busy", ENGINE_PARAMS={"rating": {"mf_iters": 8000}})
     stack.wait_ready(worker)
     staff_client.post(RETRAIN, {"engine": "rating"})
     run = ModelVersion.objects.get(engine="rating")
