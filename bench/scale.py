@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import pickle
-import resource
 import subprocess
 import sys
 import tempfile
@@ -45,32 +44,19 @@ def dataset_path(cache: Path, n_events: int) -> Path:
     return path
 
 
-def peak_rss_mb() -> float:
-    """This process's own peak RSS (VmHWM). Not ``ru_maxrss``: Linux carries that across fork and
-    exec, so a child started by a parent that has just generated a big dataset reports the
-    parent's size."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def fit_one(path: str, engine: str) -> None:
     """Child process: load the dataset, fit one engine, print a JSON line."""
     from recommendations.algorithms import get_engine
+    from recommendations.evaluation import peak_rss_mib  # VmHWM: not inherited across fork/exec
 
     with open(path, "rb") as fh:
         dataset = pickle.load(fh)
-    before = peak_rss_mb()
+    before = peak_rss_mib()
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
     model = get_engine(engine).fit(dataset)
     seconds = time.perf_counter() - started
-    peak = peak_rss_mb()
+    peak = peak_rss_mib()
     # how the training ended, where the engine reports it (deep: epochs, time budget)
     history = {k: v for k, v in getattr(model, "history_", {}).items()
                if k in ("softmax", "epochs_run", "best_epoch", "max_epochs", "stopped_by_time", "val_ndcg@10")}
