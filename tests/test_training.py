@@ -201,7 +201,11 @@ def test_each_training_tunes_its_engine_on_the_shops_data_and_stores_the_choice(
     tuning = version.tuning
     assert tuning["parameter"] == "l2" and tuning["default"] == 500.0 and tuning["trials"]
     assert tuning["trials"][0]["value"] == 500.0 and tuning["stopped"] in {"local best", "budget"}
-    assert version.params["l2"] == tuning["chosen"] == max(tuning["trials"], key=lambda t: t["ndcg@10"])["value"]
+    # the best trial wins only when it beats the default by the tuner's min_gain (0.001): on a
+    # near-tie the default is kept, so fold noise cannot move the model
+    best = max(tuning["trials"], key=lambda t: t["ndcg@10"])
+    expected = best["value"] if best["ndcg@10"] > tuning["trials"][0]["ndcg@10"] + 0.001 else 500.0
+    assert version.params["l2"] == tuning["chosen"] == expected
     with open(settings.MEDIA_ROOT / version.artifact, "rb") as fh:
         assert load_bundle(fh).model.l2 == tuning["chosen"]
     page = admin_client.get(f"/admin/recommendations/modelversion/{version.pk}/change/").content.decode()
