@@ -25,6 +25,7 @@ ENGINE_PATHS: dict[str, tuple[str, str]] = {
     "item_cf": ("item_cf", "ItemCFRecommender"),
     "content": ("content", "ContentRecommender"),
     "deep": ("deep", "DeepRecommender"),
+    "sequence": ("sequence", "SequenceRecommender"),
     "hybrid": ("hybrid", "HybridRecommender"),
     "rating": ("rating", "RatingRecommender"),
     "als": ("hybrid", "ALSRecommender"),
