@@ -217,12 +217,18 @@ def default_components() -> dict[str, dict[str, Any]]:
     ``deep`` is not a default component: on ML-100K (before the kernel and spectral components)
     it lifted validation ndcg@10 only from 0.287 to 0.290 (test: 0.4534 with it, 0.4538
     without) while tripling the hybrid's fit time
-    (three TensorFlow trainings). Add it with ``components=[..., "deep"]`` where that pays."""
+    (three TensorFlow trainings). Add it with ``components=[..., "deep"]`` where that pays.
+
+    ``sequence`` (the self-attentive next-item engine) is a candidate wherever TensorFlow is
+    installed and the shop has ``sequence_min_events`` events: validation gives it the weight
+    it earns there, possibly 0."""
     from importlib.util import find_spec
 
     comps = {name: dict(params) for name, params in DEFAULT_COMPONENTS.items()}
     if find_spec(f"{__package__}.content") is not None:
         comps["content"] = {}
+    if find_spec("tensorflow") is not None:  # only a shop of ``sequence_min_events`` uses it
+        comps["sequence"] = {}
     return comps
 
 
@@ -303,6 +309,7 @@ class HybridRecommender(Recommender):
     0.4593-0.4601 over five seeds against 0.4548-0.4609). ``fallback``: engine for shoppers without
     history (``trending``). ``short_history``: below this many distinct items a present
     ``content`` component gets ``short_history_content_weight`` added to its weight.
+    ``sequence_min_events``: below it a ``sequence`` component is left out (see ``_usable``).
     """
 
     name = "hybrid"
@@ -325,6 +332,7 @@ class HybridRecommender(Recommender):
         short_history: int = 5,
         short_history_content_weight: float = 0.5,
         new_item_weight: float = 1.0,
+        sequence_min_events: int = 50_000,
     ) -> None:
         if components is None:
             components = default_components()
@@ -352,6 +360,7 @@ class HybridRecommender(Recommender):
         self.short_history = int(short_history)
         self.short_history_content_weight = float(short_history_content_weight)
         self.new_item_weight = float(new_item_weight)
+        self.sequence_min_events = int(sequence_min_events)
         self.models_: list[Recommender] | None = None
         self.fallback_model_: Recommender | None = None
         self.weights_: np.ndarray | None = None
@@ -377,6 +386,7 @@ class HybridRecommender(Recommender):
             "short_history": self.short_history,
             "short_history_content_weight": self.short_history_content_weight,
             "new_item_weight": self.new_item_weight,
+            "sequence_min_events": self.sequence_min_events,
         }
 
     @property
@@ -389,11 +399,15 @@ class HybridRecommender(Recommender):
         return key.split(":", 1)[0]
 
     def _usable(self, key: str, dataset: Dataset) -> bool:
-        """Content engines need item features; every engine needs its module to import."""
-        from . import engine_available
+        """Content engines need item features, sequence engines ``sequence_min_events`` events
+        (below that a self-attentive model has too few sequences to learn from, and its
+        validation fits cost more than they can tell); every engine needs its module to import."""
+        from . import NEEDS_SEQUENCES, engine_available
 
         engine = self.engine_of(key)
         if engine in CONTENT_ENGINES and dataset.item_features is None:
+            return False
+        if engine in NEEDS_SEQUENCES and dataset.n_events < self.sequence_min_events:
             return False
         return engine_available(engine)
 
