@@ -123,4 +123,5 @@ def load_model(path: str | Path | BinaryIO) -> Recommender:
     return ENGINES[header["engine"]].load(path)
 
 
-__all__ = ["ENGINES", "ENGINE_PATHS", "NEEDS_EXPLICIT_RATINGS", "NEEDS_SEQUENCES", "NEEDS_TENSORFLOW", "engine_available", "get_engine", "load_model", "register"]
+__all__ = ["ENGINES", "ENGINE_PATHS", "NEEDS_EXPLICIT_RATINGS", "NEEDS_SEQUENCES", "NEEDS_TENSORFLOW",
+           "engine_available", "get_engine", "load_model", "register"]

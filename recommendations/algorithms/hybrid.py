@@ -310,6 +310,9 @@ class HybridRecommender(Recommender):
     history (``trending``). ``short_history``: below this many distinct items a present
     ``content`` component gets ``short_history_content_weight`` added to its weight.
     ``sequence_min_events``: below it a ``sequence`` component is left out (see ``_usable``).
+    ``validation``: ``random`` (the folds above) or ``next-item`` (one fold holding out each
+    shopper's last item by time: the weights then favour what predicts the next action, e.g.
+    the ``sequence`` component, where that is what the shop's lists are for).
     """
 
     name = "hybrid"
@@ -333,6 +336,7 @@ class HybridRecommender(Recommender):
         short_history_content_weight: float = 0.5,
         new_item_weight: float = 1.0,
         sequence_min_events: int = 50_000,
+        validation: str = "random",
     ) -> None:
         if components is None:
             components = default_components()
@@ -340,6 +344,8 @@ class HybridRecommender(Recommender):
             components = {name: {} for name in components}
         if not components:
             raise ValueError("hybrid needs at least one component")
+        if validation not in {"random", "next-item"}:
+            raise ValueError("validation must be 'random' or 'next-item'")
         if normalisation not in {"zscore", "minmax", "rank"}:
             raise ValueError("normalisation must be 'zscore', 'minmax' or 'rank'")
         self.components = {str(k): dict(v) for k, v in components.items()}
@@ -361,6 +367,7 @@ class HybridRecommender(Recommender):
         self.short_history_content_weight = float(short_history_content_weight)
         self.new_item_weight = float(new_item_weight)
         self.sequence_min_events = int(sequence_min_events)
+        self.validation = validation
         self.models_: list[Recommender] | None = None
         self.fallback_model_: Recommender | None = None
         self.weights_: np.ndarray | None = None
@@ -387,6 +394,7 @@ class HybridRecommender(Recommender):
             "short_history_content_weight": self.short_history_content_weight,
             "new_item_weight": self.new_item_weight,
             "sequence_min_events": self.sequence_min_events,
+            "validation": self.validation,
         }
 
     @property
@@ -444,7 +452,8 @@ class HybridRecommender(Recommender):
     def _tune(self, dataset: Dataset) -> np.ndarray:
         """Blend weights maximising mean ndcg@10 over ``validation_folds`` validation splits
         carved from ``dataset`` (each holds out ``validation_fraction`` of every user's items)."""
-        folds = [self._validation_fold(dataset, self.seed + f) for f in range(max(1, self.validation_folds))]
+        n_folds = 1 if self.validation == "next-item" else max(1, self.validation_folds)  # one last item
+        folds = [self._validation_fold(dataset, self.seed + f) for f in range(n_folds)]
         folds = [f for f in folds if f is not None]
         n_comp = len(self.components)
         if not folds:
@@ -515,10 +524,13 @@ class HybridRecommender(Recommender):
         candidate pool (the union of every component's top ``pool_size``), so memory stays
         O(users x pool) whatever the catalogue size. Returns (scores per component, valid
         mask, relevance, number of relevant items per user), all users x pool."""
-        from ..evaluation import relevant_by_user, split_topn
+        from ..evaluation import next_item_split, relevant_by_user, split_topn
 
         dataset = self._validation_sample(dataset, seed)
-        fit_mask, val_mask = split_topn(dataset, self.validation_fraction, seed=seed)
+        if self.validation == "next-item":
+            fit_mask, val_mask = next_item_split(dataset)
+        else:
+            fit_mask, val_mask = split_topn(dataset, self.validation_fraction, seed=seed)
         fit_part = dataset.subset(fit_mask)
         relevant = relevant_by_user(dataset, val_mask)
         users = np.array(sorted(relevant), dtype=np.int64)

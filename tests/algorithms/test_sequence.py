@@ -67,8 +67,9 @@ def test_learns_an_order_that_co_occurrence_cannot(model, data):
         # co-occurrence is symmetric: it puts the pair's partner first in both directions
         assert cooccurrence.recommend(None, history={second: 1.0}, n=1)[0][0] == first
     # the order of a history is read: the same two items, in either order
-    a, b = model.recommend(None, history={0: 1.0, 12: 1.0}, n=1)[0], model.recommend(None, history={12: 1.0, 0: 1.0}, n=1)[0]
-    assert a[0] != 1 and b[0] == 1
+    first_then_filler = model.recommend(None, history={0: 1.0, 12: 1.0}, n=1)[0]
+    filler_then_first = model.recommend(None, history={12: 1.0, 0: 1.0}, n=1)[0]
+    assert first_then_filler[0] != 1 and filler_then_first[0] == 1
 
 
 def test_numpy_forward_pass_equals_the_keras_model():
@@ -123,7 +124,8 @@ from recommendations.algorithms import load_model
 m = load_model({str(path)!r})
 items, _ = m.recommend(None, history={{4: 1.0}}, n=5)
 m.recommend(3, n=5); m.similar_items(2); m.score_users([0, 1])
-print(json.dumps({{"items": items.tolist(), "tf": any(k.split('.')[0] in ('tensorflow', 'keras') for k in sys.modules)}}))
+tf = any(k.split('.')[0] in ('tensorflow', 'keras') for k in sys.modules)
+print(json.dumps({{"items": items.tolist(), "tf": tf}}))
 """
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
@@ -137,3 +139,25 @@ def test_no_history_no_list_and_not_fitted(model):
     assert len(items) == 0 and len(scores) == 0
     with pytest.raises(NotFittedError):
         SequenceRecommender().recommend(0)
+
+
+def test_the_hybrid_weighs_it_on_validation_and_leaves_it_out_of_small_shops(data):
+    from recommendations.algorithms.hybrid import HybridRecommender, default_components
+
+    assert "sequence" in default_components()  # TensorFlow is installed here
+    small = HybridRecommender(components=["item_cf", "sequence"]).fit(data)  # 450 events < 50,000
+    assert small.names == ["item_cf"]
+    hybrid = HybridRecommender(components={"item_cf": {}, "sequence": PARAMS}, sequence_min_events=0,
+                               validation_folds=1).fit(data)
+    assert hybrid.names == ["item_cf", "sequence"]
+    assert set(hybrid.validation_["single"]) == {"item_cf", "sequence"}
+    assert np.isclose(hybrid.weights_.sum(), 1.0) and (hybrid.weights_ >= 0).all()
+    # a random hold-out rewards co-occurrence; holding out each shopper's last item rewards the order
+    ordered = HybridRecommender(components={"item_cf": {}, "sequence": PARAMS}, sequence_min_events=0,
+                                validation="next-item").fit(data)
+    print(hybrid.weights_, hybrid.validation_, ordered.weights_, ordered.validation_)
+    single = ordered.validation_["single"]
+    assert single["sequence"] > single["item_cf"]
+    assert ordered.weights_[1] > 0.5
+    first, second = 0, 1
+    assert ordered.recommend(None, history={first: 1.0}, n=1)[0][0] == second
