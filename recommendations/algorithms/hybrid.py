@@ -220,14 +220,14 @@ def default_components() -> dict[str, dict[str, Any]]:
     (three TensorFlow trainings). Add it with ``components=[..., "deep"]`` where that pays.
 
     ``sequence`` (the self-attentive next-item engine) is a candidate wherever TensorFlow is
-    installed and the shop has ``sequence_min_events`` events: validation gives it the weight
-    it earns there, possibly 0."""
+    installed; it joins a hybrid validated on ``next-item`` of a shop with
+    ``sequence_min_events`` events, where validation gives it the weight it earns, possibly 0."""
     from importlib.util import find_spec
 
     comps = {name: dict(params) for name, params in DEFAULT_COMPONENTS.items()}
     if find_spec(f"{__package__}.content") is not None:
         comps["content"] = {}
-    if find_spec("tensorflow") is not None:  # only a shop of ``sequence_min_events`` uses it
+    if find_spec("tensorflow") is not None:  # used with validation="next-item" (see _usable)
         comps["sequence"] = {}
     return comps
 
@@ -309,7 +309,8 @@ class HybridRecommender(Recommender):
     0.4593-0.4601 over five seeds against 0.4548-0.4609). ``fallback``: engine for shoppers without
     history (``trending``). ``short_history``: below this many distinct items a present
     ``content`` component gets ``short_history_content_weight`` added to its weight.
-    ``sequence_min_events``: below it a ``sequence`` component is left out (see ``_usable``).
+    ``sequence_min_events``: below it, or without ``next-item`` validation, a ``sequence``
+    component is left out (see ``_usable``).
     ``validation``: ``random`` (the folds above) or ``next-item`` (one fold holding out each
     shopper's last item by time: the weights then favour what predicts the next action, e.g.
     the ``sequence`` component, where that is what the shop's lists are for).
@@ -407,15 +408,18 @@ class HybridRecommender(Recommender):
         return key.split(":", 1)[0]
 
     def _usable(self, key: str, dataset: Dataset) -> bool:
-        """Content engines need item features, sequence engines ``sequence_min_events`` events
-        (below that a self-attentive model has too few sequences to learn from, and its
-        validation fits cost more than they can tell); every engine needs its module to import."""
+        """Content engines need item features. Sequence engines need the ``next-item``
+        validation (a random hold-out cannot tell what the order is worth: on data where the
+        order is everything it gives them weight 0, after four costly fits) and
+        ``sequence_min_events`` events (fewer are too few sequences to learn from). Every engine
+        needs its module to import."""
         from . import NEEDS_SEQUENCES, engine_available
 
         engine = self.engine_of(key)
         if engine in CONTENT_ENGINES and dataset.item_features is None:
             return False
-        if engine in NEEDS_SEQUENCES and dataset.n_events < self.sequence_min_events:
+        if engine in NEEDS_SEQUENCES and (self.validation != "next-item"
+                                          or dataset.n_events < self.sequence_min_events):
             return False
         return engine_available(engine)
 
