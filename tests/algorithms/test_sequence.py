@@ -156,3 +156,10 @@ def test_the_hybrid_weighs_it_on_next_item_validation_only(data):
     assert single["sequence"] > single["item_cf"]  # holding out each shopper's last item rewards the order
     assert ordered.weights_[1] > 0.5 and np.isclose(ordered.weights_.sum(), 1.0)
     assert ordered.recommend(None, history={0: 1.0}, n=1)[0][0] == 1
+
+
+def test_the_sampled_softmax_of_large_catalogues_learns_the_order_too(data):
+    sampled = SequenceRecommender(**{**PARAMS, "full_softmax_max_items": 5, "sampled_negatives": 8}).fit(data)
+    assert sampled.history_["softmax"] == "sampled"
+    hits = sum(sampled.recommend(None, history={2 * k: 1.0}, n=1)[0][0] == 2 * k + 1 for k in range(PAIRS))
+    assert hits >= PAIRS - 1, hits
