@@ -14,6 +14,7 @@ ENGINE_LABELS = {
     "user_cf": "what shoppers with tastes like yours chose",
     "content": "products whose description, category, brand and price resemble ones you liked",
     "deep": "a neural model of your tastes and of the products' features",
+    "sequence": "what shoppers usually look at next, after what you just viewed",
     "popular": "what is popular with all our shoppers",
     "trending": "what is selling fast right now",
     "history": "products you looked at recently",
