@@ -160,18 +160,21 @@ def test_a_killed_worker_is_declared_dead_and_the_next_retrain_succeeds(stack, s
 def test_a_training_in_another_process_shows_as_running_not_failed(stack, shop, staff_client):
     """A live run on a worker (another process, sharing only the database and Redis) is shown
     running by the dashboard and its status endpoint, for longer than the lock's lifetime."""
-    # long enough to outlive the lock's first lifetime several times over: its heartbeat renews it
-    # (2,000 iterations took 34 s on a quiet machine: 8,000 keep it past the lock's lifetime)
-    worker = stack.start_worker("busy", ENGINE_PARAMS={"rating": {"mf_iters": 8000}})
+    # The run must outlive the lock (60 s) whatever the machine's speed, so its length is set in
+    # seconds, not in work: the deep engine trains until its time budget (no early stop), and a
+    # training fits it twice (validation, then final), so the run lasts over 2 x 40 s. (A rating
+    # run of 8,000 iterations took 52 s on a quiet machine: too short.)
+    worker = stack.start_worker("busy", ENGINE_PARAMS={"deep": {
+        "dim": 16, "epochs": 10**6, "patience": 10**6, "decay_patience": 10**6, "max_seconds": 40}})
     stack.wait_ready(worker)
-    staff_client.post(RETRAIN, {"engine": "rating"})
-    run = ModelVersion.objects.get(engine="rating")
+    staff_client.post(RETRAIN, {"engine": "deep"})
+    run = ModelVersion.objects.get(engine="deep")
     wait_for(lambda: ModelVersion.objects.filter(pk=run.pk, status=Status.RUNNING).exists(), 90,
              f"the training to start\n{worker.tail()}")
     seen = []
     deadline = time.monotonic() + app_settings.TRAINING_LOCK_SECONDS + 15
     while time.monotonic() < deadline and not finished(run.pk):
-        latest = staff_client.get(STATUS).json()["engines"]["rating"]["latest"]
+        latest = staff_client.get(STATUS).json()["engines"]["deep"]["latest"]
         assert staff_client.get(DASHBOARD).status_code == 200
         seen.append(latest["status"])
         time.sleep(2)
