@@ -28,7 +28,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from . import products as catalogue
 from .conf import app_settings
@@ -141,9 +141,9 @@ def _empty_row(**key: str) -> dict[str, Any]:
             "revenue": Decimal(0)}
 
 
-WIDGET_LABELS = {"for_you": _lazy("Recommended for you"), "similar": _lazy("Similar products"),
-                 "also_bought": _lazy("Customers also bought"), "trending": _lazy("Trending"),
-                 "recently_viewed": _lazy("Recently viewed")}
+WIDGET_LABELS = {"for_you": gettext_lazy("Recommended for you"), "similar": gettext_lazy("Similar products"),
+                 "also_bought": gettext_lazy("Customers also bought"), "trending": gettext_lazy("Trending"),
+                 "recently_viewed": gettext_lazy("Recently viewed")}
 
 
 def _finish(row: dict[str, Any]) -> dict[str, Any]:

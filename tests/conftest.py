@@ -34,7 +34,7 @@ if SETTINGS != "demo_shop.settings":
     collect_ignore.append("demo")
 if SETTINGS != "tests.settings":
     collect_ignore += ["algorithms", "integration", "test_import.py", "test_checks.py", "test_api_fuzz.py",
-                       "test_dev.py", "test_packaging.py"]
+                       "test_dev.py", "test_packaging.py", "test_translations.py"]
 if SETTINGS == "demo_shop.settings":
     collect_ignore += ["test_capture.py"]
 
