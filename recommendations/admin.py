@@ -122,7 +122,7 @@ class EventAdmin(UserSearchMixin, admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     ordering = ["-id"]
 
-    @admin.display(description="session")
+    @admin.display(description=_("session"))
     def short_session(self, obj: Event) -> str:
         return obj.session_key[:8]
 
@@ -143,7 +143,7 @@ class PrecomputedListAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.display(description="products")
+    @admin.display(description=_("products"))
     def length(self, obj: PrecomputedList) -> int:
         return len(obj.items or [])
 
@@ -169,15 +169,15 @@ class ImpressionAdmin(UserSearchMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(click_count=Count("clicks"))
 
-    @admin.display(description="session")
+    @admin.display(description=_("session"))
     def short_session(self, obj: Impression) -> str:
         return obj.session_key[:8]
 
-    @admin.display(description="products shown")
+    @admin.display(description=_("products shown"))
     def shown(self, obj: Impression) -> int:
         return len(obj.product_ids or [])
 
-    @admin.display(description="clicks", ordering="click_count")
+    @admin.display(description=_("clicks"), ordering="click_count")
     def n_clicks(self, obj: Impression) -> int:
         return obj.click_count
 
@@ -385,14 +385,15 @@ class ShopperProfileAdmin(admin.ModelAdmin):
 
 def activity_summary(activity: dict[str, Any]) -> str:
     """"25 purchases · 3 in cart · 120 views · 4 ratings", leaving out what they never did."""
+    texts = {"purchases": lambda n: ngettext("%(n)s purchase", "%(n)s purchases", n),
+             "carts": lambda n: ngettext("%(n)s added to cart", "%(n)s added to cart", n),
+             "views": lambda n: ngettext("%(n)s view", "%(n)s views", n),
+             "ratings": lambda n: ngettext("%(n)s rating", "%(n)s ratings", n)}
     parts = []
-    for key, singular, plural in (("purchases", "%(n)s purchase", "%(n)s purchases"),
-                                  ("carts", "%(n)s added to cart", "%(n)s added to cart"),
-                                  ("views", "%(n)s view", "%(n)s views"),
-                                  ("ratings", "%(n)s rating", "%(n)s ratings")):
+    for key, text in texts.items():
         count = activity.get(key) or 0
         if count:
-            parts.append(ngettext(singular, plural, count) % {"n": number_format(count, force_grouping=True)})
+            parts.append(text(count) % {"n": number_format(count, force_grouping=True)})
     return " · ".join(parts) or gettext("nothing yet")
 
 
@@ -410,6 +411,6 @@ class NotInterestedAdmin(UserSearchMixin, admin.ModelAdmin):
     raw_id_fields = ["user", "product"]
     search_fields = ["=session_key", "category"]
 
-    @admin.display(description="session")
+    @admin.display(description=_("session"))
     def short_session(self, obj: NotInterested) -> str:
         return obj.session_key[:8]
