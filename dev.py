@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -101,10 +102,22 @@ def demo() -> None:
     manage("recommendations_train", "--sync", "--missing", *FAST_DEMO_ENGINES, env=env)
     log = ROOT / "demo-worker.log"
     print(f"+ a Celery worker trains in the background (log: {log.name})", flush=True)
+    # A SIGTERM (a supervisor, `kill`) ends the demo like Ctrl-C does: the worker is stopped too,
+    # instead of being left training on its own.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     worker = start_worker(env, log)
     try:
         manage("recommendations_train", "--missing", env=env)
-        manage("runserver", f"127.0.0.1:{os.environ.get('DEMO_PORT', '8000')}", env=env)
+        # its own process group: runserver's autoreloader child goes with it however dev.py ends
+        address = f"127.0.0.1:{os.environ.get('DEMO_PORT', '8000')}"
+        server = subprocess.Popen([str(PYTHON), "manage.py", "runserver", address], cwd=ROOT, env=env,
+                                  start_new_session=True)
+        try:
+            server.wait()
+        finally:
+            if server.poll() is None:
+                os.killpg(server.pid, signal.SIGTERM)
+                server.wait(10)
     finally:
         stop(worker)
 

@@ -37,6 +37,23 @@ if SETTINGS != "tests.settings":
                        "test_dev.py", "test_packaging.py", "test_translations.py"]
 if SETTINGS == "demo_shop.settings":
     collect_ignore += ["test_capture.py"]
+    if not os.environ.get("DJANGO_CACHE_DIR"):
+        # The demo's file cache lives in demo_shop/.cache, which a running demo shares: tests
+        # clearing it would empty the demo's lists, and could read the demo's. They get their own.
+        import tempfile
+
+        from django.conf import settings as _settings
+        from django.core.cache import caches as _caches
+
+        if _settings.CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
+            assert not _caches.all(initialized_only=True), "the cache was used before the tests chose its folder"
+            # the environment too: the demo processes a test starts share the test's cache
+            os.environ["DJANGO_CACHE_DIR"] = tempfile.mkdtemp(prefix="demo-test-cache-")
+            _settings.CACHES["default"]["LOCATION"] = os.environ["DJANGO_CACHE_DIR"]
+            import atexit
+            import shutil
+
+            atexit.register(shutil.rmtree, _settings.CACHES["default"]["LOCATION"], ignore_errors=True)
 
 _counter = itertools.count(1)
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -83,3 +83,11 @@ def test_the_readme_links_every_guide_in_docs():
 def test_the_package_ships_its_type_information():
     assert (Path(recommendations.__file__).parent / "py.typed").exists()
     assert "py.typed" in PYPROJECT["tool"]["setuptools"]["package-data"]["recommendations"]
+
+
+def test_the_declared_licence_ships_as_a_file():
+    """pyproject.toml says BSD-3-Clause; the text itself must be in the repository and the
+    distributions (``license-files``), or the declaration grants nothing a lawyer can read."""
+    assert PROJECT["license"] == "BSD-3-Clause" and PROJECT["license-files"] == ["LICENSE"]
+    text = (ROOT / "LICENSE").read_text()
+    assert text.startswith("BSD 3-Clause License") and "Neither the name of the copyright holder" in text
