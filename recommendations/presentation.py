@@ -139,7 +139,7 @@ _REASON_PATTERNS = [
     (re.compile(r"Because you viewed (?P<name>.+)", re.S),
      lambda: pgettext("reason", "Because you viewed %(name)s")),
     (re.compile(r"Because you added (?P<name>.+)", re.S),
-     lambda: pgettext("reason", "Because you added %(name)s to your cart")),
+     lambda: pgettext("reason", "Because you added %(name)s")),
     (re.compile(r"Because you bought (?P<name>.+)", re.S),
      lambda: pgettext("reason", "Because you bought %(name)s")),
     (re.compile(r"Popular in (?P<name>.+), which you looked at", re.S),
