@@ -96,6 +96,8 @@ def tests(session: nox.Session, django: str) -> None:
                 "'Django', django.get_version())")
     skip = [] if deep else [  # no TensorFlow here
         "--ignore=tests/algorithms/test_deep.py",
+        "--ignore=tests/algorithms/test_sequence.py",
+        "--ignore=tests/test_sequence_serving.py",
         "--deselect=tests/algorithms/test_fresh_history.py::"
         "test_fresh_views_add_to_a_known_shoppers_list_without_replacing_it[deep]"]
     if django != ONCE_PER_PYTHON_WITH and (session.python, ONCE_PER_PYTHON_WITH) in CELLS:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.scale import peak_rss_mb  # noqa: E402
+from recommendations.evaluation import peak_rss_mib  # noqa: E402
 
 FAST_ENGINES = ["popular", "trending", "item_cf", "user_cf", "content", "rating"]
 
@@ -55,7 +55,7 @@ def child(frames_path: str, engine: str) -> dict:
     from recommendations.conf import app_settings
     from recommendations.evaluation import evaluate_topn
 
-    rss_start = peak_rss_mb()
+    rss_start = peak_rss_mib()
     load_start = os.getloadavg()[0]
     t0 = time.perf_counter()
     events, products = pd.read_pickle(frames_path)
@@ -87,7 +87,7 @@ def child(frames_path: str, engine: str) -> dict:
         "n_events": dataset.n_events, "load_frames_s": t_load, "build_s": t_build,
         "validate_s": t_validate, "fit_s": t_fit, "save_s": t_save,
         "retrain_s": t_build + t_validate + t_fit + t_save,
-        "peak_rss_mb": peak_rss_mb(), "rss_before_data_mb": rss_start, "artifact_mb": artifact_mb,
+        "peak_rss_mb": peak_rss_mib(), "rss_before_data_mb": rss_start, "artifact_mb": artifact_mb,
         "ndcg@10": row.get("ndcg@10"),
         "load_avg_1min": [round(load_start, 2), round(os.getloadavg()[0], 2)],
         **({"history": history} if history else {}),
@@ -133,7 +133,7 @@ def db_load(events_pickle: str) -> dict:
     t0 = time.perf_counter()
     frame, _ = load_frames()
     t_read = time.perf_counter() - t0
-    return {"rows": len(frame), "insert_s": t_insert, "load_frames_s": t_read, "peak_rss_mb": peak_rss_mb()}
+    return {"rows": len(frame), "insert_s": t_insert, "load_frames_s": t_read, "peak_rss_mb": peak_rss_mib()}
 
 
 def main() -> None:

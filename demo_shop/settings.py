@@ -149,8 +149,8 @@ RECOMMENDATIONS = {
     # A penalty on popular products in personal lists, so that a few best sellers do not fill
     # every shopper's "for you" (bench/popularity_share.py measures it; docs/benchmarks.md).
     "RERANK": {"method": "popularity", "strength": 0.5},
-    # Keep the deep model's training short on a laptop-sized demo.
-    "ENGINE_PARAMS": {"deep": {"max_seconds": 120}},
+    # Keep the TensorFlow engines' training short on a laptop-sized demo.
+    "ENGINE_PARAMS": {"deep": {"max_seconds": 120}, "sequence": {"max_seconds": 120}},
 }
 
 # Training and precomputation get their own queues (and so their own workers) in production:

@@ -55,8 +55,8 @@ DEFAULTS: dict[str, Any] = {
     "MIN_SUPPORT": 1,
     # Rows per transaction when importing history.
     "IMPORT_BATCH_SIZE": 5000,
-    # Engines trained by "retrain all" (``deep`` only where TensorFlow is installed).
-    "ENGINES": ["popular", "trending", "item_cf", "user_cf", "content", "rating", "deep", "hybrid"],
+    # Engines trained by "retrain all" (``deep`` and ``sequence`` only where TensorFlow is installed).
+    "ENGINES": ["popular", "trending", "item_cf", "user_cf", "content", "rating", "deep", "sequence", "hybrid"],
     # Constructor parameters per engine, e.g. {"item_cf": {"l2": 300.0}}.
     "ENGINE_PARAMS": {},
     # Seconds each training may spend choosing its engine's main hyperparameter (item_cf's l2,
@@ -162,7 +162,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 _DICT_SETTINGS = {"PRODUCT_FIELDS", "EVENT_WEIGHTS", "THROTTLE_RATES", "RERANK"}
-ENGINE_NAMES = ("popular", "trending", "user_cf", "item_cf", "content", "deep", "hybrid", "rating")
+ENGINE_NAMES = ("popular", "trending", "user_cf", "item_cf", "content", "deep", "sequence", "hybrid", "rating")
 
 
 class AppSettings:

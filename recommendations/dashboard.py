@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from . import attribution, charts, serving, tasks, training
+from .algorithms import NEEDS_TENSORFLOW
 from .conf import ENGINE_NAMES, app_settings
 from .models import ModelVersion
 
@@ -424,8 +425,10 @@ class ModelVersionAdmin(admin.ModelAdmin):
         status = training_status()  # marks dead runs failed first
         versions = list(ModelVersion.objects.order_by("-created_at", "-id")[:1000])
         configured = training.configured_engines()
-        if "deep" in app_settings.ENGINES and (reason := training.deep_unavailable_reason()):
-            messages.warning(request, _("deep: %(reason)s") % {"reason": reason})  # "Retrain all" leaves deep out
+        for engine in sorted(NEEDS_TENSORFLOW & set(app_settings.ENGINES)):
+            if reason := training.deep_unavailable_reason(engine):
+                # "Retrain all" leaves it out
+                messages.warning(request, _("%(engine)s: %(reason)s") % {"engine": engine, "reason": reason})
         names = sorted({*configured, *(v.engine for v in versions)}, key=_engine_order)
         rows = []
         for engine in names:

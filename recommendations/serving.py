@@ -365,12 +365,14 @@ def purchased_ids(shopper: Shopper) -> set[Any]:
 
 
 def _history_vector(events: Iterable[HistoryEvent], bundle: Bundle) -> dict[int, float]:
+    """``{item index: summed event weight}`` of ``events`` (newest first, as read), in time
+    order, oldest first, each product at its latest event: the order the sequence engine reads."""
     weights = app_settings.EVENT_WEIGHTS
     vector: dict[int, float] = {}
-    for event in events:
+    for event in reversed(list(events)):
         index = bundle.item_index.get(event.product_id)
-        if index is not None:
-            vector[index] = vector.get(index, 0.0) + float(weights.get(EVENT_NAMES[event.kind], 0.0))
+        if index is not None:  # pop and re-insert: the product moves to its latest place
+            vector[index] = vector.pop(index, 0.0) + float(weights.get(EVENT_NAMES[event.kind], 0.0))
     return {i: w for i, w in vector.items() if w > 0}
 
 

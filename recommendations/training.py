@@ -37,17 +37,17 @@ from celery import current_app as current_celery_app
 from django.core.cache import cache
 from django.core.files import File
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .algorithms import NEEDS_EXPLICIT_RATINGS, get_engine
+from .algorithms import NEEDS_EXPLICIT_RATINGS, NEEDS_SEQUENCES, NEEDS_TENSORFLOW, get_engine
 from .algorithms.dataset import Dataset
 from .artifacts import artifact_storage, save_bundle
 from .conf import ENGINE_NAMES, app_settings
 from .data import load_frames
 from .evaluation import evaluate_topn, predict_pairs, split_topn
-from .models import ModelVersion, Rating
+from .models import Event, ModelVersion, Rating
 from .profiles import exclude_not_interested
 from .tuning import search_space, tune
 
@@ -86,23 +86,24 @@ def check_broker_configured() -> None:
     raise NoBrokerConfigured(str(NO_BROKER_MESSAGE))
 
 
-def deep_unavailable_reason() -> str | None:
-    """Why this environment cannot train ``deep`` (None when it can). Looks for TensorFlow
-    without importing it: web processes never import TensorFlow."""
+def deep_unavailable_reason(engine: str = "deep") -> str | None:
+    """Why this environment cannot train ``engine``, one of the TensorFlow engines (``deep``,
+    ``sequence``); None when it can. Looks for TensorFlow without importing it: web processes
+    never import TensorFlow."""
     if find_spec("tensorflow") is not None:
         return None
-    return str(_("TensorFlow is not installed in this Python environment, so the deep engine cannot be "
+    return str(_("TensorFlow is not installed in this Python environment, so the %(engine)s engine cannot be "
                  "trained; the other engines and serving work without it. Install the deep extra, pip "
                  "install \"django-shop-recommendations[deep]\", on the machines that train, with a Python "
-                 "that TensorFlow publishes wheels for (3.11 to 3.13 on Linux x86-64 when this was written)."))
+                 "that TensorFlow publishes wheels for (3.11 to 3.13 on Linux x86-64 when this was written).")
+               % {"engine": engine})
 
 
 def configured_engines() -> list[str]:
-    """Engines that "retrain all" trains: the setting, less ``deep`` without TensorFlow."""
+    """Engines that "retrain all" trains: the setting, less ``deep`` and ``sequence`` without
+    TensorFlow."""
     names = [name for name in app_settings.ENGINES if name in ENGINE_NAMES]
-    if "deep" in names and deep_unavailable_reason():
-        names.remove("deep")
-    return names
+    return [name for name in names if name not in NEEDS_TENSORFLOW or not deep_unavailable_reason(name)]
 
 
 def missing_data(engine: str) -> str | None:
@@ -112,7 +113,20 @@ def missing_data(engine: str) -> str | None:
     that nobody can fix but the shoppers (no star ratings yet)."""
     if engine in NEEDS_EXPLICIT_RATINGS and not Rating.objects.exists():
         return str(_("there are no star ratings yet, and this engine learns only from ratings"))
+    if engine in NEEDS_SEQUENCES and not _has_sequences():
+        return str(_("no shopper has two different products in their history yet, and this engine "
+                     "learns what shoppers do next"))
     return None
+
+
+def _has_sequences() -> bool:
+    """Whether some shopper (account or anonymous session) has events on two products, or some
+    user rated two."""
+    two = Count("product", distinct=True)
+    return (Event.objects.exclude(user=None).values("user").annotate(n=two).filter(n__gte=2).exists()
+            or Event.objects.filter(user=None).exclude(session_key="").values("session_key")
+            .annotate(n=two).filter(n__gte=2).exists()
+            or Rating.objects.values("user").annotate(n=two).filter(n__gte=2).exists())
 
 
 def _lock_key(engine: str) -> str:
@@ -268,7 +282,7 @@ def train(version: ModelVersion, *, force: bool = False,
             status=Status.RUNNING, started_at=version.started_at, heartbeat_at=version.heartbeat_at,
             worker=version.worker, error="", stage="loading data", progress=5)
         heartbeat.__enter__()
-        if engine == "deep" and (reason := deep_unavailable_reason()):
+        if engine in NEEDS_TENSORFLOW and (reason := deep_unavailable_reason(engine)):
             raise RuntimeError(reason)  # the version's error says why, not an ImportError mid-fit
         params = {**app_settings.ENGINE_PARAMS.get(engine, {}), **(version.params or {})}
         dataset = build_dataset()

@@ -25,6 +25,7 @@ ENGINE_PATHS: dict[str, tuple[str, str]] = {
     "item_cf": ("item_cf", "ItemCFRecommender"),
     "content": ("content", "ContentRecommender"),
     "deep": ("deep", "DeepRecommender"),
+    "sequence": ("sequence", "SequenceRecommender"),
     "hybrid": ("hybrid", "HybridRecommender"),
     "rating": ("rating", "RatingRecommender"),
     "als": ("hybrid", "ALSRecommender"),
@@ -33,6 +34,10 @@ ENGINE_PATHS: dict[str, tuple[str, str]] = {
 #: engines that learn only from explicit ratings (stars), not from views, carts and orders;
 #: kept here rather than on the classes so that asking never imports an engine's module
 NEEDS_EXPLICIT_RATINGS: set[str] = {"rating"}
+#: engines that learn what follows what: they need shoppers with two or more different items
+NEEDS_SEQUENCES: set[str] = {"sequence"}
+#: engines that need TensorFlow (the ``deep`` extra) to train; serving them never imports it
+NEEDS_TENSORFLOW: set[str] = {"deep", "sequence"}
 
 
 def _load_class(name: str) -> type[Recommender]:
@@ -118,4 +123,5 @@ def load_model(path: str | Path | BinaryIO) -> Recommender:
     return ENGINES[header["engine"]].load(path)
 
 
-__all__ = ["ENGINES", "ENGINE_PATHS", "engine_available", "get_engine", "load_model", "register"]
+__all__ = ["ENGINES", "ENGINE_PATHS", "NEEDS_EXPLICIT_RATINGS", "NEEDS_SEQUENCES", "NEEDS_TENSORFLOW",
+           "engine_available", "get_engine", "load_model", "register"]

@@ -217,12 +217,18 @@ def default_components() -> dict[str, dict[str, Any]]:
     ``deep`` is not a default component: on ML-100K (before the kernel and spectral components)
     it lifted validation ndcg@10 only from 0.287 to 0.290 (test: 0.4534 with it, 0.4538
     without) while tripling the hybrid's fit time
-    (three TensorFlow trainings). Add it with ``components=[..., "deep"]`` where that pays."""
+    (three TensorFlow trainings). Add it with ``components=[..., "deep"]`` where that pays.
+
+    ``sequence`` (the self-attentive next-item engine) is a candidate wherever TensorFlow is
+    installed; it joins a hybrid validated on ``next-item`` of a shop with
+    ``sequence_min_events`` events, where validation gives it the weight it earns, possibly 0."""
     from importlib.util import find_spec
 
     comps = {name: dict(params) for name, params in DEFAULT_COMPONENTS.items()}
     if find_spec(f"{__package__}.content") is not None:
         comps["content"] = {}
+    if find_spec("tensorflow") is not None:  # used with validation="next-item" (see _usable)
+        comps["sequence"] = {}
     return comps
 
 
@@ -303,6 +309,11 @@ class HybridRecommender(Recommender):
     0.4593-0.4601 over five seeds against 0.4548-0.4609). ``fallback``: engine for shoppers without
     history (``trending``). ``short_history``: below this many distinct items a present
     ``content`` component gets ``short_history_content_weight`` added to its weight.
+    ``sequence_min_events``: below it, or without ``next-item`` validation, a ``sequence``
+    component is left out (see ``_usable``).
+    ``validation``: ``random`` (the folds above) or ``next-item`` (one fold holding out each
+    shopper's last item by time: the weights then favour what predicts the next action, e.g.
+    the ``sequence`` component, where that is what the shop's lists are for).
     """
 
     name = "hybrid"
@@ -325,6 +336,8 @@ class HybridRecommender(Recommender):
         short_history: int = 5,
         short_history_content_weight: float = 0.5,
         new_item_weight: float = 1.0,
+        sequence_min_events: int = 50_000,
+        validation: str = "random",
     ) -> None:
         if components is None:
             components = default_components()
@@ -332,6 +345,8 @@ class HybridRecommender(Recommender):
             components = {name: {} for name in components}
         if not components:
             raise ValueError("hybrid needs at least one component")
+        if validation not in {"random", "next-item"}:
+            raise ValueError("validation must be 'random' or 'next-item'")
         if normalisation not in {"zscore", "minmax", "rank"}:
             raise ValueError("normalisation must be 'zscore', 'minmax' or 'rank'")
         self.components = {str(k): dict(v) for k, v in components.items()}
@@ -352,6 +367,8 @@ class HybridRecommender(Recommender):
         self.short_history = int(short_history)
         self.short_history_content_weight = float(short_history_content_weight)
         self.new_item_weight = float(new_item_weight)
+        self.sequence_min_events = int(sequence_min_events)
+        self.validation = validation
         self.models_: list[Recommender] | None = None
         self.fallback_model_: Recommender | None = None
         self.weights_: np.ndarray | None = None
@@ -377,6 +394,8 @@ class HybridRecommender(Recommender):
             "short_history": self.short_history,
             "short_history_content_weight": self.short_history_content_weight,
             "new_item_weight": self.new_item_weight,
+            "sequence_min_events": self.sequence_min_events,
+            "validation": self.validation,
         }
 
     @property
@@ -389,11 +408,18 @@ class HybridRecommender(Recommender):
         return key.split(":", 1)[0]
 
     def _usable(self, key: str, dataset: Dataset) -> bool:
-        """Content engines need item features; every engine needs its module to import."""
-        from . import engine_available
+        """Content engines need item features. Sequence engines need the ``next-item``
+        validation (a random hold-out cannot tell what the order is worth: on data where the
+        order is everything it gives them weight 0, after four costly fits) and
+        ``sequence_min_events`` events (fewer are too few sequences to learn from). Every engine
+        needs its module to import."""
+        from . import NEEDS_SEQUENCES, engine_available
 
         engine = self.engine_of(key)
         if engine in CONTENT_ENGINES and dataset.item_features is None:
+            return False
+        if engine in NEEDS_SEQUENCES and (self.validation != "next-item"
+                                          or dataset.n_events < self.sequence_min_events):
             return False
         return engine_available(engine)
 
@@ -430,7 +456,8 @@ class HybridRecommender(Recommender):
     def _tune(self, dataset: Dataset) -> np.ndarray:
         """Blend weights maximising mean ndcg@10 over ``validation_folds`` validation splits
         carved from ``dataset`` (each holds out ``validation_fraction`` of every user's items)."""
-        folds = [self._validation_fold(dataset, self.seed + f) for f in range(max(1, self.validation_folds))]
+        n_folds = 1 if self.validation == "next-item" else max(1, self.validation_folds)  # one last item
+        folds = [self._validation_fold(dataset, self.seed + f) for f in range(n_folds)]
         folds = [f for f in folds if f is not None]
         n_comp = len(self.components)
         if not folds:
@@ -501,10 +528,13 @@ class HybridRecommender(Recommender):
         candidate pool (the union of every component's top ``pool_size``), so memory stays
         O(users x pool) whatever the catalogue size. Returns (scores per component, valid
         mask, relevance, number of relevant items per user), all users x pool."""
-        from ..evaluation import relevant_by_user, split_topn
+        from ..evaluation import next_item_split, relevant_by_user, split_topn
 
         dataset = self._validation_sample(dataset, seed)
-        fit_mask, val_mask = split_topn(dataset, self.validation_fraction, seed=seed)
+        if self.validation == "next-item":
+            fit_mask, val_mask = next_item_split(dataset)
+        else:
+            fit_mask, val_mask = split_topn(dataset, self.validation_fraction, seed=seed)
         fit_part = dataset.subset(fit_mask)
         relevant = relevant_by_user(dataset, val_mask)
         users = np.array(sorted(relevant), dtype=np.int64)

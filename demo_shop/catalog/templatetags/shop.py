@@ -17,6 +17,7 @@ ENGINE_LABELS = {
     "user_cf": gettext_lazy("what shoppers with tastes like yours chose"),
     "content": gettext_lazy("products whose description, category, brand and price resemble ones you liked"),
     "deep": gettext_lazy("a neural model of your tastes and of the products' features"),
+    "sequence": gettext_lazy("what shoppers usually look at next, after what you just viewed"),
     "popular": gettext_lazy("what is popular with all our shoppers"),
     "trending": gettext_lazy("what is selling fast right now"),
     "history": gettext_lazy("products you looked at recently"),

@@ -35,7 +35,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-ALL_ENGINES = ["popular", "trending", "user_cf", "item_cf", "als", "content", "deep", "rating", "hybrid"]
+ALL_ENGINES = ["popular", "trending", "user_cf", "item_cf", "als", "content", "deep", "sequence", "rating", "hybrid"]
 #: protocols that rank each shopper's list (top-N metrics, --baseline, --recommendations-out)
 LIST_PROTOCOLS = ("topn", "next-item", "temporal")
 PROTOCOLS = (*LIST_PROTOCOLS, "session", "rating", "coldstart")
