@@ -74,8 +74,9 @@ class Attributed:
 
 
 def percent(share: float, decimals: int = 1) -> str:
-    """A share as a percentage in the active locale's number format ("12.5%")."""
-    return f"{number_format(100 * share, decimals)}%"
+    """A share as a percentage in the active locale's number format ("12.5%"); rounded first,
+    since number_format cuts a float's extra digits."""
+    return f"{number_format(round(100 * share, decimals), decimals)}%"
 
 
 def product_key(value: Any) -> str:
@@ -129,7 +130,7 @@ def two_proportions(successes_a: int, trials_a: int, successes_b: int, trials_b:
     p_value = math.erfc(abs(z) / math.sqrt(2))
     significant = p_value < alpha
     values = {"a": name_a, "b": name_b, "measure": measure, "ra": percent(rate_a), "rb": percent(rate_b),
-              "confidence": percent(1 - alpha, 0), "p": number_format(p_value, 3)}
+              "confidence": percent(1 - alpha, 0), "p": number_format(round(p_value, 3), 3)}
     if significant:
         better, worse = (name_a, name_b) if rate_a > rate_b else (name_b, name_a)
         values.update(better=better, worse=worse)

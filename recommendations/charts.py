@@ -23,7 +23,7 @@ _ids = itertools.count(1)
 
 
 def _fmt(value: float | None) -> str:
-    return "–" if value is None else number_format(value, 3)
+    return "–" if value is None else number_format(round(value, 3), 3)  # number_format cuts, not rounds
 
 
 def _scale_max(values: Sequence[float | None]) -> float:

@@ -336,10 +336,11 @@ class ModelVersionAdmin(admin.ModelAdmin):
         summary = format_html(
             _("{parameter}: {chosen} (default {default}); {n} trials in {seconds} s, stopped at: {stopped}"),
             parameter=tuning["parameter"], chosen=tuning["chosen"], default=tuning["default"],
-            n=len(tuning.get("trials", [])), seconds=number_format(tuning.get("seconds", 0), 0),
+            n=len(tuning.get("trials", [])), seconds=number_format(round(tuning.get("seconds", 0)), 0),
             stopped=tuning.get("stopped", ""))
         rows = format_html_join("", "<tr><td>{}</td><td>{}</td></tr>",
-                                ((t["value"], number_format(t["ndcg@10"], 4)) for t in tuning.get("trials", [])))
+                                ((t["value"], number_format(round(t["ndcg@10"], 4), 4))
+                                 for t in tuning.get("trials", [])))
         return format_html('{}<table><thead><tr><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>',
                            summary, tuning["parameter"], _("validation ndcg@10"), rows)
 
@@ -352,7 +353,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
     @admin.display(description="ndcg@10")
     def ndcg_display(self, obj: ModelVersion) -> str:
         value = obj.ndcg
-        return number_format(value, 4) if isinstance(value, (int, float)) else "–"
+        return number_format(round(value, 4), 4) if isinstance(value, (int, float)) else "–"
 
     @admin.display(description=pgettext_lazy("training data", "data"))
     def data_size(self, obj: ModelVersion) -> str:
@@ -524,5 +525,5 @@ def _metric_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
                                               k not in (*BEYOND_METRICS, NOVELTY), k)):
         value = metrics[key]
         shown.append((key, "–" if value is None else
-                       number_format(value, 4) if isinstance(value, float) else str(value)))
+                       number_format(round(value, 4), 4) if isinstance(value, float) else str(value)))
     return shown

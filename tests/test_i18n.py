@@ -34,3 +34,15 @@ def test_strings_read_through_gettext_follow_the_active_language():
         assert profiles.why_text("bought 2×, viewed 3×") == "购买 2 次，浏览 3 次"
         assert stage_label("fitting") == "拟合"
         assert duration(130) == "2 分 10 秒"
+
+
+def test_numbers_are_rounded_as_before_and_written_in_the_locale_format():
+    """number_format cuts a float's extra digits: the dashboard rounds first, as "{:.4f}" did."""
+    from recommendations.attribution import percent
+    from recommendations.charts import _fmt
+    from recommendations.dashboard import _metric_rows
+
+    assert _metric_rows({"ndcg@10": 0.12349}) == [("ndcg@10", f"{0.12349:.4f}")] == [("ndcg@10", "0.1235")]
+    assert (_fmt(0.99951), percent(0.12345), percent(0.5)) == ("1.000", "12.3%", "50.0%")
+    with translation.override("de"):  # a locale with a decimal comma
+        assert _metric_rows({"ndcg@10": 0.12349}) == [("ndcg@10", "0,1235")]

@@ -36,7 +36,7 @@ def stars(average: float | None, count: int | None = None):
         return format_html('<span class="stars stars-none">{}</span>', _("Not rated yet"))
     filled = round(average)
     suffix = f" ({count})" if count else ""
-    shown = number_format(average, 1)
+    shown = number_format(round(average, 1), 1)  # number_format cuts a float's extra digits
     if count:
         label = ngettext("Rated %(rating)s out of 5 by %(count)d shopper",
                          "Rated %(rating)s out of 5 by %(count)d shoppers", count) % {"rating": shown, "count": count}
