@@ -1,17 +1,23 @@
 #!/usr/bin/env python
-"""Load test of the recommendations API served by gunicorn, beside the serving ceiling.
+"""Load test of the recommendations API served by gunicorn, each list against its floor.
 
 Uses the demo shop on PostgreSQL with Redis as cache (``bench/load_settings.py``): generates the
 demo data when the database has fewer events than ``--events`` (``generate_demo_data``), trains
 popular, trending and item_cf when they have no active version, then starts gunicorn
-(``--workers`` sync workers on 127.0.0.1) for the shop and for ``../shared/bench/ceiling_app.py``
-and measures, one at a time:
+(``--workers`` sync workers on 127.0.0.1) for the shop and for the floor (``bench/floor.py``: the
+bare cached DRF list, anonymous and signed in through the same session engine, database and
+cache), and measures, one at a time:
 
 * the first, uncached request of each of ``--cold`` shoppers (and products), then the same
   requests again (cached), one at a time;
-* wrk closed-loop (``-t THREADS -c CONNECTIONS -d DURATION --latency``) on the personalised list
-  (``for-you/``, signed-in shoppers rotated through a Lua script) and on ``products/<pk>/similar/``
-  (products rotated), and on the ceiling app's endpoints;
+* ``--rounds`` interleaved rounds of wrk closed-loop (``-t THREADS -c CONNECTIONS -d DURATION
+  --latency``) on ``for-you/`` (signed-in shoppers rotated through a Lua script),
+  ``products/<pk>/similar/`` (products rotated), ``trending/`` and the two floors: each
+  endpoint's median ratio to its floor of the same round (``for-you/`` to the signed-in floor,
+  the others to the anonymous one) in requests/s and in worker CPU per request (the gunicorn
+  workers' user + system time from /proc before and after each run);
+* the spike check: the shop's three lists mixed, ``--windows`` consecutive wrk runs of
+  ``--window-seconds``, worker CPU per request in each against the median;
 * fixed offered rates (open loop, latency measured from each request's scheduled time, so queueing
   counts) with a small asyncio client, bounded by ``--fixed-seconds`` per rate.
 
@@ -19,9 +25,11 @@ Everything runs on loopback only and stops by itself. Prints a table and writes 
 ``bench/results/``::
 
     python bench/load.py                                    # defaults: 1M events, 2 workers, wrk -t2 -c50 -d10s
-    python bench/load.py --events 100000 --duration 5       # quicker
+    python bench/load.py --events 100000 --duration 5 --rates ""    # quicker
     mkdir /tmp/before && git archive HEAD~1 | tar -x -C /tmp/before
     python bench/load.py --code-root /tmp/before --rates ""  # the same load on an older checkout
+    python bench/load.py --session-engine django.contrib.sessions.backends.cache   # sessions in Redis only
+    python bench/load.py --cache-backend recommendations.cache.RedisCache          # one Redis client per process
 """
 
 from __future__ import annotations
@@ -43,7 +51,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CEILING = ROOT.parent / "shared" / "bench" / "ceiling_app.py"
 PYTHON = sys.executable
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 API = "/api/recommendations/"
@@ -74,7 +81,9 @@ import json, sys
 import django
 django.setup()
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-from django.contrib.sessions.backends.cached_db import SessionStore
+from importlib import import_module
+from django.conf import settings
+SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 from recommendations.conf import get_product_model
 from recommendations.models import Event, Impression, ModelVersion
 n_shoppers = int(sys.argv[1])
@@ -86,7 +95,7 @@ for user in users:
     s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     s[HASH_SESSION_KEY] = user.get_session_auth_hash()
     s.save()
-    cookies.append("sessionid=" + s.session_key)
+    cookies.append(f"{settings.SESSION_COOKIE_NAME}={s.session_key}")
 model = get_product_model()
 products = list(model._default_manager.filter(pk__in=Event.objects.values("product_id")[:200000])
                 .order_by("?").values_list("pk", flat=True)[:n_shoppers])
@@ -286,6 +295,72 @@ def wrk(port: int, requests: list[tuple[str, str]], threads: int, connections: i
 
 
 # -- main ------------------------------------------------------------------------------------------
+#: Each shop endpoint under load and the floor it is held to (bench/floor.py).
+FLOORS = {"for-you/": "signed-in floor", "products/<pk>/similar/": "anonymous floor",
+          "trending/": "anonymous floor"}
+
+
+def loaded_run(server: subprocess.Popen, port: int, reqs: list[tuple[str, str]], args, seconds: int) -> dict:
+    """One wrk run, with its server's worker CPU per request and the load average at its end."""
+    before = cpu_seconds(server)
+    row = wrk(port, reqs, args.threads, args.connections, seconds)
+    row["worker_cpu_ms_per_request"] = round((cpu_seconds(server) - before) * 1000 / max(1, row["requests"]), 3)
+    row["loadavg_1min"] = os.getloadavg()[0]
+    return row
+
+
+def interleaved(loads: dict[str, tuple[subprocess.Popen, int, list]], args) -> dict[str, list[dict]]:
+    """``--rounds`` rounds of every load, one after another, the order rotated each round (the
+    machine's other work drifts: each endpoint meets its floor in every round)."""
+    rounds: dict[str, list[dict]] = {label: [] for label in loads}
+    labels = list(loads)
+    for number in range(args.rounds):
+        shift = number % len(labels)
+        for label in labels[shift:] + labels[:shift]:
+            server, port, reqs = loads[label]
+            try:
+                rounds[label].append(loaded_run(server, port, reqs, args, args.duration))
+            except Exception as exc:  # noqa: BLE001
+                rounds[label].append({"error": repr(exc)})
+            time.sleep(1)
+    return rounds
+
+
+def against_floors(rounds: dict[str, list[dict]]) -> dict[str, dict]:
+    """Per endpoint: the median of its per-round ratios to its floor (req/s and worker CPU per
+    request), their range, and its own medians."""
+    table = {}
+    for label, runs in rounds.items():
+        ok = [r for r in runs if "rps" in r]
+        row = {"rounds": len(ok), "median_rps": statistics.median(r["rps"] for r in ok) if ok else None,
+               "median_cpu_ms": statistics.median(r["worker_cpu_ms_per_request"] for r in ok) if ok else None,
+               "median_p99_ms": statistics.median(r["p99_ms"] or 0 for r in ok) if ok else None,
+               "non_2xx": sum(r["non_2xx"] for r in ok), "loadavg": [r["loadavg_1min"] for r in ok]}
+        floor = FLOORS.get(label)
+        if floor:
+            pairs = [(r, f) for r, f in zip(runs, rounds[floor]) if "rps" in r and "rps" in f]
+            rps = [r["rps"] / f["rps"] for r, f in pairs]
+            cpu = [r["worker_cpu_ms_per_request"] / f["worker_cpu_ms_per_request"] for r, f in pairs]
+            row.update(floor=floor, rps_ratio=round(statistics.median(rps), 3) if rps else None,
+                       rps_ratio_range=[round(min(rps), 3), round(max(rps), 3)] if rps else None,
+                       cpu_ratio=round(statistics.median(cpu), 3) if cpu else None,
+                       cpu_ratio_range=[round(min(cpu), 3), round(max(cpu), 3)] if cpu else None)
+        table[label] = row
+    return table
+
+
+def spike_windows(shop: subprocess.Popen, reqs: list[tuple[str, str]], args) -> dict:
+    """The shop under a mix of its lists for ``--windows`` consecutive windows of
+    ``--window-seconds`` (one wrk run each): worker CPU per request in each window against the
+    run's median (a periodic refill shows as windows above it)."""
+    windows = [loaded_run(shop, args.port, reqs, args, args.window_seconds) for _ in range(args.windows)]
+    cpu = [w["worker_cpu_ms_per_request"] for w in windows]
+    median = statistics.median(cpu) if cpu else float("nan")
+    return {"windows": windows, "cpu_ms_per_request": cpu, "median_cpu_ms": median,
+            "max_to_median": round(max(cpu) / median, 3) if cpu else None,
+            "min_to_median": round(min(cpu) / median, 3) if cpu else None}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/recs_bench")
@@ -295,11 +370,18 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of every load (median)")
+    parser.add_argument("--windows", type=int, default=7, help="windows of the spike check (0: none)")
+    parser.add_argument("--window-seconds", type=int, default=10)
     parser.add_argument("--rates", default="50,100,200", help="fixed offered rates (req/s)")
     parser.add_argument("--fixed-seconds", type=float, default=10)
     parser.add_argument("--cold", type=int, default=200, help="shoppers/products for cold vs warm")
     parser.add_argument("--port", type=int, default=58000)
-    parser.add_argument("--ceiling-port", type=int, default=58100)
+    parser.add_argument("--floor-port", type=int, default=58100)
+    parser.add_argument("--session-engine", default="django.contrib.sessions.backends.cached_db",
+                        help="SESSION_ENGINE of the shop and the signed-in floor (docs/deployment.md)")
+    parser.add_argument("--cache-backend", default="django.core.cache.backends.redis.RedisCache",
+                        help="CACHES backend of the shop and the floor, e.g. recommendations.cache.RedisCache")
     parser.add_argument("--json", default="")
     parser.add_argument("--code-root", default=str(ROOT),
                         help="serve the shop from another checkout (e.g. `git archive` of an older "
@@ -307,7 +389,8 @@ def main() -> None:
     args = parser.parse_args()
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.load_settings", "DATABASE_URL": args.database_url,
-           "BENCH_REDIS_URL": args.redis_url, "PYTHONPATH": str(ROOT)}
+           "BENCH_REDIS_URL": args.redis_url, "BENCH_SESSION_ENGINE": args.session_engine,
+           "BENCH_CACHE_BACKEND": args.cache_backend, "PYTHONPATH": str(ROOT)}
     started = time.perf_counter()
     manage(env, "migrate", "--noinput")
     info = django_setup(env, 1)
@@ -331,20 +414,24 @@ def main() -> None:
     shop_env = {**env, "PYTHONPATH": str(code),
                 "BENCH_MEDIA_ROOT": env.get("BENCH_MEDIA_ROOT", str(ROOT / "bench" / ".media" / "media"))}
     shop = start_gunicorn("demo_shop.wsgi:application", args.port, args.workers, shop_env, code)
-    ceiling_env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    ceiling = start_gunicorn("ceiling_app:application", args.ceiling_port, args.workers, ceiling_env,
-                             CEILING.parent)
+    floor = start_gunicorn("demo_shop.wsgi:application", args.floor_port, args.workers,
+                           {**env, "DJANGO_SETTINGS_MODULE": "bench.floor_settings"}, ROOT)
     results: dict = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": {
         "cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "data": {"events": info["events"], "products": info["products_total"], "active": info["active"]},
         "config": vars(args), "gunicorn": f"{args.workers} sync workers, 127.0.0.1",
-        "loadavg_at_start": os.getloadavg(), "cold_vs_cached": {}, "closed_loop": {}, "fixed_rate": {}}
+        "loadavg_at_start": os.getloadavg(), "cold_vs_cached": {}, "rounds": {}, "against_floors": {},
+        "spikes": {}, "fixed_rate": {}}
     try:
         for_you = [(API + "for-you/", c) for c in cookies]
         similar = [(API + f"products/{p}/similar/", "") for p in products]
+        hot = [(API + "trending/", "")]
         # Warm the processes (imports, model load) with one request each, on another shopper.
-        warm = [(API + "trending/", ""), (API + "for-you/", cookies[0]), (API + f"products/{products[0]}/similar/", "")]
+        warm = [hot[0], (API + "for-you/", cookies[0]), (API + f"products/{products[0]}/similar/", "")]
         asyncio.run(sequential(args.port, warm * 4))
+        _, floor_codes = asyncio.run(sequential(args.floor_port, [("/floor/anonymous/", ""),
+                                                                  ("/floor/signed-in/", cookies[0])] * 4))
+        assert set(floor_codes) == {200}, f"the floor answers {set(floor_codes)} (signed-in cookies refused?)"
         cold = results["cold_vs_cached"]
         for label, reqs in (("for-you", for_you[1:]), ("similar", similar[1:])):
             first, codes = asyncio.run(sequential(args.port, reqs))
@@ -352,48 +439,36 @@ def main() -> None:
             assert all(c == 200 for c in codes + codes2), set(codes + codes2)
             cold[label] = {"first_uncached": summary(first), "cached": summary(again)}
 
-        loads = {
-            "for-you (personalised, signed in, cached)": (args.port, for_you),
-            "products/<pk>/similar/ (cached)": (args.port, similar),
-            "ceiling: plain HttpResponse": (args.ceiling_port, [("/plain", "")]),
-            "ceiling: Redis list + json.dumps": (args.ceiling_port, [("/cached", "")]),
-            "ceiling: Redis list + DRF Response": (args.ceiling_port, [("/drf", "")]),
-        }
-        closed = results["closed_loop"]
-        for label, (port, reqs) in loads.items():
-            try:
-                server = shop if port == args.port else ceiling
-                before = cpu_seconds(server)
-                closed[label] = wrk(port, reqs, args.threads, args.connections, args.duration)
-                closed[label]["worker_cpu_ms_per_request"] = round(
-                    (cpu_seconds(server) - before) * 1000 / max(1, closed[label]["requests"]), 2)
-            except Exception as exc:  # noqa: BLE001
-                closed[label] = {"error": repr(exc)}
-            time.sleep(1)
-        drf = closed["ceiling: Redis list + DRF Response"].get("rps")
-        for row in closed.values():
-            row["ratio_to_drf_ceiling"] = round(row["rps"] / drf, 3) if drf and "rps" in row else None
+        loads = {"for-you/": (shop, args.port, for_you), "products/<pk>/similar/": (shop, args.port, similar),
+                 "trending/": (shop, args.port, hot),
+                 "anonymous floor": (floor, args.floor_port, [("/floor/anonymous/", "")]),
+                 "signed-in floor": (floor, args.floor_port, [("/floor/signed-in/", c) for c in cookies])}
+        results["rounds"] = interleaved(loads, args)
+        results["against_floors"] = against_floors(results["rounds"])
+        if args.windows:
+            mix = [request for trio in zip(for_you, similar, hot * len(for_you)) for request in trio]
+            results["spikes"] = spike_windows(shop, mix, args)
 
         fixed = results["fixed_rate"]
         for rate in [float(r) for r in args.rates.split(",") if r]:
             for label, (port, reqs) in (("for-you", (args.port, for_you)),
                                         ("similar", (args.port, similar)),
-                                        ("ceiling drf", (args.ceiling_port, [("/drf", "")]))):
+                                        ("anonymous floor", (args.floor_port, [("/floor/anonymous/", "")]))):
                 fixed[f"{label} @ {rate:g}/s"] = asyncio.run(fixed_rate(port, reqs, rate, args.fixed_seconds))
                 time.sleep(1)
     finally:
         stop(shop)
-        stop(ceiling)
+        stop(floor)
         # Every list response must have left its impression in the database once the workers
         # have exited (they buffer impressions and write the rest on exit). wrk counts only the
         # responses it read before its deadline, so the server may have answered a few more.
-        shop_label = ("for-you", "products/", "similar")
         answered = 2 * sum(r["first_uncached"]["n"] for r in results["cold_vs_cached"].values())
         answered += 12  # the warm-up requests
-        answered += sum(r.get("requests", 0) - r.get("non_2xx", 0) for label, r in results["closed_loop"].items()
-                        if label.startswith(shop_label))
+        shop_runs = [run for label, runs in results["rounds"].items() if label in FLOORS for run in runs]
+        shop_runs += results["spikes"].get("windows", [])
+        answered += sum(r.get("requests", 0) - r.get("non_2xx", 0) for r in shop_runs)
         answered += sum(round(r["requests"] - r["errors_or_timeouts"]) for label, r in results["fixed_rate"].items()
-                        if label.startswith(shop_label))
+                        if not label.startswith("anonymous floor"))
         written = django_setup(env, 0)["impressions"] - info["impressions"]
         results["impressions"] = {"list_responses_counted_by_clients": answered, "written": written}
         results["total_seconds"] = round(time.perf_counter() - started, 1)
@@ -402,22 +477,37 @@ def main() -> None:
 
 
 def report(results: dict, args) -> None:
-
     print(f"\nLoad test, {results['data']['events']} events, {results['data']['products']} products; "
-          f"gunicorn {args.workers} sync workers; wrk -t{args.threads} -c{args.connections} -d{args.duration}s\n")
-    print("| closed loop (wrk) | req/s | x DRF ceiling | p50 ms | p90 ms | p99 ms | non-2xx | worker CPU ms/req |")
+          f"gunicorn {args.workers} sync workers; wrk -t{args.threads} -c{args.connections} -d{args.duration}s, "
+          f"{args.rounds} interleaved rounds (medians)\n")
+    print("| closed loop (wrk) | req/s | x floor req/s (range) | worker CPU ms/req | x floor CPU (range) "
+          "| p99 ms | non-2xx | load average (1 min) per round |")
     print("|---|---|---|---|---|---|---|---|")
-    for label, r in results["closed_loop"].items():
-        if "error" in r:
-            print(f"| {label} | failed: {r['error']} |")
+    for label, r in results["against_floors"].items():
+        if not r["rounds"]:
+            print(f"| {label} | failed: {results['rounds'][label]} |")
             continue
-        print(f"| {label} | {r['rps']:.0f} | {r['ratio_to_drf_ceiling'] or 0:.2f} | {r['p50_ms']} | {r['p90_ms']} | "
-              f"{r['p99_ms']} | {r['non_2xx']} | {r.get('worker_cpu_ms_per_request', '')} |")
-    print("\n| fixed offered rate (open loop) | achieved req/s | p50 ms | p95 ms | p99 ms | errors/timeouts |")
-    print("|---|---|---|---|---|---|")
-    for label, r in results["fixed_rate"].items():
-        print(f"| {label} | {r['achieved_rps']:.0f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
-              f"{r['p99_ms']:.1f} | {r['errors_or_timeouts']} |")
+        versus = (f"{r['rps_ratio']:.2f} ({r['rps_ratio_range'][0]:.2f}-{r['rps_ratio_range'][1]:.2f}) of the "
+                  f"{r['floor']}" if r.get("rps_ratio") is not None else "")
+        cpu = (f"{r['cpu_ratio']:.2f} ({r['cpu_ratio_range'][0]:.2f}-{r['cpu_ratio_range'][1]:.2f})"
+               if r.get("cpu_ratio") is not None else "")
+        loads = ", ".join(f"{x:.1f}" for x in r["loadavg"])
+        print(f"| {label} | {r['median_rps']:.0f} | {versus} | {r['median_cpu_ms']:.2f} | {cpu} | "
+              f"{r['median_p99_ms']} | {r['non_2xx']} | {loads} |")
+    spikes = results.get("spikes")
+    if spikes:
+        window_loads = ", ".join(f"{w['loadavg_1min']:.1f}" for w in spikes["windows"])
+        print(f"\nSpike check: the shop's lists mixed, {len(spikes['windows'])} windows of {args.window_seconds} s; "
+              f"worker CPU ms/request per window {', '.join(f'{x:.2f}' for x in spikes['cpu_ms_per_request'])} "
+              f"(median {spikes['median_cpu_ms']:.2f}; highest {spikes['max_to_median']:.2f}x, lowest "
+              f"{spikes['min_to_median']:.2f}x the median; load average "
+              f"{window_loads})")
+    if results["fixed_rate"]:
+        print("\n| fixed offered rate (open loop) | achieved req/s | p50 ms | p95 ms | p99 ms | errors/timeouts |")
+        print("|---|---|---|---|---|---|")
+        for label, r in results["fixed_rate"].items():
+            print(f"| {label} | {r['achieved_rps']:.0f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | "
+                  f"{r['p99_ms']:.1f} | {r['errors_or_timeouts']} |")
     print("\n| one request at a time | first (uncached) p50 / p95 ms | cached p50 / p95 ms |")
     print("|---|---|---|")
     for label, r in results["cold_vs_cached"].items():

@@ -9,9 +9,9 @@ from demo_shop.settings import BASE_DIR, RECOMMENDATIONS, REST_FRAMEWORK
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 MEDIA_ROOT = os.environ.get("BENCH_MEDIA_ROOT", str(BASE_DIR / "bench" / ".media" / "media"))
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+CACHES = {"default": {"BACKEND": os.environ.get("BENCH_CACHE_BACKEND", "django.core.cache.backends.redis.RedisCache"),
                       "LOCATION": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4")}}
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = os.environ.get("BENCH_SESSION_ENGINE", "django.contrib.sessions.backends.cached_db")
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]}
 LOGGING = {"version": 1, "disable_existing_loggers": False,
            "root": {"handlers": [], "level": "WARNING"}}

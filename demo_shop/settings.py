@@ -111,7 +111,8 @@ LOGOUT_REDIRECT_URL = "catalog:home"
 # One cache for every process (the web server, the Celery worker, gunicorn's workers): the
 # training lock, computed lists and rate limits live there. Redis when REDIS_URL is set, else files.
 if os.environ.get("REDIS_URL"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    # Django's Redis backend with one Redis client per process (docs/deployment.md)
+    CACHES = {"default": {"BACKEND": "recommendations.cache.RedisCache",
                           "LOCATION": os.environ["REDIS_URL"]}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

@@ -12,7 +12,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
-from .conf import DEFAULTS, ENGINE_NAMES, PRODUCT_MODEL_SETTING, app_settings, get_product_model
+from .conf import DEFAULTS, DEPRECATED_SETTINGS, ENGINE_NAMES, PRODUCT_MODEL_SETTING, app_settings, get_product_model
 from .limits import parse_rate
 
 PRODUCT_FIELD_KEYS = set(DEFAULTS["PRODUCT_FIELDS"])
@@ -31,7 +31,10 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     if not isinstance(user, dict):
         return [_error(_("RECOMMENDATIONS must be a dict."),
                        _("Set RECOMMENDATIONS = {...} with the options from docs/settings.md."), 1)]
-    for key in sorted(set(user) - set(DEFAULTS)):
+    for key in sorted(set(user) & set(DEPRECATED_SETTINGS)):
+        errors.append(checks.Warning(_("RECOMMENDATIONS[%(key)r] is deprecated and has no effect.") % {"key": key},
+                                     hint=DEPRECATED_SETTINGS[key], id="recommendations.W037"))
+    for key in sorted(set(user) - set(DEFAULTS) - set(DEPRECATED_SETTINGS)):
         close = difflib.get_close_matches(str(key).upper(), DEFAULTS, n=1)
         hint = (_("Did you mean %(key)r?") % {"key": close[0]} if close
                 else _("Valid keys: %(keys)s.") % {"keys": ", ".join(sorted(DEFAULTS))})
@@ -209,21 +212,17 @@ def check_presentation_settings(app_configs: Any = None, **kwargs: Any) -> list[
         errors.append(_error(_("RECOMMENDATIONS['DEFAULT_LIMIT'] must be an integer in 1..MAX_LIMIT, got %(value)r.")
                              % {"value": limit}, _("Default: %(default)s.")
                                                  % {"default": DEFAULTS["DEFAULT_LIMIT"]}, 34))
-    for key in ("IMPRESSION_BUFFER_SECONDS", "PRODUCT_CACHE_SECONDS"):
+    value = app_settings.IMPRESSION_BUFFER_SECONDS
+    if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0):
+        errors.append(_error(_("RECOMMENDATIONS['IMPRESSION_BUFFER_SECONDS'] must be a number >= 0, got %(value)r.")
+                             % {"value": value}, _("Default: None; 0 turns it off."), 35))
+    for key, least in (("IMPRESSION_BUFFER_SIZE", 1), ("PRODUCT_CACHE_SIZE", 0)):
         value = getattr(app_settings, key)
-        if value is None and key == "IMPRESSION_BUFFER_SECONDS":
-            continue
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-            errors.append(_error(_("RECOMMENDATIONS[%(key)r] must be a number >= 0, got %(value)r.")
-                                 % {"key": key, "value": value},
-                                 _("Default: %(default)s; 0 turns it off.") % {"default": DEFAULTS[key]}, 35))
-    for key in ("IMPRESSION_BUFFER_SIZE", "PRODUCT_CACHE_SIZE"):
-        value = getattr(app_settings, key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            errors.append(_error(_("RECOMMENDATIONS[%(key)r] must be an integer >= 1, got %(value)r.")
-                                 % {"key": key, "value": value}, _("Default: %(default)s.")
-                                                                 % {"default": DEFAULTS[key]},
-                                 35))
+        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+            errors.append(_error(_("RECOMMENDATIONS[%(key)r] must be an integer >= %(least)s, got %(value)r.")
+                                 % {"key": key, "least": least, "value": value},
+                                 (_("Default: %(default)s; 0 turns it off.") if least == 0
+                                  else _("Default: %(default)s.")) % {"default": DEFAULTS[key]}, 35))
     problem = _rerank_problem(app_settings.RERANK)
     if problem:
         errors.append(_error(_("RECOMMENDATIONS['RERANK'] is invalid: %(problem)s.") % {"problem": problem},

@@ -126,10 +126,9 @@ DEFAULTS: dict[str, Any] = {
     # a background writer would make the next request's transaction fail, "database is locked").
     "IMPRESSION_BUFFER_SECONDS": None,
     "IMPRESSION_BUFFER_SIZE": 100,
-    # Products of cached lists kept in process memory (0: none); dropped on any product save or
-    # delete in any process (through the cache), and after this many seconds at most, for
-    # changes that bypass signals (QuerySet.update, bulk imports). At most PRODUCT_CACHE_SIZE.
-    "PRODUCT_CACHE_SECONDS": 60,
+    # Products of cached lists kept in process memory, at most this many (0: none); dropped on
+    # any product save or delete in any process (a token in the cache), by the app's importers,
+    # and by recommendations.serving.products_changed() for changes that bypass signals.
     "PRODUCT_CACHE_SIZE": 10_000,
     # Default length of a list from the API and the template tags.
     "DEFAULT_LIMIT": 10,
@@ -161,6 +160,16 @@ DEFAULTS: dict[str, Any] = {
     },
 }
 
+#: Keys still accepted, with a warning (recommendations.W037) saying what replaced them.
+DEPRECATED_SETTINGS = {
+    "PRODUCT_CACHE_SECONDS": "The product cache no longer empties on a timer: it follows the catalogue "
+                             "token alone (product saves and deletes, the app's importers, "
+                             "recommendations.serving.products_changed() after QuerySet.update or "
+                             "bulk_create). Remove the key; to turn the product cache off, set "
+                             "PRODUCT_CACHE_SIZE to 0 (PRODUCT_CACHE_SECONDS = 0 still does until the "
+                             "key is removed).",
+}
+
 _DICT_SETTINGS = {"PRODUCT_FIELDS", "EVENT_WEIGHTS", "THROTTLE_RATES", "RERANK"}
 ENGINE_NAMES = ("popular", "trending", "user_cf", "item_cf", "content", "deep", "sequence", "hybrid", "rating")
 
@@ -185,6 +194,14 @@ class AppSettings:
                 value = {**DEFAULTS[name], **value}
             self._cache[name] = value
         return self._cache[name]
+
+    @property
+    def product_cache_size(self) -> int:
+        """``PRODUCT_CACHE_SIZE``, or 0 while the deprecated ``PRODUCT_CACHE_SECONDS`` is 0 (off)."""
+        if "_product_cache_size" not in self._cache:
+            off = self.user_settings.get("PRODUCT_CACHE_SECONDS") == 0
+            self._cache["_product_cache_size"] = 0 if off else self.PRODUCT_CACHE_SIZE
+        return self._cache["_product_cache_size"]
 
     @property
     def product_model(self) -> str:

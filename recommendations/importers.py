@@ -68,6 +68,7 @@ from django.utils.text import slugify
 
 from .conf import app_settings, get_product_model
 from .models import Event, Rating
+from .serving import products_changed
 
 PRODUCT_COLUMNS = ("product_id", "name", "description", "category", "brand", "price")
 EVENT_COLUMNS = ("user_id", "product_id", "event", "timestamp", "value")
@@ -853,6 +854,8 @@ class HistoryImporter:
             self._write_product_batch(batch, source)
         finally:
             self.report_bad_rows()
+            # bulk writes send no signals: tell serving's product caches (every process) instead
+            products_changed()
 
     def _write_product_batch(self, batch, source: str) -> None:
         self._forget_queries()

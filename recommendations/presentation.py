@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -153,13 +153,13 @@ _REASON_PATTERNS = [
 def reason_text(reason: str) -> str:
     """A reason as serving wrote it (English), in the active language; one it does not know
     (a shop's own hook may write any) as written."""
+    if not reason:
+        return reason
     fixed = {"Trending now": lambda: pgettext("reason", "Trending now"),
              "Popular with shoppers": lambda: pgettext("reason", "Popular with shoppers"),
              "New in the shop": lambda: pgettext("reason", "New in the shop"),
              "You viewed this": lambda: pgettext("reason", "You viewed this"),
              "a product": lambda: _("a product")}
-    if not reason:
-        return reason
     if reason in fixed:
         return fixed[reason]()
     for pattern, text in _REASON_PATTERNS:
@@ -263,15 +263,26 @@ def show(request: Any, widget: str, n: int | None = None, *, product: Any = None
         impression = feedback.record_impression(shopper, widget, recs, variant=variant)
     shown = ShownList(widget, recs, impression.pk if impression else None, variant,
                       impression.engine if impression else feedback.dominant_engine(recs))
-    pattern = _click_pattern() if shown.recommendation_id else None
     recommendation_id = str(shown.recommendation_id) if shown.recommendation_id else None
-    for rec in recs:
-        item = dict(serving.product_cache.payload(rec.product, product_payload))
-        item.update(score=round(rec.score, 6), engine=rec.engine, reason=reason_text(rec.reason),
-                    recommendation_id=recommendation_id,
-                    click_url=click_url(recommendation_id, rec.product_id, pattern) if item["url"] else None)
-        shown.items.append(item)
+    link = _click_links(recommendation_id)
+    payload = serving.product_cache.payload
+    shown.items = [{**(fields := payload(rec.product, product_payload)), "score": round(rec.score, 6),
+                    "engine": rec.engine, "reason": reason_text(rec.reason), "recommendation_id": recommendation_id,
+                    "click_url": link(rec.product_id) if fields["url"] else None} for rec in recs]
     return shown
+
+
+def _click_links(recommendation_id: str | None) -> Callable[[Any], str | None]:
+    """``click_url`` for one list: the part the items share built once (a list's items are a
+    visible share of a cached list request)."""
+    pattern = _click_pattern() if recommendation_id else None
+    if pattern is None:
+        return lambda product_id: None
+    if not pattern.endswith("/0/"):
+        return lambda product_id: click_url(recommendation_id, product_id, pattern)
+    prefix = pattern[:-2].replace(_NO_ID, recommendation_id, 1)
+    return lambda product_id: prefix + (str(product_id) if type(product_id) is int
+                                        else quote(str(product_id), safe="")) + "/"
 
 
 def product_payload(product: Any) -> dict[str, Any]:

@@ -228,46 +228,51 @@ CATALOG_KEY = "recommendations:catalog"
 
 class ProductCache:
     """Product instances of recent lists, kept in process memory so that serving a cached list
-    needs no database query. Entries are dropped when the catalogue token read with the list
-    changes (``products_changed``, sent by every product save or delete), after
-    ``PRODUCT_CACHE_SECONDS`` (changes that bypass signals, e.g. ``QuerySet.update``) and when
-    ``PRODUCT_CACHE_SIZE`` is exceeded. Lists computed afresh always read the database."""
+    needs no database query. They stay until the catalogue token read with the list changes
+    (``products_changed``: sent by every product save or delete, and called by the app's
+    importers; a shop calls it after changes that bypass signals, e.g. ``QuerySet.update``),
+    never on a timer: a timed refill made every process pay for the whole catalogue at once,
+    a periodic spike. ``PRODUCT_CACHE_SIZE`` bounds the memory (0: no product cache). Lists
+    computed afresh always read the database."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: dict[Any, list] = {}  # pk -> [instance or None, available, payload or None]
         self._token: Any = None
-        self._filled_at = time.monotonic()
 
     def clear(self) -> None:
         with self._lock:
             self._entries = {}
-            self._filled_at = time.monotonic()
 
     def sync(self, token: Any) -> None:
-        """Forget everything if the catalogue changed since the entries were read, or they are old."""
-        expired = time.monotonic() - self._filled_at > app_settings.PRODUCT_CACHE_SECONDS
-        if token != self._token or expired:
+        """Forget everything if the catalogue changed since the entries were read."""
+        if token != self._token:
             with self._lock:
-                self._entries, self._token, self._filled_at = {}, token, time.monotonic()
+                self._entries, self._token = {}, token
 
     def store(self, found: dict[Any, tuple[Any, bool]], asked: Iterable[Any]) -> None:
         """Remember what a database read returned (ids it did not return: no such product)."""
-        if app_settings.PRODUCT_CACHE_SECONDS <= 0:
+        size = app_settings.product_cache_size
+        if size <= 0:
             return
         with self._lock:
-            if len(self._entries) > app_settings.PRODUCT_CACHE_SIZE:
+            if len(self._entries) > size:
                 self._entries = {}
             for pk in asked:
                 instance, available = found.get(pk, (None, False))
                 self._entries[pk] = [instance, available, None]
 
-    def available(self, ids: list[Any]) -> dict[Any, Any]:
-        """The available products among ``ids``; a database query only for ids not cached."""
-        if app_settings.PRODUCT_CACHE_SECONDS <= 0:
+    def contains(self, pk: Any) -> bool:
+        return pk in self._entries
+
+    def available(self, ids: list[Any], also: Iterable[Any] = ()) -> dict[Any, Any]:
+        """The available products among ``ids``; one database query (plus the adapter's
+        prefetches) for those not cached, whatever their number. ``also``: ids read in the same
+        query when missing (a page's own product with its list)."""
+        if app_settings.product_cache_size <= 0:
             return _products(ids)
         entries = self._entries
-        missing = [pk for pk in ids if pk not in entries]
+        missing = list(dict.fromkeys(pk for pk in [*ids, *also] if pk not in entries))
         if missing:
             self.store(_fetch_products(missing), missing)
             entries = self._entries
@@ -304,8 +309,11 @@ product_cache = ProductCache()
 
 
 def products_changed() -> None:
-    """Every process drops its cached products at its next cached list (sent by the product
-    model's ``post_save`` / ``post_delete``; call it after ``QuerySet.update`` of products)."""
+    """Every process drops its cached products at its next cached list: sent by the product
+    model's ``post_save`` / ``post_delete`` and by the app's importers; call it after changes
+    that bypass signals (``QuerySet.update``, ``bulk_create``, raw SQL, a stock table the
+    adapter reads). The product cache has no timer: without this call, such a change is not
+    seen by cached lists until the next product save."""
     product_cache.clear()
     try:
         _cache().set(CATALOG_KEY, uuid.uuid4().hex, None)
@@ -846,6 +854,23 @@ def _item_list(kind: str, product: Any, n: int, chain: list[tuple[str, str]],
     recs = _apply_rules(candidates, n, None)
     _cache_set(key, str(n), signature, [r.as_cacheable() for r in recs])
     return _apply_hooks(recs, n, context)
+
+
+def list_subject(kind: str, pk: Any) -> Any:
+    """The product (available or not; None: no such product) whose ``kind`` list ("similar",
+    "also_bought") a request asks for, from the product cache. When it is not cached, it is read
+    in the same query as the products of its cached lists, which the list then finds cached: a
+    cold product cache costs one query per request (and one Redis read more), not two."""
+    if app_settings.product_cache_size > 0 and not product_cache.contains(pk):
+        try:
+            found = _cache().get_many([f"recommendations:{kind}:{pk}", CATALOG_KEY])
+        except Exception:  # noqa: BLE001  (cache down: the product alone, from the database)
+            found = {}
+        else:
+            product_cache.sync(found.get(CATALOG_KEY))
+        lists = (found.get(f"recommendations:{kind}:{pk}") or {}).get("lists") or {}
+        product_cache.available([row["product_id"] for rows in lists.values() for row in rows], also=[pk])
+    return product_cache.get(pk)
 
 
 def similar_products(product: Any, n: int = 10) -> list[Recommendation]:

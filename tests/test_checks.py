@@ -35,7 +35,9 @@ def test_defaults_are_clean():
     ({"ARTIFACT_STORAGE": "nope"}, "recommendations.E017", "'nope' is not in STORAGES"),
     ({"RECENT_ACTIVITY_SHARE": 1.0}, "recommendations.E018", "must be a number in [0, 1), got 1.0"),
     ({"IMPRESSION_BUFFER_SECONDS": -1}, "recommendations.E035", "must be a number >= 0, got -1"),
-    ({"PRODUCT_CACHE_SIZE": 0}, "recommendations.E035", "must be an integer >= 1, got 0"),
+    ({"PRODUCT_CACHE_SIZE": -1}, "recommendations.E035", "must be an integer >= 0, got -1"),
+    ({"IMPRESSION_BUFFER_SIZE": 0}, "recommendations.E035", "must be an integer >= 1, got 0"),
+    ({"PRODUCT_CACHE_SECONDS": 60}, "recommendations.W037", "set PRODUCT_CACHE_SIZE to 0"),
 ])
 def test_bad_settings_are_reported(setting, expected_id, text):
     with override_settings(RECOMMENDATIONS=setting):

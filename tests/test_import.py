@@ -420,3 +420,19 @@ def test_text_the_database_cannot_store_is_refused(tmp_path):
     out, err = run_import("--products", str(write(tmp_path, "products.csv", text)))
     assert "products.csv line 5: name" in err and "products.csv line 6: category" in err, err
     assert "products: 3 created" in out and "bad rows: 2" in out
+
+
+def test_an_import_reaches_the_product_cache_of_every_serving_process(tmp_path):
+    """Bulk writes send no signals, and the product cache has no timer: the importer itself
+    replaces the catalogue token (other processes) and empties this process's cache."""
+    from django.core.cache import cache
+
+    from recommendations import serving
+    from recommendations.products import info
+
+    run_import("--products", str(write(tmp_path, "products.csv", PRODUCTS)))
+    assert info(serving.product_cache.get(1)).name == "Red Kettle"
+    cache.set(serving.CATALOG_KEY, "before the import", None)
+    run_import("--products", str(write(tmp_path, "renamed.csv", PRODUCTS.replace("Red Kettle", "Copper Kettle"))))
+    assert cache.get(serving.CATALOG_KEY) != "before the import"
+    assert info(serving.product_cache.get(1)).name == "Copper Kettle"

@@ -15,6 +15,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from recommendations import feedback, serving
+from recommendations.conf import get_product_model
 from recommendations.feedback import ctr_report
 from recommendations.models import Click, Event, Impression
 from recommendations.products import json_key
@@ -78,6 +79,67 @@ def test_a_product_change_in_another_process_reaches_this_ones_product_cache(sho
     cache.set(serving.CATALOG_KEY, "changed-elsewhere", None)
     assert serving.product_cache.get(gone.pk) is gone
     assert gone.pk not in {r.product_id for r in recommend_for(shopper, 5)}
+
+
+@pytest.mark.django_db
+def test_the_product_cache_follows_the_catalogue_token_alone(shop):
+    """No timer empties it (a timed refill made every process re-read every product at once, a
+    periodic spike): a change that bypasses signals is seen once ``products_changed`` says so."""
+    books, garden, users = shop
+    train("item_cf", "trending")
+    shopper = Shopper(user_id=users[1].pk)
+    with override_settings(RECOMMENDATIONS=recs(ACTIVE_VERSION_CHECK_SECONDS=60)):
+        gone = recommend_for(shopper, 5)[0].product
+        type(gone).objects.filter(pk=gone.pk).update(**unavailable_update(type(gone)))
+        with CaptureQueriesContext(connection) as queries:
+            assert gone.pk in {r.product_id for r in recommend_for(shopper, 5)}
+        assert queries.captured_queries == []
+        serving.products_changed()
+        assert gone.pk not in {r.product_id for r in recommend_for(shopper, 5)}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("off", [{"PRODUCT_CACHE_SIZE": 0}, {"PRODUCT_CACHE_SECONDS": 0}])  # the second: deprecated
+def test_the_product_cache_can_be_turned_off(shop, off):
+    books, garden, users = shop
+    train("item_cf", "trending")
+    shopper = Shopper(user_id=users[1].pk)
+    serving.product_cache.clear()
+    with override_settings(RECOMMENDATIONS=recs(ACTIVE_VERSION_CHECK_SECONDS=60, **off)):
+        first = recommend_for(shopper, 5)
+        with CaptureQueriesContext(connection) as queries:
+            again = recommend_for(shopper, 5)
+    assert [r.product_id for r in again] == [r.product_id for r in first]
+    assert product_reads(queries) == 1 and not serving.product_cache._entries
+
+
+def product_reads(queries: CaptureQueriesContext) -> int:
+    table = connection.ops.quote_name(get_product_model()._meta.db_table)
+    return sum(f"FROM {table}" in query["sql"] for query in queries.captured_queries)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["for-you/", "trending/", "products/{pk}/similar/", "products/{pk}/also-bought/"])
+def test_a_cold_product_cache_costs_one_bulk_query_per_list_whatever_its_length(shop, url):
+    """A cached list served after the product cache emptied (a product saved anywhere) reads its
+    products in one query, plus the adapter's fixed prefetches, the page's own product included:
+    as many queries for 2 products as for 10."""
+    books, garden, users = shop
+    train("item_cf", "trending")
+    client = shopper_client(users[1])
+    path = API + url.format(pk=books[0].pk)
+    counted = {}
+    with override_settings(RECOMMENDATIONS=recs(ACTIVE_VERSION_CHECK_SECONDS=60, RECORD_IMPRESSIONS=False)):
+        for limit in (2, 10):
+            shown = client.get(path, {"limit": limit}).json()["results"]  # the list is cached
+            serving.products_changed()
+            with CaptureQueriesContext(connection) as queries:
+                again = client.get(path, {"limit": limit}).json()["results"]
+            assert [item["id"] for item in again] == [item["id"] for item in shown]
+            counted[len(shown)] = (len(queries.captured_queries), product_reads(queries))
+    assert len(counted) == 2 and min(counted) < max(counted)  # really more products in the longer list
+    assert counted[min(counted)] == counted[max(counted)], counted
+    assert counted[max(counted)][1] == 1, counted
 
 
 @pytest.mark.django_db

@@ -95,12 +95,15 @@ def validated(serializer_class, request, **kwargs) -> dict[str, Any]:
     raise exceptions.ValidationError(payload.errors)
 
 
-def get_product(pk: str):
+def get_product(pk: str, list_kind: str = ""):
     """The product named in a URL, from the serving product cache when it holds it (a cached
-    "similar products" request then makes no database query); unknown -> 404."""
+    "similar products" request then makes no database query; ``list_kind``: read with the
+    products of its cached list of that kind when it does not); unknown -> 404."""
     model = get_product_model()
     try:
-        product = None if "\x00" in pk else serving.product_cache.get(model._meta.pk.to_python(pk))
+        key = None if "\x00" in pk else model._meta.pk.to_python(pk)
+        product = None if key is None else (
+            serving.list_subject(list_kind, key) if list_kind else serving.product_cache.get(key))
     except (ValueError, TypeError, OverflowError, DjangoValidationError):
         product = None
     if product is None:
@@ -156,7 +159,7 @@ class SimilarView(_ListView):
     widget = presentation.SIMILAR
 
     def product(self, kwargs):
-        return get_product(kwargs["pk"])
+        return get_product(kwargs["pk"], self.widget)
 
     @extend_schema(summary="Products similar to a product", parameters=[s.ItemListParamsSerializer],
                    responses={200: s.RecommendationListSerializer, **ERRORS})

@@ -29,6 +29,7 @@ from demo_shop.catalog import generator
 from demo_shop.catalog.models import Category, Order, OrderLine, Product
 from recommendations.conf import app_settings
 from recommendations.models import Event, Rating
+from recommendations.serving import products_changed
 
 DEMO_PASSWORD = "demo12345"
 ADMIN_USERNAME, ADMIN_PASSWORD = "admin", "admin12345"
@@ -168,6 +169,7 @@ class Command(BaseCommand):
             User.objects.using(db).filter(username__in=[
                 s["username"] for s in generator.NAMED_SHOPPERS]).update(password=demo_hash)
             self._reset_sequences(db, [Product])
+            products_changed()  # bulk_create sends no signals: running web processes re-read products
         uid_to_pk = {uid: user_pk[name] for uid, name in zip(data.shoppers["user_id"], usernames)}
 
         ev = data.events
