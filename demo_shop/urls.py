@@ -13,5 +13,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/recommendations/", include("recommendations.urls")),
     path("api/token/", ObtainTokenView.as_view(), name="api-token"),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the footer's language switch
     path("", include("demo_shop.catalog.urls")),
 ]

@@ -86,7 +86,7 @@ def _get_or_404(queryset, pk: str):
     try:
         key = model._meta.pk.to_python(pk)
     except (ValidationError, ValueError, TypeError):
-        raise Http404(f"No {model._meta.verbose_name} {pk!r}.") from None
+        raise Http404(gettext("No %(model)s %(key)r.") % {"model": model._meta.verbose_name, "key": pk}) from None
     return get_object_or_404(queryset, pk=key)
 
 
@@ -122,7 +122,7 @@ class EventAdmin(UserSearchMixin, admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     ordering = ["-id"]
 
-    @admin.display(description="session")
+    @admin.display(description=_("session"))
     def short_session(self, obj: Event) -> str:
         return obj.session_key[:8]
 
@@ -143,7 +143,7 @@ class PrecomputedListAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.display(description="products")
+    @admin.display(description=_("products"))
     def length(self, obj: PrecomputedList) -> int:
         return len(obj.items or [])
 
@@ -169,15 +169,15 @@ class ImpressionAdmin(UserSearchMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(click_count=Count("clicks"))
 
-    @admin.display(description="session")
+    @admin.display(description=_("session"))
     def short_session(self, obj: Impression) -> str:
         return obj.session_key[:8]
 
-    @admin.display(description="products shown")
+    @admin.display(description=_("products shown"))
     def shown(self, obj: Impression) -> int:
         return len(obj.product_ids or [])
 
-    @admin.display(description="clicks", ordering="click_count")
+    @admin.display(description=_("clicks"), ordering="click_count")
     def n_clicks(self, obj: Impression) -> int:
         return obj.click_count
 
@@ -237,7 +237,7 @@ class StageFilter(admin.SimpleListFilter):
     parameter_name = "stage"
 
     def lookups(self, request, model_admin):
-        return [(stage, _(stage)) for stage in profiles.STAGES]
+        return [(stage, profiles.STAGE_LABELS[stage]) for stage in profiles.STAGES]
 
     def queryset(self, request, queryset):
         if self.value() in profiles.STAGES:
@@ -270,7 +270,7 @@ class ShopperProfileAdmin(admin.ModelAdmin):
     category; a profile's page shows what the shop knows about them and their list from every
     active engine, side by side."""
 
-    list_display = ["who", "segment", "activity", "last_seen_display", "computed_display"]
+    list_display = ["who", "segment_display", "activity", "last_seen_display", "computed_display"]
     list_display_links = ["who"]
     list_filter = [StageFilter, FanFilter]
     list_select_related = ["user"]
@@ -301,6 +301,10 @@ class ShopperProfileAdmin(admin.ModelAdmin):
         if detail:
             return format_html('{}<br><span class="quiet">{}</span>', name, detail)
         return name
+
+    @admin.display(description=_("segment"), ordering="segment")
+    def segment_display(self, obj: ShopperProfile) -> str:
+        return profiles.segment_text(obj.segment)
 
     @admin.display(description=_("activity"))
     def activity(self, obj: ShopperProfile) -> str:
@@ -357,6 +361,8 @@ class ShopperProfileAdmin(admin.ModelAdmin):
             "opts": opts,
             "app_label": opts.app_label,
             "profile": stored,
+            "segment": profiles.segment_text(stored.segment),
+            "price_band": profiles.price_band_text((data.get("price") or {}).get("band")),
             "data": data,
             "activity": activity,
             "first_seen": _moment(activity.get("first_seen")),
@@ -364,7 +370,8 @@ class ShopperProfileAdmin(admin.ModelAdmin):
             "last_seen": _moment(activity.get("last_seen")),
             "last_seen_ago": ago(activity.get("last_seen"), depth=2),
             "computed_ago": ago(stored.computed_at),
-            "shaping": [{**p, "share": round(100 * max(0.0, p.get("weight") or 0.0) / shaping_total)
+            "shaping": [{**p, "why": profiles.why_text(p.get("why", "")),
+                         "share": round(100 * max(0.0, p.get("weight") or 0.0) / shaping_total)
                          if shaping_total else 0} for p in shaping],
             "not_interested": profiles.not_interested_entries(shopper),
             "previews": previews,
@@ -378,14 +385,15 @@ class ShopperProfileAdmin(admin.ModelAdmin):
 
 def activity_summary(activity: dict[str, Any]) -> str:
     """"25 purchases · 3 in cart · 120 views · 4 ratings", leaving out what they never did."""
+    texts = {"purchases": lambda n: ngettext("%(n)s purchase", "%(n)s purchases", n),
+             "carts": lambda n: ngettext("%(n)s added to cart", "%(n)s added to cart", n),
+             "views": lambda n: ngettext("%(n)s view", "%(n)s views", n),
+             "ratings": lambda n: ngettext("%(n)s rating", "%(n)s ratings", n)}
     parts = []
-    for key, singular, plural in (("purchases", "%(n)s purchase", "%(n)s purchases"),
-                                  ("carts", "%(n)s added to cart", "%(n)s added to cart"),
-                                  ("views", "%(n)s view", "%(n)s views"),
-                                  ("ratings", "%(n)s rating", "%(n)s ratings")):
+    for key, text in texts.items():
         count = activity.get(key) or 0
         if count:
-            parts.append(ngettext(singular, plural, count) % {"n": number_format(count, force_grouping=True)})
+            parts.append(text(count) % {"n": number_format(count, force_grouping=True)})
     return " · ".join(parts) or gettext("nothing yet")
 
 
@@ -403,6 +411,6 @@ class NotInterestedAdmin(UserSearchMixin, admin.ModelAdmin):
     raw_id_fields = ["user", "product"]
     search_fields = ["=session_key", "category"]
 
-    @admin.display(description="session")
+    @admin.display(description=_("session"))
     def short_session(self, obj: NotInterested) -> str:
         return obj.session_key[:8]

@@ -27,8 +27,9 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from . import products as catalogue
 from .conf import app_settings
@@ -70,6 +71,12 @@ class Attributed:
     def revenue(self) -> Decimal:
         price = self.event.unit_price if self.event.unit_price is not None else Decimal(0)
         return price * self.event.quantity
+
+
+def percent(share: float, decimals: int = 1) -> str:
+    """A share as a percentage in the active locale's number format ("12.5%"); rounded first,
+    since number_format cuts a float's extra digits."""
+    return f"{number_format(round(100 * share, decimals), decimals)}%"
 
 
 def product_key(value: Any) -> str:
@@ -122,8 +129,8 @@ def two_proportions(successes_a: int, trials_a: int, successes_b: int, trials_b:
     z = (rate_a - rate_b) / spread if spread > 0 else 0.0
     p_value = math.erfc(abs(z) / math.sqrt(2))
     significant = p_value < alpha
-    values = {"a": name_a, "b": name_b, "measure": measure, "ra": f"{rate_a:.1%}", "rb": f"{rate_b:.1%}",
-              "confidence": f"{1 - alpha:.0%}", "p": f"{p_value:.3f}"}
+    values = {"a": name_a, "b": name_b, "measure": measure, "ra": percent(rate_a), "rb": percent(rate_b),
+              "confidence": percent(1 - alpha, 0), "p": number_format(round(p_value, 3), 3)}
     if significant:
         better, worse = (name_a, name_b) if rate_a > rate_b else (name_b, name_a)
         values.update(better=better, worse=worse)
@@ -141,14 +148,14 @@ def _empty_row(**key: str) -> dict[str, Any]:
             "revenue": Decimal(0)}
 
 
-WIDGET_LABELS = {"for_you": _lazy("Recommended for you"), "similar": _lazy("Similar products"),
-                 "also_bought": _lazy("Customers also bought"), "trending": _lazy("Trending"),
-                 "recently_viewed": _lazy("Recently viewed")}
+WIDGET_LABELS = {"for_you": gettext_lazy("Recommended for you"), "similar": gettext_lazy("Similar products"),
+                 "also_bought": gettext_lazy("Customers also bought"), "trending": gettext_lazy("Trending"),
+                 "recently_viewed": gettext_lazy("Recently viewed")}
 
 
 def _finish(row: dict[str, Any]) -> dict[str, Any]:
     row["ctr"] = row["clicked_impressions"] / row["impressions"] if row["impressions"] else 0.0
-    row["ctr_percent"] = f"{row['ctr']:.1%}"
+    row["ctr_percent"] = percent(row["ctr"])
     row["label"] = (WIDGET_LABELS.get(row["widget"], row["widget"]) if "widget" in row
                     else row.get("engine") or row.get("variant") or row.get("day", ""))
     row["conversion"] = row["purchases"] / row["clicks"] if row["clicks"] else 0.0

@@ -12,8 +12,10 @@ import itertools
 import math
 from collections.abc import Sequence
 
+from django.utils.formats import number_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 PALETTE = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000"]
 MARKERS = ["circle", "square", "diamond", "triangle"]
@@ -21,7 +23,7 @@ _ids = itertools.count(1)
 
 
 def _fmt(value: float | None) -> str:
-    return "–" if value is None else f"{value:.3f}"
+    return "–" if value is None else number_format(round(value, 3), 3)  # number_format cuts, not rounds
 
 
 def _scale_max(values: Sequence[float | None]) -> float:
@@ -93,9 +95,10 @@ def _legend(parts: list[str], names: Sequence[str], x: int, y: int, line: bool) 
 
 
 def line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[float | None]],
-               *, width: int = 520, height: int = 220, empty: str = "No finished versions yet.") -> SafeString:
+               *, width: int = 520, height: int = 220, empty: str | None = None) -> SafeString:
     """One line per series over the x ``labels`` (e.g. versions, oldest first); ``None`` values
     leave a gap."""
+    empty = empty or _("No finished versions yet.")
     chart_id = f"rec-chart-{next(_ids)}"
     values = [v for vs in series.values() for v in vs]
     desc_rows = [f"{name}: " + ", ".join(f"{label} {_fmt(v)}" for label, v in zip(labels, vs))
@@ -130,9 +133,10 @@ def line_chart(title: str, labels: Sequence[str], series: dict[str, Sequence[flo
 
 
 def bar_chart(title: str, groups: Sequence[str], series: dict[str, Sequence[float | None]],
-              *, width: int = 640, height: int = 240, empty: str = "No active versions yet.") -> SafeString:
+              *, width: int = 640, height: int = 240, empty: str | None = None) -> SafeString:
     """Grouped bars: one group per entry of ``groups`` (e.g. engines), one bar per series
     (e.g. metrics)."""
+    empty = empty or _("No active versions yet.")
     chart_id = f"rec-chart-{next(_ids)}"
     values = [v for vs in series.values() for v in vs]
     desc = "; ".join(f"{group}: " + ", ".join(f"{name} {_fmt(vs[g])}" for name, vs in series.items())

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
 
 from .conf import DEFAULTS, DEPRECATED_SETTINGS, ENGINE_NAMES, PRODUCT_MODEL_SETTING, app_settings, get_product_model
 from .limits import parse_rate
@@ -28,31 +29,33 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
     errors: list[checks.CheckMessage] = []
     user = getattr(settings, "RECOMMENDATIONS", {})
     if not isinstance(user, dict):
-        return [_error("RECOMMENDATIONS must be a dict.",
-                       "Set RECOMMENDATIONS = {...} with the options from docs/settings.md.", 1)]
+        return [_error(_("RECOMMENDATIONS must be a dict."),
+                       _("Set RECOMMENDATIONS = {...} with the options from docs/settings.md."), 1)]
     for key in sorted(set(user) & set(DEPRECATED_SETTINGS)):
-        errors.append(checks.Warning(f"RECOMMENDATIONS[{key!r}] is deprecated and has no effect.",
+        errors.append(checks.Warning(_("RECOMMENDATIONS[%(key)r] is deprecated and has no effect.") % {"key": key},
                                      hint=DEPRECATED_SETTINGS[key], id="recommendations.W037"))
     for key in sorted(set(user) - set(DEFAULTS) - set(DEPRECATED_SETTINGS)):
         close = difflib.get_close_matches(str(key).upper(), DEFAULTS, n=1)
-        hint = f"Did you mean {close[0]!r}?" if close else f"Valid keys: {', '.join(sorted(DEFAULTS))}."
-        errors.append(_error(f"RECOMMENDATIONS has an unknown key {key!r}.", hint, 2))
+        hint = (_("Did you mean %(key)r?") % {"key": close[0]} if close
+                else _("Valid keys: %(keys)s.") % {"keys": ", ".join(sorted(DEFAULTS))})
+        errors.append(_error(_("RECOMMENDATIONS has an unknown key %(key)r.") % {"key": key}, hint, 2))
 
     try:
         model = get_product_model()
     except ImproperlyConfigured as exc:
-        errors.append(_error(str(exc), f"Set {PRODUCT_MODEL_SETTING} to an installed model, e.g. "
-                             "'catalog.Product', or leave it unset for 'recommendations.Product'.", 3))
+        errors.append(_error(str(exc), _("Set %(setting)s to an installed model, e.g. 'catalog.Product', or "
+                                         "leave it unset for 'recommendations.Product'.")
+                             % {"setting": PRODUCT_MODEL_SETTING}, 3))
         model = None
 
     fields = app_settings.PRODUCT_FIELDS
     if not isinstance(fields, dict):
-        errors.append(_error("RECOMMENDATIONS['PRODUCT_FIELDS'] must be a dict.",
-                             "Map name, description, category, brand, price, available, image to fields.", 4))
+        errors.append(_error(_("RECOMMENDATIONS['PRODUCT_FIELDS'] must be a dict."),
+                             _("Map name, description, category, brand, price, available, image to fields."), 4))
     else:
         for key in sorted(set(fields) - PRODUCT_FIELD_KEYS):
-            errors.append(_error(f"RECOMMENDATIONS['PRODUCT_FIELDS'] has an unknown key {key!r}.",
-                                 f"Valid keys: {', '.join(sorted(PRODUCT_FIELD_KEYS))}.", 5))
+            errors.append(_error(_("RECOMMENDATIONS['PRODUCT_FIELDS'] has an unknown key %(key)r.") % {"key": key},
+                                 _("Valid keys: %(keys)s.") % {"keys": ", ".join(sorted(PRODUCT_FIELD_KEYS))}, 5))
         if model is not None and _uses_field_mapping():
             from .products import MappingError, _Reader
 
@@ -64,67 +67,78 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 except MappingError as exc:
                     errors.append(_error(str(exc), exc.hint, 6))
         if fields.get("name") is None:
-            errors.append(_error("RECOMMENDATIONS['PRODUCT_FIELDS']['name'] cannot be None.",
-                                 "Map 'name' to the field holding the product's title.", 7))
+            errors.append(_error(_("RECOMMENDATIONS['PRODUCT_FIELDS']['name'] cannot be None."),
+                                 _("Map 'name' to the field holding the product's title."), 7))
 
     dedup = app_settings.VIEW_DEDUP_SECONDS
     if not isinstance(dedup, int) or isinstance(dedup, bool) or dedup < 0:
         errors.append(_error(
-            f"RECOMMENDATIONS['VIEW_DEDUP_SECONDS'] must be an integer >= 0, got {dedup!r}.",
-                             "Use 0 to count every view, or a window in seconds (default 1800).", 8))
+            _("RECOMMENDATIONS['VIEW_DEDUP_SECONDS'] must be an integer >= 0, got %(value)r.") % {"value": dedup},
+            _("Use 0 to count every view, or a window in seconds (default 1800)."), 8))
     pattern = app_settings.BOT_USER_AGENT_PATTERN
     if pattern:
         try:
             re.compile(pattern)
         except (re.error, TypeError) as exc:
-            errors.append(_error(f"RECOMMENDATIONS['BOT_USER_AGENT_PATTERN'] is not a valid regex: {exc}.",
-                                 "Fix the pattern, or set it to '' to count every user agent.", 9))
+            errors.append(_error(_("RECOMMENDATIONS['BOT_USER_AGENT_PATTERN'] is not a valid regex: %(error)s.")
+                                 % {"error": exc},
+                                 _("Fix the pattern, or set it to '' to count every user agent."), 9))
     weights = app_settings.EVENT_WEIGHTS
     valid_kinds = set(DEFAULTS["EVENT_WEIGHTS"])
     if not isinstance(weights, dict) or set(weights) - valid_kinds or not all(
         isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in weights.values()
     ):
-        errors.append(_error(f"RECOMMENDATIONS['EVENT_WEIGHTS'] is invalid: {weights!r}.",
-                             f"Give non-negative numbers for keys among {sorted(valid_kinds)}.", 10))
+        errors.append(_error(_("RECOMMENDATIONS['EVENT_WEIGHTS'] is invalid: %(value)r.") % {"value": weights},
+                             _("Give non-negative numbers for keys among %(keys)s.") % {"keys": sorted(valid_kinds)},
+                             10))
     half_life = app_settings.TIME_DECAY_HALF_LIFE_DAYS
     if half_life is not None and (not isinstance(half_life, (int, float)) or half_life <= 0):
         errors.append(_error(
-            f"RECOMMENDATIONS['TIME_DECAY_HALF_LIFE_DAYS'] must be > 0 or None, got {half_life!r}.",
-                             "Use e.g. 30 for a 30-day half-life, or None for no decay.", 11))
+            _("RECOMMENDATIONS['TIME_DECAY_HALF_LIFE_DAYS'] must be > 0 or None, got %(value)r.")
+            % {"value": half_life},
+            _("Use e.g. 30 for a 30-day half-life, or None for no decay."), 11))
     engines = app_settings.ENGINES
     if not isinstance(engines, (list, tuple)) or set(engines) - set(ENGINE_NAMES):
-        errors.append(_error(f"RECOMMENDATIONS['ENGINES'] must list engines among {list(ENGINE_NAMES)}, "
-                             f"got {engines!r}.", "Remove the unknown names.", 13))
+        errors.append(_error(_("RECOMMENDATIONS['ENGINES'] must list engines among %(engines)s, got %(value)r.")
+                             % {"engines": list(ENGINE_NAMES), "value": engines}, _("Remove the unknown names."), 13))
     chain = [app_settings.SERVING_ENGINE, *app_settings.FALLBACK_CHAIN]
     unknown = [name for name in chain if name not in ENGINE_NAMES]
     if unknown:
-        errors.append(_error(f"Unknown engine(s) {unknown} in SERVING_ENGINE / FALLBACK_CHAIN.",
-                             f"Choose from {list(ENGINE_NAMES)}.", 14))
+        errors.append(_error(_("Unknown engine(s) %(unknown)s in SERVING_ENGINE / FALLBACK_CHAIN.")
+                             % {"unknown": unknown},
+                             _("Choose from %(engines)s.") % {"engines": list(ENGINE_NAMES)}, 14))
     tolerance = app_settings.ACTIVATION_TOLERANCE
     if not isinstance(tolerance, (int, float)) or isinstance(tolerance, bool) or tolerance < 0:
         errors.append(_error(
-            f"RECOMMENDATIONS['ACTIVATION_TOLERANCE'] must be a number >= 0, got {tolerance!r}.",
-                             "It is the ndcg@10 drop a new version may have and still be activated.", 15))
+            _("RECOMMENDATIONS['ACTIVATION_TOLERANCE'] must be a number >= 0, got %(value)r.") % {"value": tolerance},
+            _("It is the ndcg@10 drop a new version may have and still be activated."), 15))
     if app_settings.CACHE_ALIAS not in settings.CACHES:
-        errors.append(_error(f"RECOMMENDATIONS['CACHE_ALIAS'] {app_settings.CACHE_ALIAS!r} is not in CACHES.",
-                             "Name one of the caches defined in CACHES.", 16))
+        errors.append(_error(_("RECOMMENDATIONS['CACHE_ALIAS'] %(value)r is not in CACHES.")
+                             % {"value": app_settings.CACHE_ALIAS}, _("Name one of the caches defined in CACHES."), 16))
     if app_settings.ARTIFACT_STORAGE not in settings.STORAGES:
         errors.append(_error(
-            f"RECOMMENDATIONS['ARTIFACT_STORAGE'] {app_settings.ARTIFACT_STORAGE!r} is not in STORAGES.",
-            "Name one of the storages defined in STORAGES (e.g. 'default').", 17))
+            _("RECOMMENDATIONS['ARTIFACT_STORAGE'] %(value)r is not in STORAGES.")
+            % {"value": app_settings.ARTIFACT_STORAGE},
+            _("Name one of the storages defined in STORAGES (e.g. 'default')."), 17))
     share = app_settings.RECENT_ACTIVITY_SHARE
     if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 <= share < 1:
-        errors.append(_error(f"RECOMMENDATIONS['RECENT_ACTIVITY_SHARE'] must be a number in [0, 1), got {share!r}.",
-                             "It is the share of a personalised list given to the shopper's newest events.", 18))
+        errors.append(_error(_("RECOMMENDATIONS['RECENT_ACTIVITY_SHARE'] must be a number in [0, 1), got %(value)r.")
+                             % {"value": share},
+                             _("It is the share of a personalised list given to the shopper's newest events."), 18))
     tuning = app_settings.TUNING_SECONDS
     if not isinstance(tuning, (int, float)) or isinstance(tuning, bool) or not 0 <= tuning < float("inf"):
-        errors.append(_error(f"RECOMMENDATIONS['TUNING_SECONDS'] must be a number of seconds >= 0, got {tuning!r}.",
-                             f"Default: {DEFAULTS['TUNING_SECONDS']}; 0 turns self-tuning off.", 12))
+        errors.append(_error(_("RECOMMENDATIONS['TUNING_SECONDS'] must be a number of seconds >= 0, got %(value)r.")
+                             % {"value": tuning},
+                             _("Default: %(default)s; 0 turns self-tuning off.")
+                             % {"default": DEFAULTS["TUNING_SECONDS"]},
+                             12))
     for key in ("MIN_SUPPORT", "IMPORT_BATCH_SIZE", "KEEP_VERSIONS", "HISTORY_LIMIT", "MAX_LIMIT", "ATTRIBUTION_DAYS"):
         value = getattr(app_settings, key)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            errors.append(_error(f"RECOMMENDATIONS[{key!r}] must be an integer >= 1, got {value!r}.",
-                                 f"Default: {DEFAULTS[key]}.", 12))
+            errors.append(_error(_("RECOMMENDATIONS[%(key)r] must be an integer >= 1, got %(value)r.")
+                                 % {"key": key, "value": value}, _("Default: %(default)s.")
+                                                                 % {"default": DEFAULTS[key]},
+                                 12))
     return errors
 
 
@@ -139,75 +153,82 @@ def check_presentation_settings(app_configs: Any = None, **kwargs: Any) -> list[
         return errors
     hooks = app_settings.RANKING_HOOKS
     if not isinstance(hooks, (list, tuple)):
-        errors.append(_error(f"RECOMMENDATIONS['RANKING_HOOKS'] must be a list, got {hooks!r}.",
-                             "List dotted paths of callables (recommendations, context) -> recommendations.", 30))
+        errors.append(_error(_("RECOMMENDATIONS['RANKING_HOOKS'] must be a list, got %(value)r.") % {"value": hooks},
+                             _("List dotted paths of callables (recommendations, context) -> recommendations."), 30))
     else:
         for path in hooks:
             try:
                 hook = import_string(path)
             except ImportError as exc:
-                errors.append(_error(f"RECOMMENDATIONS['RANKING_HOOKS'] entry {path!r} cannot be imported: {exc}.",
-                                     "Give the dotted path of a callable, e.g. 'shop.ranking.boost_sale'.", 30))
+                errors.append(_error(_("RECOMMENDATIONS['RANKING_HOOKS'] entry %(path)r cannot be imported: %(error)s.")
+                                     % {"path": path, "error": exc},
+                                     _("Give the dotted path of a callable, e.g. 'shop.ranking.boost_sale'."), 30))
                 continue
             if not callable(hook):
-                errors.append(_error(f"RECOMMENDATIONS['RANKING_HOOKS'] entry {path!r} is not callable.",
-                                     "Point it at a function (recommendations, context) -> recommendations.", 30))
+                errors.append(_error(_("RECOMMENDATIONS['RANKING_HOOKS'] entry %(path)r is not callable.")
+                                     % {"path": path},
+                                     _("Point it at a function (recommendations, context) -> recommendations."), 30))
     test = app_settings.AB_TEST
     if test is not None:
         from .serving import ab_variants
 
         problem = ""
         if not isinstance(test, dict) or not isinstance(test.get("variants"), dict) or not test["variants"]:
-            problem = "it must be a dict with a non-empty 'variants' dict"
+            problem = _("it must be a dict with a non-empty 'variants' dict")
         else:
             try:
                 arms = ab_variants(test)
             except (TypeError, ValueError, AttributeError) as exc:
-                arms, problem = [], f"a variant is malformed ({exc})"
+                arms, problem = [], _("a variant is malformed (%(error)s)") % {"error": exc}
             unknown = sorted({engine for _, engine, _ in arms} - set(ENGINE_NAMES))
             if unknown:
-                problem = f"unknown engine(s) {unknown}"
+                problem = _("unknown engine(s) %(unknown)s") % {"unknown": unknown}
             elif arms and (any(w < 0 for *_, w in arms) or not sum(w for *_, w in arms)):
-                problem = "weights must be >= 0 and not all 0"
+                problem = _("weights must be >= 0 and not all 0")
             elif any(len(name) > 32 for name, *_ in arms):
-                problem = "variant names are stored in 32 characters at most"
+                problem = _("variant names are stored in 32 characters at most")
         if problem:
-            errors.append(_error(f"RECOMMENDATIONS['AB_TEST'] is invalid: {problem}.",
-                                 "E.g. {'name': 'hybrid-vs-item_cf', 'variants': {'hybrid': 50, 'item_cf': 50}}; "
-                                 f"engines: {list(ENGINE_NAMES)}.", 31))
+            errors.append(_error(_("RECOMMENDATIONS['AB_TEST'] is invalid: %(problem)s.") % {"problem": problem},
+                                 _("E.g. {'name': 'hybrid-vs-item_cf', 'variants': {'hybrid': 50, 'item_cf': 50}}; "
+                                   "engines: %(engines)s.") % {"engines": list(ENGINE_NAMES)}, 31))
     rates = app_settings.THROTTLE_RATES
     if not isinstance(rates, dict):
-        errors.append(_error("RECOMMENDATIONS['THROTTLE_RATES'] must be a dict.",
-                             "Map scopes such as 'recommendations.events' to rates like '120/min'.", 32))
+        errors.append(_error(_("RECOMMENDATIONS['THROTTLE_RATES'] must be a dict."),
+                             _("Map scopes such as 'recommendations.events' to rates like '120/min'."), 32))
     else:
         for scope, rate in sorted(rates.items()):
             try:
                 parse_rate(rate)
             except ImproperlyConfigured:
-                errors.append(_error(f"RECOMMENDATIONS['THROTTLE_RATES'][{scope!r}] = {rate!r} is not a rate.",
-                                     "Use DRF's format, e.g. '120/min', '10/hour', '5/15m', or None for no limit.",
+                errors.append(_error(_("RECOMMENDATIONS['THROTTLE_RATES'][%(scope)r] = %(rate)r is not a rate.")
+                                     % {"scope": scope, "rate": rate},
+                                     _("Use DRF's format, e.g. '120/min', '10/hour', '5/15m', or None for no limit."),
                                      32))
     if not isinstance(app_settings.RECORD_IMPRESSIONS, bool):
-        errors.append(_error("RECOMMENDATIONS['RECORD_IMPRESSIONS'] must be True or False.", "Default: True.", 33))
+        errors.append(_error(_("RECOMMENDATIONS['RECORD_IMPRESSIONS'] must be True or False."),
+                             _("Default: True."), 33))
     limit = app_settings.DEFAULT_LIMIT
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= app_settings.MAX_LIMIT:
-        errors.append(_error(f"RECOMMENDATIONS['DEFAULT_LIMIT'] must be an integer in 1..MAX_LIMIT, got {limit!r}.",
-                             f"Default: {DEFAULTS['DEFAULT_LIMIT']}.", 34))
+        errors.append(_error(_("RECOMMENDATIONS['DEFAULT_LIMIT'] must be an integer in 1..MAX_LIMIT, got %(value)r.")
+                             % {"value": limit}, _("Default: %(default)s.")
+                                                 % {"default": DEFAULTS["DEFAULT_LIMIT"]}, 34))
     value = app_settings.IMPRESSION_BUFFER_SECONDS
     if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0):
-        errors.append(_error(f"RECOMMENDATIONS['IMPRESSION_BUFFER_SECONDS'] must be a number >= 0, got {value!r}.",
-                             "Default: None; 0 turns it off.", 35))
+        errors.append(_error(_("RECOMMENDATIONS['IMPRESSION_BUFFER_SECONDS'] must be a number >= 0, got %(value)r.")
+                             % {"value": value}, _("Default: None; 0 turns it off."), 35))
     for key, least in (("IMPRESSION_BUFFER_SIZE", 1), ("PRODUCT_CACHE_SIZE", 0)):
         value = getattr(app_settings, key)
         if not isinstance(value, int) or isinstance(value, bool) or value < least:
-            errors.append(_error(f"RECOMMENDATIONS[{key!r}] must be an integer >= {least}, got {value!r}.",
-                                 f"Default: {DEFAULTS[key]}" + ("; 0 turns it off." if least == 0 else "."), 35))
+            errors.append(_error(_("RECOMMENDATIONS[%(key)r] must be an integer >= %(least)s, got %(value)r.")
+                                 % {"key": key, "least": least, "value": value},
+                                 (_("Default: %(default)s; 0 turns it off.") if least == 0
+                                  else _("Default: %(default)s.")) % {"default": DEFAULTS[key]}, 35))
     problem = _rerank_problem(app_settings.RERANK)
     if problem:
-        errors.append(_error(f"RECOMMENDATIONS['RERANK'] is invalid: {problem}.",
-                             "E.g. {'method': 'mmr', 'strength': 0.25}; method None, 'mmr', 'mmr_content' or "
-                             "'popularity'; strength in [0, 1] for MMR, >= 0 for popularity; overfetch an "
-                             "integer >= 1.", 36))
+        errors.append(_error(_("RECOMMENDATIONS['RERANK'] is invalid: %(problem)s.") % {"problem": problem},
+                             _("E.g. {'method': 'mmr', 'strength': 0.25}; method None, 'mmr', 'mmr_content' or "
+                               "'popularity'; strength in [0, 1] for MMR, >= 0 for popularity; overfetch an "
+                               "integer >= 1."), 36))
     return errors
 
 
@@ -216,19 +237,19 @@ def _rerank_problem(config: Any) -> str:
     from .algorithms.rerank import METHODS
 
     if not isinstance(config, dict):
-        return "it must be a dict"
+        return _("it must be a dict")
     unknown = sorted(set(config) - set(DEFAULTS["RERANK"]))
     if unknown:
-        return f"unknown key(s) {unknown}"
+        return _("unknown key(s) %(unknown)s") % {"unknown": unknown}
     method, strength, overfetch = config.get("method"), config.get("strength"), config.get("overfetch")
     if method is not None and method not in METHODS:
-        return f"unknown method {method!r}"
+        return _("unknown method %(method)r") % {"method": method}
     if not isinstance(strength, (int, float)) or isinstance(strength, bool) or not strength >= 0:
-        return f"strength must be a number >= 0, got {strength!r}"
+        return _("strength must be a number >= 0, got %(value)r") % {"value": strength}
     if method in ("mmr", "mmr_content") and strength > 1:
-        return f"an MMR strength is in [0, 1], got {strength!r}"
+        return _("an MMR strength is in [0, 1], got %(value)r") % {"value": strength}
     if not isinstance(overfetch, int) or isinstance(overfetch, bool) or overfetch < 1:
-        return f"overfetch must be an integer >= 1, got {overfetch!r}"
+        return _("overfetch must be an integer >= 1, got %(value)r") % {"value": overfetch}
     return ""
 
 
@@ -259,21 +280,23 @@ def check_product_adapter(app_configs: Any = None, **kwargs: Any) -> list[checks
     if not isinstance(getattr(settings, "RECOMMENDATIONS", {}), dict):
         return []
     path = app_settings.PRODUCT_ADAPTER
-    hint = ("Give the dotted path of a recommendations.products.ProductAdapter subclass, e.g. "
-            "'shop.recommendations.ShopProducts', or leave it unset to use PRODUCT_FIELDS.")
+    hint = _("Give the dotted path of a recommendations.products.ProductAdapter subclass, e.g. "
+             "'shop.recommendations.ShopProducts', or leave it unset to use PRODUCT_FIELDS.")
     try:
         adapter_class = _adapter_class()
     except ImportError as exc:
-        return [_error(f"RECOMMENDATIONS['PRODUCT_ADAPTER'] {path!r} cannot be imported: {exc}.", hint, 19)]
+        return [_error(_("RECOMMENDATIONS['PRODUCT_ADAPTER'] %(path)r cannot be imported: %(error)s.")
+                       % {"path": path, "error": exc}, hint, 19)]
     if not (isinstance(adapter_class, type) and issubclass(adapter_class, ProductAdapter)):
-        return [_error(f"RECOMMENDATIONS['PRODUCT_ADAPTER'] {path!r} is not a ProductAdapter subclass.", hint, 19)]
+        return [_error(_("RECOMMENDATIONS['PRODUCT_ADAPTER'] %(path)r is not a ProductAdapter subclass.")
+                       % {"path": path}, hint, 19)]
     try:
         adapter = adapter_class()
     except (MappingError, ImproperlyConfigured):
         return []  # reported by check_settings (E003, E006)
     except Exception as exc:  # noqa: BLE001
-        return [_error(f"RECOMMENDATIONS['PRODUCT_ADAPTER'] {path!r} cannot be created: "
-                       f"{type(exc).__name__}: {exc}.", hint, 19)]
+        return [_error(_("RECOMMENDATIONS['PRODUCT_ADAPTER'] %(path)r cannot be created: %(error)s.")
+                       % {"path": path, "error": f"{type(exc).__name__}: {exc}"}, hint, 19)]
     return _evaluate(adapter)
 
 
@@ -305,35 +328,37 @@ def _evaluate(adapter: Any) -> list[checks.CheckMessage]:
         return []  # no database to look at (e.g. a build step): nothing to evaluate
     if not first:
         return []
-    fix = ("Fix the mapping (see docs/integration.md, 'Describe your products'), or describe this shape in a "
-           "ProductAdapter subclass named by RECOMMENDATIONS['PRODUCT_ADAPTER'].")
+    fix = _("Fix the mapping (see docs/integration.md, 'Describe your products'), or describe this shape in a "
+            "ProductAdapter subclass named by RECOMMENDATIONS['PRODUCT_ADAPTER'].")
     try:
         products = list(adapter.get_queryset().filter(pk__in=first))
     except Exception as exc:  # noqa: BLE001
-        return [_error(f"{_where(adapter, 'get_queryset')}: fetching products fails: {type(exc).__name__}: {exc}.",
-                       fix, 20)]
+        return [_error(_("%(where)s: fetching products fails: %(error)s.")
+                       % {"where": _where(adapter, "get_queryset"), "error": f"{type(exc).__name__}: {exc}"}, fix, 20)]
     errors: list[checks.CheckMessage] = []
     for product in products[:1]:
         for method in ADAPTER_METHODS:
             try:
                 value = getattr(adapter, method)(product)
             except Exception as exc:  # noqa: BLE001
-                errors.append(_error(f"{_where(adapter, method)} cannot be read on product {product.pk!r}: "
-                                     f"{type(exc).__name__}: {exc}.", fix, 20))
+                errors.append(_error(_("%(where)s cannot be read on product %(pk)r: %(error)s.")
+                                     % {"where": _where(adapter, method), "pk": product.pk,
+                                        "error": f"{type(exc).__name__}: {exc}"}, fix, 20))
                 continue
             problem = ""
             if method == "categories" and (isinstance(value, (str, bytes)) or not hasattr(value, "__iter__")):
-                problem = "categories() must return a list of names"
+                problem = _("categories() must return a list of names")
             elif method == "price" and value not in (None, ""):
                 try:
                     Decimal(str(value))
                 except (InvalidOperation, ValueError):
-                    problem = "a price must be a number"
+                    problem = _("a price must be a number")
             elif method in ("image_url", "url") and value is not None and not isinstance(value, str):
-                problem = "a URL must be a string or None"
+                problem = _("a URL must be a string or None")
             if problem:
-                errors.append(_error(f"{_where(adapter, method)} gave {value!r} on product {product.pk!r}: "
-                                     f"{problem}.", fix, 20))
+                errors.append(_error(_("%(where)s gave %(value)r on product %(pk)r: %(problem)s.")
+                                     % {"where": _where(adapter, method), "value": value, "pk": product.pk,
+                                        "problem": problem}, fix, 20))
     if errors:
         return errors
     fetched = adapter.fetch(first)
@@ -342,9 +367,10 @@ def _evaluate(adapter: Any) -> list[checks.CheckMessage]:
             adapter.describe(product)
     if len(queries):
         errors.append(checks.Warning(
-            f"RECOMMENDATIONS['PRODUCT_ADAPTER']: describing a fetched product costs {len(queries) / len(fetched):g} "
-            f"database queries per product (e.g. {queries[0]['sql'][:120]!r}), so every list costs one per item.",
-            hint="Fetch what the adapter reads in its get_queryset() (select_related, prefetch_related, annotate).",
+            _("RECOMMENDATIONS['PRODUCT_ADAPTER']: describing a fetched product costs %(n)s database queries per "
+              "product (e.g. %(sql)r), so every list costs one per item.")
+            % {"n": f"{len(queries) / len(fetched):g}", "sql": queries[0]["sql"][:120]},
+            hint=_("Fetch what the adapter reads in its get_queryset() (select_related, prefetch_related, annotate)."),
             id="recommendations.W021"))
     return errors
 
@@ -381,10 +407,10 @@ def check_shared_cache(app_configs: Any = None, **kwargs: Any) -> list[checks.Ch
         backend = (configured.get(alias) or {}).get("BACKEND", PROCESS_LOCAL_CACHES[0])
         if backend in PROCESS_LOCAL_CACHES:
             errors.append(_error(
-                f"CACHES[{alias!r}] is {backend.rsplit('.', 1)[-1]}, a cache of one process, but training "
-                "runs in a Celery worker: the web processes cannot see the worker's training lock, and the "
-                "lists and rate limits differ per process.",
-                f"Set CACHES[{alias!r}]['BACKEND'] to a cache shared by every process, e.g. "
-                "'django.core.cache.backends.redis.RedisCache' (or DatabaseCache / FileBasedCache on a "
-                "single host); see docs/deployment.md.", 40))
+                _("CACHES[%(alias)r] is %(backend)s, a cache of one process, but training runs in a Celery worker: "
+                  "the web processes cannot see the worker's training lock, and the lists and rate limits differ "
+                  "per process.") % {"alias": alias, "backend": backend.rsplit(".", 1)[-1]},
+                _("Set CACHES[%(alias)r]['BACKEND'] to a cache shared by every process, e.g. "
+                  "'django.core.cache.backends.redis.RedisCache' (or DatabaseCache / FileBasedCache on a "
+                  "single host); see docs/deployment.md.") % {"alias": alias}, 40))
     return errors

@@ -17,6 +17,7 @@ then ends ``failed`` with "already running".)
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import admin, messages
@@ -25,10 +26,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpR
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from . import attribution, charts, serving, tasks, training
 from .algorithms import NEEDS_TENSORFLOW
@@ -70,8 +72,8 @@ def start_trainings(request: HttpRequest, engines: list[str], *, force: bool = F
         if busy is not None:
             messages.warning(request, _("%(engine)s: v%(id)s is already %(status)s%(where)s; no second "
                                         "training was started.") % {
-                "engine": engine, "id": busy.pk, "status": busy.status,
-                "where": f" ({busy.stage}, {busy.progress}%)" if busy.stage else ""})
+                "engine": engine, "id": busy.pk, "status": busy.get_status_display(),
+                "where": f" ({stage_label(busy.stage)}, {busy.progress}%)" if busy.stage else ""})
             continue
         try:
             version = tasks.queue(engine, triggered_by=f"admin:{who}", force=force)
@@ -83,9 +85,10 @@ def start_trainings(request: HttpRequest, engines: list[str], *, force: bool = F
             messages.error(request, str(exc))
             break
         except Exception as exc:  # noqa: BLE001  (broker down, misconfigured, ...)
-            messages.error(request, f"Could not reach the task broker, so no training was started "
-                                    f"({type(exc).__name__}: {exc}). Check CELERY_BROKER_URL and that "
-                                    "the broker is running; the active models keep serving.")
+            messages.error(request, _("Could not reach the task broker, so no training was started "
+                                      "(%(error)s). Check CELERY_BROKER_URL and that the broker is "
+                                      "running; the active models keep serving.")
+                           % {"error": f"{type(exc).__name__}: {exc}"})
             break
         queued.append(version)
         if version.status in (Status.QUEUED, Status.RUNNING):
@@ -99,6 +102,43 @@ def start_trainings(request: HttpRequest, engines: list[str], *, force: bool = F
 # -- plain-words reports of training runs ---------------------------------------------------------
 #: Where each stage starts (its progress %) and where the next one starts.
 STAGE_SPANS = {"loading data": (5, 20), "validating": (20, 55), "fitting": (55, 85), "saving": (85, 100)}
+#: The stages as staff read them (the model stores the English key).
+STAGE_LABELS = {
+    "loading data": pgettext_lazy("training stage", "loading data"),
+    "validating": pgettext_lazy("training stage", "validating"),
+    "fitting": pgettext_lazy("training stage", "fitting"),
+    "saving": pgettext_lazy("training stage", "saving"),
+    "worker lost": pgettext_lazy("training stage", "worker lost"),
+    "waiting": pgettext_lazy("training stage", "waiting"),
+}
+_KEPT_NOTE = re.compile(r"kept v(?P<live>\d+): ndcg@10 (?P<new>[\d.]+) < (?P<old>[\d.]+) of the live version "
+                        r"\(tolerance (?P<tolerance>[\d.eE+-]+)\)")
+
+
+def stage_label(stage: str) -> str:
+    """A stored stage key in the active language (unknown keys as stored)."""
+    return str(STAGE_LABELS.get(stage, stage))
+
+
+def status_label(status: str) -> str:
+    try:
+        return str(Status(status).label)
+    except ValueError:
+        return status
+
+
+def activation_note(version: ModelVersion) -> str:
+    """The stored activation note (English, written by ``training.activate``) in the active language."""
+    note = version.activation_note
+    if note == "activated":
+        return pgettext("model version", "activated")
+    if note == "forced by staff":
+        return _("forced by staff")
+    if kept := _KEPT_NOTE.fullmatch(note):
+        return _("kept v%(live)s: ndcg@10 %(new)s < %(old)s of the live version (tolerance %(tolerance)s)") % {
+            "live": kept["live"], "new": number_format(float(kept["new"]), 3),
+            "old": number_format(float(kept["old"]), 3), "tolerance": kept["tolerance"]}
+    return note
 
 
 def duration(seconds: float | None) -> str:
@@ -139,6 +179,9 @@ def run_report(version: ModelVersion, estimate: float | None = None, now=None) -
     if version.status == Status.SUCCEEDED:
         percent = 100
     return {"id": version.pk, "engine": version.engine, "status": version.status, "stage": version.stage,
+            "status_label": status_label(version.status), "stage_label": stage_label(version.stage),
+            "elapsed_text": _("%(s)d s") % {"s": round(elapsed)} if elapsed is not None else "",
+            "estimate_text": _("%(s)d s") % {"s": round(estimate)} if estimate else "",
             "progress": version.progress, "percent": percent,
             "error": error_line(version), "is_active": version.is_active,
             "finished_at": version.finished_at.isoformat() if version.finished_at else None,
@@ -165,7 +208,8 @@ def outcome_text(version: ModelVersion, estimate: float | None = None, *, elapse
     took = duration(version.total_seconds if version.total_seconds is not None else elapsed)
     if version.status == Status.RUNNING:
         text = _("%(name)s: %(stage)s, %(percent)s %%, %(elapsed)s so far") % {
-            "name": name, "stage": version.stage or _("starting"), "percent": percent or version.progress,
+            "name": name, "stage": stage_label(version.stage) if version.stage else _("starting"),
+            "percent": percent or version.progress,
             "elapsed": duration(elapsed)}
         if estimate and elapsed is not None:
             text += _("; about %(left)s left (the last run took %(last)s)") % {
@@ -176,7 +220,7 @@ def outcome_text(version: ModelVersion, estimate: float | None = None, *, elapse
             return _("%(name)s trained in %(took)s and is live") % {"name": name, "took": took}
         if version.activation_note.startswith("kept"):
             return _("%(name)s trained in %(took)s; %(note)s") % {"name": name, "took": took,
-                                                                  "note": version.activation_note}
+                                                                  "note": activation_note(version)}
         return _("%(name)s trained in %(took)s; no longer live") % {"name": name, "took": took}
     live = ModelVersion.objects.filter(engine=version.engine, is_active=True).values_list("pk", flat=True).first()
     serving_now = (_("v%(id)s keeps serving") % {"id": live} if live else
@@ -258,7 +302,7 @@ def serving_report() -> dict[str, Any]:
 
 
 def _fmt_count(n: int | None) -> str:
-    return f"{n:,}" if n is not None else "–"
+    return number_format(n, force_grouping=True) if n is not None else "–"
 
 
 class ModelVersionAdmin(admin.ModelAdmin):
@@ -292,53 +336,56 @@ class ModelVersionAdmin(admin.ModelAdmin):
         summary = format_html(
             _("{parameter}: {chosen} (default {default}); {n} trials in {seconds} s, stopped at: {stopped}"),
             parameter=tuning["parameter"], chosen=tuning["chosen"], default=tuning["default"],
-            n=len(tuning.get("trials", [])), seconds=f"{tuning.get('seconds', 0):.0f}",
+            n=len(tuning.get("trials", [])), seconds=number_format(round(tuning.get("seconds", 0)), 0),
             stopped=tuning.get("stopped", ""))
         rows = format_html_join("", "<tr><td>{}</td><td>{}</td></tr>",
-                                ((t["value"], f"{t['ndcg@10']:.4f}") for t in tuning.get("trials", [])))
+                                ((t["value"], number_format(round(t["ndcg@10"], 4), 4))
+                                 for t in tuning.get("trials", [])))
         return format_html('{}<table><thead><tr><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>',
                            summary, tuning["parameter"], _("validation ndcg@10"), rows)
 
-    @admin.display(description="stage")
+    @admin.display(description=gettext_lazy("stage"))
     def stage_progress(self, obj: ModelVersion) -> str:
         if obj.status in (Status.QUEUED, Status.RUNNING):
-            return f"{obj.stage or 'waiting'} ({obj.progress}%)"
-        return obj.stage or ""
+            return f"{stage_label(obj.stage or 'waiting')} ({obj.progress}%)"
+        return stage_label(obj.stage) if obj.stage else ""
 
     @admin.display(description="ndcg@10")
     def ndcg_display(self, obj: ModelVersion) -> str:
         value = obj.ndcg
-        return f"{value:.4f}" if isinstance(value, (int, float)) else "–"
+        return number_format(round(value, 4), 4) if isinstance(value, (int, float)) else "–"
 
-    @admin.display(description="data")
+    @admin.display(description=pgettext_lazy("training data", "data"))
     def data_size(self, obj: ModelVersion) -> str:
         if not obj.n_events:
             return "–"
-        return f"{_fmt_count(obj.n_users)} users · {_fmt_count(obj.n_products)} products · " \
-               f"{_fmt_count(obj.n_events)} events"
+        return _("%(users)s users · %(products)s products · %(events)s events") % {
+            "users": _fmt_count(obj.n_users), "products": _fmt_count(obj.n_products),
+            "events": _fmt_count(obj.n_events)}
 
     # -- actions ------------------------------------------------------------------------------
-    @admin.action(description="Retrain the engines of the selected versions", permissions=["change"])
+    @admin.action(description=gettext_lazy("Retrain the engines of the selected versions"), permissions=["change"])
     def retrain_selected(self, request: HttpRequest, queryset) -> None:
         engines = sorted(set(queryset.values_list("engine", flat=True)), key=_engine_order)
         start_trainings(request, engines)
 
-    @admin.action(description="Force-activate the selected version (skip the ndcg check)",
+    @admin.action(description=gettext_lazy("Force-activate the selected version (skip the ndcg check)"),
                   permissions=["change"])
     def force_activate(self, request: HttpRequest, queryset) -> None:
         chosen = list(queryset)
         engines = [v.engine for v in chosen]
         if len(engines) != len(set(engines)):
-            self.message_user(request, "Select at most one version per engine to activate.",
+            self.message_user(request, _("Select at most one version per engine to activate."),
                               messages.ERROR)
             return
         for version in chosen:
             if version.status != Status.SUCCEEDED or not version.artifact:
-                self.message_user(request, f"{version}: only a succeeded version with an artifact "
-                                           "can be activated.", messages.ERROR)
+                self.message_user(request, _("%(version)s: only a succeeded version with an artifact "
+                                             "can be activated.") % {"version": version}, messages.ERROR)
                 continue
             training.activate(version, force=True)
-            self.message_user(request, f"{version.engine}: v{version.pk} is now active.",
+            self.message_user(request, _("%(engine)s: v%(id)s is now active.") % {
+                "engine": version.engine, "id": version.pk},
                               messages.SUCCESS)
 
     # -- extra views --------------------------------------------------------------------------
@@ -362,7 +409,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         elif engine in ENGINE_NAMES:
             engines = [engine]
         else:
-            messages.error(request, f"Unknown engine {engine!r}.")
+            messages.error(request, _("Unknown engine %(engine)r.") % {"engine": engine})
             engines = []
         if engines:
             start_trainings(request, engines, force=request.POST.get("force") == "1")
@@ -381,7 +428,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
         configured = training.configured_engines()
         for engine in sorted(NEEDS_TENSORFLOW & set(app_settings.ENGINES)):
             if reason := training.deep_unavailable_reason(engine):
-                messages.warning(request, f"{engine}: {reason}")  # "Retrain all" leaves it out
+                # "Retrain all" leaves it out
+                messages.warning(request, _("%(engine)s: %(reason)s") % {"engine": engine, "reason": reason})
         names = sorted({*configured, *(v.engine for v in versions)}, key=_engine_order)
         rows = []
         for engine in names:
@@ -396,37 +444,38 @@ class ModelVersionAdmin(admin.ModelAdmin):
                 "active": active,
                 "latest": mine[0] if mine else None,
                 "metrics": _metric_rows(active.metrics if active else {}),
+                "active_note": activation_note(active) if active else "",
                 "data_size": self.data_size(active) if active else "–",
                 "last_trained": finished[0].finished_at if finished else None,
                 "chart": charts.line_chart(
-                    f"{engine}: validation metrics by version",
+                    _("%(engine)s: validation metrics by version") % {"engine": engine},
                     [f"v{v.pk}" for v in history],
                     {m: [_number(v.metrics.get(m)) for v in history] for m in HISTORY_METRICS},
-                    empty="No succeeded version with metrics yet."),
+                    empty=_("No succeeded version with metrics yet.")),
                 "beyond_chart": _beyond_history(engine, history),
             })
         compared = [r for r in rows if r["active"] is not None and r["active"].metrics]
         comparison = charts.bar_chart(
-            "Active version of each engine: validation metrics",
+            _("Active version of each engine: validation metrics"),
             [r["engine"] for r in compared],
             {m: [_number(r["active"].metrics.get(m)) for r in compared] for m in COMPARISON_METRICS})
         beyond = [r for r in compared if any(_number(r["active"].metrics.get(m)) is not None
                                              for m in (*BEYOND_METRICS, NOVELTY))]
         beyond_comparison = charts.bar_chart(
-            "Active version of each engine: beyond accuracy (diversity, popularity bias, exposure)",
+            _("Active version of each engine: beyond accuracy (diversity, popularity bias, exposure)"),
             [r["engine"] for r in beyond],
             {m: [_number(r["active"].metrics.get(m)) for r in beyond] for m in BEYOND_METRICS},
-            empty="No active version with beyond-accuracy metrics yet.")
+            empty=_("No active version with beyond-accuracy metrics yet."))
         novelty_comparison = charts.bar_chart(
-            "Active version of each engine: novelty@10 (mean self-information, bits)",
+            _("Active version of each engine: novelty@10 (mean self-information, bits)"),
             [r["engine"] for r in beyond], {NOVELTY: [_number(r["active"].metrics.get(NOVELTY)) for r in beyond]},
-            width=420, empty="No active version with beyond-accuracy metrics yet.")
+            width=420, empty=_("No active version with beyond-accuracy metrics yet."))
         if self.has_change_permission(request):
             tasks.prepare_to_queue()  # so that a Retrain click answers at once
         opts = self.model._meta
         context = {
             **self.admin_site.each_context(request),
-            "title": "Recommendation models",
+            "title": _("Recommendation models"),
             "opts": opts,
             "app_label": opts.app_label,
             "rows": rows,
@@ -462,7 +511,8 @@ def _beyond_history(engine: str, history: list[ModelVersion]) -> SafeString | No
     (versions trained before they existed have none)."""
     if not any(_number(v.metrics.get(m)) is not None for v in history for m in BEYOND_METRICS):
         return None
-    return charts.line_chart(f"{engine}: beyond accuracy by version", [f"v{v.pk}" for v in history],
+    return charts.line_chart(_("%(engine)s: beyond accuracy by version") % {"engine": engine},
+                             [f"v{v.pk}" for v in history],
                              {m: [_number(v.metrics.get(m)) for v in history] for m in BEYOND_METRICS},
                              width=640)  # room for the four longer legend names
 
@@ -474,5 +524,6 @@ def _metric_rows(metrics: dict[str, Any]) -> list[tuple[str, str]]:
     for key in sorted(metrics, key=lambda k: (k not in COMPARISON_METRICS,
                                               k not in (*BEYOND_METRICS, NOVELTY), k)):
         value = metrics[key]
-        shown.append((key, "–" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)))
+        shown.append((key, "–" if value is None else
+                       number_format(round(value, 4), 4) if isinstance(value, float) else str(value)))
     return shown

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,8 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from . import feedback, serving
 from . import products as catalogue
@@ -130,6 +133,42 @@ def recently_viewed(shopper: Shopper, n: int, exclude: set[str]) -> list[Recomme
 #: "Recommended for you" (an anonymous visitor read "Trending now" there).
 GENERIC_REASONS = frozenset({"Trending now", "Popular with shoppers", "New in the shop"})
 
+#: Serving writes reasons in English (they are cached and precomputed once for every language);
+#: shoppers read them through ``reason_text`` in the active language.
+_REASON_PATTERNS = [
+    (re.compile(r"Because you viewed (?P<name>.+)", re.S),
+     lambda: pgettext("reason", "Because you viewed %(name)s")),
+    (re.compile(r"Because you added (?P<name>.+)", re.S),
+     lambda: pgettext("reason", "Because you added %(name)s")),
+    (re.compile(r"Because you bought (?P<name>.+)", re.S),
+     lambda: pgettext("reason", "Because you bought %(name)s")),
+    (re.compile(r"Popular in (?P<name>.+), which you looked at", re.S),
+     lambda: pgettext("reason", "Popular in %(name)s, which you looked at")),
+    (re.compile(r"Similar to (?P<name>.+)", re.S), lambda: pgettext("reason", "Similar to %(name)s")),
+    (re.compile(r"Often bought with (?P<name>.+)", re.S), lambda: pgettext("reason", "Often bought with %(name)s")),
+    (re.compile(r"More in (?P<name>.+)", re.S), lambda: pgettext("reason", "More in %(name)s")),
+]
+
+
+def reason_text(reason: str) -> str:
+    """A reason as serving wrote it (English), in the active language; one it does not know
+    (a shop's own hook may write any) as written."""
+    if not reason:
+        return reason
+    fixed = {"Trending now": lambda: pgettext("reason", "Trending now"),
+             "Popular with shoppers": lambda: pgettext("reason", "Popular with shoppers"),
+             "New in the shop": lambda: pgettext("reason", "New in the shop"),
+             "You viewed this": lambda: pgettext("reason", "You viewed this"),
+             "a product": lambda: _("a product")}
+    if reason in fixed:
+        return fixed[reason]()
+    for pattern, text in _REASON_PATTERNS:
+        if found := pattern.fullmatch(reason):
+            name = found["name"]
+            return text() % {"name": fixed["a product"]() if name == "a product" else name}
+    return reason
+
+
 _PAGE_ATTRIBUTE = "_recommendations_on_page"
 
 
@@ -228,7 +267,7 @@ def show(request: Any, widget: str, n: int | None = None, *, product: Any = None
     link = _click_links(recommendation_id)
     payload = serving.product_cache.payload
     shown.items = [{**(fields := payload(rec.product, product_payload)), "score": round(rec.score, 6),
-                    "engine": rec.engine, "reason": rec.reason, "recommendation_id": recommendation_id,
+                    "engine": rec.engine, "reason": reason_text(rec.reason), "recommendation_id": recommendation_id,
                     "click_url": link(rec.product_id) if fields["url"] else None} for rec in recs]
     return shown
 

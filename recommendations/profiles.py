@@ -29,6 +29,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext, pgettext_lazy
 
 from . import products as catalogue
 from .conf import app_settings
@@ -46,6 +48,54 @@ PRICE_BANDS = ("budget", "mid-range", "premium")
 #: Where a shopper is, the first part of every segment (``segment``).
 STAGES = ("New shopper", "Browser", "Considering", "Customer", "Loyal customer")
 FAN_SUFFIX = " fan"
+#: The stored (English) parts of a segment as staff and shoppers read them (``segment_text``).
+STAGE_LABELS = {
+    "New shopper": pgettext_lazy("shopper stage", "New shopper"),
+    "Browser": pgettext_lazy("shopper stage", "Browser"),
+    "Considering": pgettext_lazy("shopper stage", "Considering"),
+    "Customer": pgettext_lazy("shopper stage", "Customer"),
+    "Loyal customer": pgettext_lazy("shopper stage", "Loyal customer"),
+}
+
+
+def segment_text(segment: str) -> str:
+    """A stored segment ("Customer · Books fan · bargain hunter") in the active language."""
+    parts = []
+    for part in (segment or "").split(" · "):
+        if part in STAGE_LABELS:
+            parts.append(str(STAGE_LABELS[part]))
+        elif part == "bargain hunter":
+            parts.append(pgettext("shopper segment", "bargain hunter"))
+        elif part == "premium taste":
+            parts.append(pgettext("shopper segment", "premium taste"))
+        elif part.endswith(FAN_SUFFIX):
+            parts.append(pgettext("shopper segment", "%(category)s fan") % {"category": part[: -len(FAN_SUFFIX)]})
+        else:
+            parts.append(part)
+    return " · ".join(parts)
+
+
+PRICE_BAND_LABELS = {"budget": pgettext_lazy("price band", "budget"),
+                     "mid-range": pgettext_lazy("price band", "mid-range"),
+                     "premium": pgettext_lazy("price band", "premium")}
+
+
+def price_band_text(band: str | None) -> str:
+    """A stored price band ("budget", "mid-range", "premium") in the active language."""
+    return str(PRICE_BAND_LABELS.get(band, band or ""))
+
+
+def why_text(why: str) -> str:
+    """A stored "why" of a shaping product ("bought 2×, viewed 3×, rated 5★") in the active language."""
+    words = {"bought": lambda n: _("bought %(n)s×") % {"n": n},
+             "added to cart": lambda n: _("added to cart %(n)s×") % {"n": n},
+             "viewed": lambda n: _("viewed %(n)s×") % {"n": n},
+             "rated": lambda n: _("rated %(n)s") % {"n": n}}
+    parts = []
+    for part in (why or "").split(", "):
+        verb, _space, count = part.rpartition(" ")
+        parts.append(words[verb](count.rstrip("×")) if verb in words else part)
+    return _(", ").join(parts)
 
 
 # -- "not interested" -------------------------------------------------------------------------

@@ -4,6 +4,7 @@ to the product page. Links are ``r/<recommendation id>/<product id>/`` under the
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.utils.translation import gettext as _
 
 from . import feedback
 from .capture import is_bot
@@ -20,7 +21,7 @@ def click_redirect(request: HttpRequest, recommendation_id: str, product_id: str
     product = get_product(product_id)
     url = product_url(product)
     if not url:
-        raise Http404("This product has no page.")
+        raise Http404(_("This product has no page."))
     if not is_bot(request):
         impression = feedback.get_impression(recommendation_id, Shopper.from_request(request))
         if impression is not None and feedback.in_impression(impression, product.pk):

@@ -34,7 +34,7 @@ if SETTINGS != "demo_shop.settings":
     collect_ignore.append("demo")
 if SETTINGS != "tests.settings":
     collect_ignore += ["algorithms", "integration", "test_import.py", "test_checks.py", "test_api_fuzz.py",
-                       "test_dev.py", "test_packaging.py", "test_bench_scripts.py",
+                       "test_dev.py", "test_packaging.py", "test_bench_scripts.py", "test_translations.py",
                        "test_sequence_serving.py"]  # an engine's two processes: the app's settings suffice
 if SETTINGS == "demo_shop.settings":
     collect_ignore += ["test_capture.py"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 class QuantityForm(forms.Form):
@@ -15,9 +17,14 @@ class CartLineForm(forms.Form):
     quantity = forms.IntegerField(min_value=0, max_value=99)
 
 
+def star_choices() -> list[tuple[int, str]]:
+    """"5 stars" down to "1 star", in the language of the request (a callable: read per form)."""
+    return [(n, ngettext("%(n)d star", "%(n)d stars", n) % {"n": n}) for n in range(5, 0, -1)]
+
+
 class RatingForm(forms.Form):
-    score = forms.TypedChoiceField(choices=[(n, f"{n} star{'s' if n > 1 else ''}") for n in range(5, 0, -1)],
-                                   coerce=int, widget=forms.RadioSelect, label="Your rating")
+    score = forms.TypedChoiceField(choices=star_choices,
+                                   coerce=int, widget=forms.RadioSelect, label=_("Your rating"))
 
 
 def luhn_ok(number: str) -> bool:
@@ -28,21 +35,21 @@ def luhn_ok(number: str) -> bool:
 class CheckoutForm(forms.Form):
     """Nothing is charged: any number that passes the Luhn check (e.g. 4242 4242 4242 4242) pays."""
 
-    full_name = forms.CharField(max_length=200, label="Full name", widget=forms.TextInput(
+    full_name = forms.CharField(max_length=200, label=_("Full name"), widget=forms.TextInput(
         attrs={"autocomplete": "name"}))
-    address = forms.CharField(max_length=500, label="Delivery address", widget=forms.Textarea(
+    address = forms.CharField(max_length=500, label=_("Delivery address"), widget=forms.Textarea(
         attrs={"rows": 3, "autocomplete": "street-address"}))
-    card_number = forms.CharField(max_length=23, label="Card number", help_text="Try 4242 4242 4242 4242.",
+    card_number = forms.CharField(max_length=23, label=_("Card number"), help_text=_("Try 4242 4242 4242 4242."),
                                   widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-number"}))
-    expiry = forms.RegexField(regex=r"^(0[1-9]|1[0-2])/\d{2}$", label="Expiry (MM/YY)",
-                              error_messages={"invalid": "Use MM/YY, e.g. 12/29."},
+    expiry = forms.RegexField(regex=r"^(0[1-9]|1[0-2])/\d{2}$", label=_("Expiry (MM/YY)"),
+                              error_messages={"invalid": _("Use MM/YY, e.g. 12/29.")},
                               widget=forms.TextInput(attrs={"autocomplete": "cc-exp", "placeholder": "MM/YY"}))
-    cvc = forms.RegexField(regex=r"^\d{3,4}$", label="CVC", error_messages={"invalid": "3 or 4 digits."},
+    cvc = forms.RegexField(regex=r"^\d{3,4}$", label=_("CVC"), error_messages={"invalid": _("3 or 4 digits.")},
                            widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-csc"}))
 
     def clean_card_number(self) -> str:
         number = "".join(self.cleaned_data["card_number"].split()).replace("-", "")
         if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_ok(number):
             raise forms.ValidationError(
-                "This card number is not valid (the payment is simulated: try 4242 4242 4242 4242).")
+                _("This card number is not valid (the payment is simulated: try 4242 4242 4242 4242)."))
         return number

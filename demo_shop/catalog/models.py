@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Category(models.Model):
@@ -15,7 +16,8 @@ class Category(models.Model):
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "categories"
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
 
     def __str__(self) -> str:
         return self.name
@@ -37,6 +39,8 @@ class Product(models.Model):
 
     class Meta:
         ordering = ["title"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
 
     def __str__(self) -> str:
         return self.title
@@ -60,9 +64,11 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
 
     def __str__(self) -> str:
-        return f"Order #{self.pk}"
+        return _("Order #%(number)s") % {"number": self.pk}
 
     def get_absolute_url(self) -> str:
         return reverse("catalog:order", args=[self.pk])

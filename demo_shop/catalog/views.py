@@ -17,7 +17,10 @@ from django.db import transaction
 from django.db.models import Avg, Count, F, Max, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.formats import number_format
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView
@@ -38,16 +41,17 @@ PAGE_SIZE = 24
 ORDERS_PAGE_SIZE = 10
 MAX_QUANTITY = 99
 SORTS = {  # ?sort= value -> (label, ordering); the first is the default
-    "popularity": ("Best selling", ("-sales_count", "pk")),
-    "rating": ("Customer rating", (F("rating_avg").desc(nulls_last=True), "-rating_count", "pk")),
-    "price": ("Price: low to high", ("unit_price", "pk")),
-    "-price": ("Price: high to low", ("-unit_price", "pk")),
-    "name": ("Name", ("title", "pk")),
+    "popularity": (gettext_lazy("Best selling"), ("-sales_count", "pk")),
+    "rating": (gettext_lazy("Customer rating"), (F("rating_avg").desc(nulls_last=True), "-rating_count", "pk")),
+    "price": (gettext_lazy("Price: low to high"), ("unit_price", "pk")),
+    "-price": (gettext_lazy("Price: high to low"), ("-unit_price", "pk")),
+    "name": (pgettext_lazy("sort order", "Name"), ("title", "pk")),
 }
 DEFAULT_SORT = next(iter(SORTS))
 PRICE_BANDS = {  # ?price= value -> (label, low, high): high excluded, None open
-    "0-10": ("Under $10", None, 10), "10-25": ("$10 to $25", 10, 25), "25-50": ("$25 to $50", 25, 50),
-    "50-100": ("$50 to $100", 50, 100), "100-250": ("$100 to $250", 100, 250), "250-": ("$250 and over", 250, None),
+    "0-10": (gettext_lazy("Under $10"), None, 10), "10-25": (gettext_lazy("$10 to $25"), 10, 25),
+    "25-50": (gettext_lazy("$25 to $50"), 25, 50), "50-100": (gettext_lazy("$50 to $100"), 50, 100),
+    "100-250": (gettext_lazy("$100 to $250"), 100, 250), "250-": (gettext_lazy("$250 and over"), 250, None),
 }
 SUGGESTIONS = 8
 
@@ -58,7 +62,7 @@ def with_ratings(products: QuerySet[Product]) -> QuerySet[Product]:
 
 
 def _price_range(band: str) -> Q:
-    _, low, high = PRICE_BANDS[band]
+    _label, low, high = PRICE_BANDS[band]
     return Q(unit_price__gte=low) if high is None else Q(unit_price__lt=high) & (
         Q(unit_price__gte=low) if low is not None else Q())
 
@@ -98,7 +102,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def all_products(request: HttpRequest) -> HttpResponse:
-    return _listing(request, Product.objects.all(), {"heading": "All products", "all_products": True})
+    return _listing(request, Product.objects.all(), {"heading": _("All products"), "all_products": True})
 
 
 def category(request: HttpRequest, slug: str) -> HttpResponse:
@@ -119,7 +123,8 @@ def _matching(words: list[str], *, every: bool = True) -> Q:
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     products = Product.objects.none()
-    context = {"heading": f"Results for “{query}”" if query else "Search", "query": query}
+    context = {"heading": _("Results for “%(query)s”") % {"query": query} if query else _("Search"),
+               "query": query, "is_search": True}
     if query:
         products = Product.objects.filter(_matching(query.split()[:8]))
         if not products.exists():
@@ -193,9 +198,10 @@ def rate(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         Rating.objects.update_or_create(user=request.user, product=product,
                                         defaults={"score": form.cleaned_data["score"]})
-        messages.success(request, f"Thanks! You rated {product.title} {form.cleaned_data['score']} out of 5.")
+        messages.success(request, _("Thanks! You rated %(product)s %(score)s out of 5.") % {
+            "product": product.title, "score": form.cleaned_data["score"]})
     else:
-        messages.error(request, "Choose a rating from 1 to 5 stars.")
+        messages.error(request, _("Choose a rating from 1 to 5 stars."))
     return redirect(product)
 
 
@@ -222,8 +228,8 @@ def add_to_cart(request: HttpRequest, pk: int) -> HttpResponse:
     form = QuantityForm(request.POST)
     wants_json = "application/json" in request.headers.get("Accept", "")
     if not product.in_stock or not form.is_valid():
-        error = (f"{product.title} is out of stock." if not product.in_stock
-                 else f"Choose a quantity from 1 to {MAX_QUANTITY}.")
+        error = (_("%(product)s is out of stock.") % {"product": product.title} if not product.in_stock
+                 else _("Choose a quantity from 1 to %(max)d.") % {"max": MAX_QUANTITY})
         if wants_json:
             return JsonResponse({"error": error}, status=400)
         messages.error(request, error)
@@ -234,7 +240,7 @@ def add_to_cart(request: HttpRequest, pk: int) -> HttpResponse:
     request.session.modified = True
     product_added_to_cart.send(sender=Product, request=request, product=product, quantity=quantity,
                                recommendation_id=request.POST.get("recommendation_id") or None)
-    message = f"Added {product.title} to your cart."
+    message = _("Added %(product)s to your cart.") % {"product": product.title}
     if wants_json:
         return JsonResponse({"message": message, "cart_count": sum(cart.values())})
     messages.success(request, message)
@@ -251,7 +257,8 @@ def update_cart(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             del cart[str(pk)]
             removed = Product.objects.filter(pk=pk).first()
-            messages.success(request, f"Removed {removed or 'the product'} from your cart.")
+            messages.success(request, _("Removed %(product)s from your cart.") % {
+                "product": removed or _("the product")})
         request.session.modified = True
     return redirect("catalog:cart")
 
@@ -265,7 +272,7 @@ def cart(request: HttpRequest) -> HttpResponse:
 def checkout(request: HttpRequest) -> HttpResponse:
     lines, total = cart_lines(request)
     if not lines:
-        messages.info(request, "Your cart is empty.")
+        messages.info(request, _("Your cart is empty."))
         return redirect("catalog:cart")
     form = CheckoutForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -275,14 +282,15 @@ def checkout(request: HttpRequest) -> HttpResponse:
                                          card_last4=form.cleaned_data["card_number"][-4:], total=total)
             OrderLine.objects.bulk_create([
                 OrderLine(order=order, product=product, quantity=qty, unit_price=product.unit_price or 0)
-                for product, qty, _ in lines])
-            for product, qty, _ in lines:
+                for product, qty, _subtotal in lines])
+            for product, qty, _subtotal in lines:
                 Product.objects.filter(pk=product.pk).update(sales_count=F("sales_count") + qty)
-        for product, qty, _ in lines:
+        for product, qty, _subtotal in lines:
             product_purchased.send(sender=Order, request=request, product=product, quantity=qty,
                                    price=product.unit_price)
         request.session[CART_SESSION_KEY] = {}
-        messages.success(request, f"Thank you for your order! Payment of ${total} accepted (simulated).")
+        messages.success(request, _("Thank you for your order! Payment of $%(total)s accepted (simulated).") % {
+            "total": number_format(total, 2)})
         return redirect(order)
     return render(request, "catalog/checkout.html", {"form": form, "lines": lines, "total": total})
 
@@ -305,7 +313,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user)  # keeps what they did while anonymous (the app merges it on login)
-        messages.success(request, f"Welcome, {user.username}!")
+        messages.success(request, _("Welcome, %(name)s!") % {"name": user.username})
         return _back(request, "catalog:home")
     return render(request, "registration/signup.html", {"form": form, "next": request.GET.get("next", "")})
 
@@ -316,8 +324,8 @@ def my_data(request: HttpRequest) -> HttpResponse:
     shopper = Shopper.from_request(request)
     if request.method == "POST":
         deleted = privacy.erase(shopper)
-        messages.success(request, f"Erased {deleted['events']} events and {deleted['ratings']} ratings; "
-                                  "recommendations start afresh.")
+        messages.success(request, _("Erased %(events)d events and %(ratings)d ratings; recommendations "
+                                    "start afresh.") % {"events": deleted["events"], "ratings": deleted["ratings"]})
         return redirect("catalog:my_data")
     data = privacy.export(shopper)
     return render(request, "catalog/my_data.html", {"n_events": len(data["events"]), "n_ratings": len(data["ratings"])})
@@ -327,8 +335,14 @@ def my_profile(request: HttpRequest) -> HttpResponse:
     """What the shop knows about you, and what you asked not to be shown (the app's profile)."""
     shopper = Shopper.from_request(request)
     stored = profiles.get_profile(shopper)
+    data = dict(stored.data) if stored and stored.data else None
+    if data:  # stored in English: shown in the shopper's language
+        data["segment"] = profiles.segment_text(data.get("segment", ""))
+        if data.get("price"):
+            data["price"] = {**data["price"], "band": profiles.price_band_text(data["price"].get("band"))}
+        data["shaping"] = [{**p, "why": profiles.why_text(p.get("why", ""))} for p in data.get("shaping") or []]
     return render(request, "catalog/my_profile.html", {
-        "profile": stored, "data": stored.data if stored else None,
+        "profile": stored, "data": data,
         "not_interested": profiles.not_interested_entries(shopper)})
 
 
@@ -342,17 +356,17 @@ def not_interested(request: HttpRequest) -> HttpResponse:
     product = get_object_or_404(Product, pk=product_id) if product_id.isdigit() else None
     category = "" if product else request.POST.get("category", "").strip()
     if product is None and not (category and Category.objects.filter(name=category).exists()):
-        messages.error(request, "Choose a product or a category.")
+        messages.error(request, _("Choose a product or a category."))
     else:
         profiles.mark_not_interested(shopper, product=product, category=category)
-        messages.success(request, f"We won't recommend {product or category} to you again.")
+        messages.success(request, _("We won't recommend %(what)s to you again.") % {"what": product or category})
     return _back(request, "catalog:my_profile")
 
 
 @require_POST
 def undo_not_interested(request: HttpRequest, pk: int) -> HttpResponse:
     if profiles.undo_not_interested(Shopper.from_request(request), pk):
-        messages.success(request, "Done: it can be recommended to you again.")
+        messages.success(request, _("Done: it can be recommended to you again."))
     return redirect("catalog:my_profile")
 
 

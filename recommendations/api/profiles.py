@@ -4,6 +4,7 @@ products and categories they asked not to be shown. Nobody reads another shopper
 from __future__ import annotations
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -66,7 +67,7 @@ class NotInterestedDetailView(ShopperAPIView):
         try:
             entry_id = int(pk)
         except ValueError:
-            raise Http404("No such choice of yours.") from None
+            raise Http404(_("No such choice of yours.")) from None
         if not profiles.undo_not_interested(Shopper.from_request(request), entry_id):
-            raise Http404("No such choice of yours.")
+            raise Http404(_("No such choice of yours."))
         return Response(status=status.HTTP_204_NO_CONTENT)

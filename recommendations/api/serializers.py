@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.validators import ProhibitNullCharactersValidator, RegexValidator
 from django.db import models
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -95,7 +96,8 @@ class ExcludeField(Text):
     def __init__(self, **kwargs):
         kwargs.setdefault("help_text", f"Comma-separated product ids to leave out (at most {MAX_EXCLUDED}).")
         kwargs.setdefault("validators", [RegexValidator(
-            EXCLUDE_PATTERN, message=f"At most {MAX_EXCLUDED} comma-separated product ids, without NUL characters.")])
+            EXCLUDE_PATTERN, message=format_lazy(_("At most {n} comma-separated product ids, without NUL characters."),
+                                                 n=MAX_EXCLUDED))])
         super().__init__(**kwargs)
 
 
@@ -297,14 +299,15 @@ class NotInterestedChoiceSerializer(serializers.Serializer):
         adapter = catalogue.product_adapter()
         products = adapter.filter_categories(adapter.model._default_manager.all(), [value])
         if products is None:
-            raise serializers.ValidationError("This shop's products have no category.", code="not_found")
+            raise serializers.ValidationError(_("This shop's products have no category."), code="not_found")
         if not products.exists():
-            raise serializers.ValidationError(f"No product is in the category {value!r}.", code="not_found")
+            raise serializers.ValidationError(_("No product is in the category %(category)r.") % {"category": value},
+                                                  code="not_found")
         return value
 
     def validate(self, attrs: dict) -> dict:
         if ("product" in attrs) == ("category" in attrs):
-            raise serializers.ValidationError({"non_field_errors": ["Give exactly one of product or category."]})
+            raise serializers.ValidationError({"non_field_errors": [_("Give exactly one of product or category.")]})
         return attrs
 
 

@@ -7,6 +7,7 @@ import binascii
 import logging
 
 from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authentication import BasicAuthentication
 from rest_framework.permissions import SAFE_METHODS
@@ -85,7 +86,7 @@ class SafeAuthenticationMixin:
             except (binascii.Error, ValueError):
                 decoded = b""  # DRF answers malformed credentials itself
             if b"\x00" in decoded:
-                raise exceptions.AuthenticationFailed("Invalid username/password.")
+                raise exceptions.AuthenticationFailed(_("Invalid username/password."))
             if decoded and any(isinstance(a, BasicAuthentication) for a in request.authenticators):
                 refuse_if_locked(request, decoded.partition(b":")[0].decode("utf-8", "replace"))
         super().initial(request, *args, **kwargs)

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError
 from django.http import Http404, QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
@@ -106,7 +107,7 @@ def get_product(pk: str, list_kind: str = ""):
     except (ValueError, TypeError, OverflowError, DjangoValidationError):
         product = None
     if product is None:
-        raise Http404(f"No product with id {pk!r}.")
+        raise Http404(gettext("No product with id %(id)r.") % {"id": pk})
     return product
 
 
@@ -250,7 +251,7 @@ class RatingDetailView(ShopperAPIView):
         try:
             return Rating.objects.select_related("product").get(pk=int(pk), user=self.request.user)
         except (Rating.DoesNotExist, ValueError):
-            raise Http404("No such rating of yours.") from None
+            raise Http404(gettext("No such rating of yours.")) from None
 
     @extend_schema(summary="One of the shopper's own ratings",
                    responses={**DENIED, 200: s.RatingSerializer,
@@ -291,9 +292,9 @@ class ClickView(ShopperAPIView):
         impression = feedback.get_impression(data["recommendation_id"], Shopper.from_request(request))
         if impression is None:
             raise exceptions.NotFound(
-                {"recommendation_id": ["Unknown recommendation id (or not a list shown to you)."]})
+                {"recommendation_id": [gettext("Unknown recommendation id (or not a list shown to you).")]})
         if not feedback.in_impression(impression, data["product"]):
-            raise exceptions.NotFound({"product": ["This product was not in that list."]})
+            raise exceptions.NotFound({"product": [gettext("This product was not in that list.")]})
         _, created = feedback.record_click(impression, data["product"])
         return Response({"recorded": created},
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -313,7 +314,8 @@ class ModelVersionListView(SafeAuthenticationMixin, APIView):
         engine = request.query_params.get("engine")
         if engine is not None:
             if engine not in ENGINE_NAMES:
-                raise exceptions.ValidationError({"engine": [f"Not one of {', '.join(ENGINE_NAMES)}."]})
+                raise exceptions.ValidationError(
+                    {"engine": [gettext("Not one of %(engines)s.") % {"engines": ", ".join(ENGINE_NAMES)}]})
             versions = versions.filter(engine=engine)
         start = params["offset"]
         page = versions[start:start + params["limit"]]
@@ -352,8 +354,9 @@ class RetrainView(SafeAuthenticationMixin, APIView):
         except Exception as exc:  # noqa: BLE001  (queue raises only when the broker is unreachable)
             logger.error("recommendations: could not queue %s training: %s", data["engine"], exc)
             return Response(
-                {"detail": f"The training could not be queued: the task broker (Celery) cannot be "
-                           f"reached ({type(exc).__name__}: {exc}). Nothing was started and the "
-                           "active model keeps serving; start the broker and a worker, then retry."},
+                {"detail": gettext("The training could not be queued: the task broker (Celery) cannot be "
+                             "reached (%(error)s). Nothing was started and the active model keeps "
+                             "serving; start the broker and a worker, then retry.")
+                           % {"error": f"{type(exc).__name__}: {exc}"}},
                 status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response(s.ModelVersionSerializer(version).data, status=status.HTTP_202_ACCEPTED)

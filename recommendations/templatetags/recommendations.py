@@ -36,6 +36,7 @@ from django.template.engine import Engine
 from django.template.library import SimpleNode, parse_bits
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .. import presentation
 from ..conf import app_settings
@@ -54,11 +55,11 @@ EXPLANATIONS = {
 }
 
 TITLES = {
-    presentation.FOR_YOU: "Recommended for you",
-    presentation.SIMILAR: "Similar products",
-    presentation.ALSO_BOUGHT: "Customers also bought",
-    presentation.TRENDING: "Trending now",
-    presentation.RECENTLY_VIEWED: "Recently viewed",
+    presentation.FOR_YOU: pgettext_lazy("widget title", "Recommended for you"),
+    presentation.SIMILAR: pgettext_lazy("widget title", "Similar products"),
+    presentation.ALSO_BOUGHT: pgettext_lazy("widget title", "Customers also bought"),
+    presentation.TRENDING: pgettext_lazy("widget title", "Trending now"),
+    presentation.RECENTLY_VIEWED: pgettext_lazy("widget title", "Recently viewed"),
 }
 
 
