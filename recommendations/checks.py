@@ -32,8 +32,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
         return [_error(_("RECOMMENDATIONS must be a dict."),
                        _("Set RECOMMENDATIONS = {...} with the options from docs/settings.md."), 1)]
     for key in sorted(set(user) & set(DEPRECATED_SETTINGS)):
-        errors.append(checks.Warning(_("RECOMMENDATIONS[%(key)r] is deprecated and has no effect.") % {"key": key},
-                                     hint=DEPRECATED_SETTINGS[key], id="recommendations.W037"))
+        errors.append(checks.Warning(_("RECOMMENDATIONS[%(key)r] is deprecated.") % {"key": key},
+                                     hint=str(DEPRECATED_SETTINGS[key]), id="recommendations.W037"))
     for key in sorted(set(user) - set(DEFAULTS) - set(DEPRECATED_SETTINGS)):
         close = difflib.get_close_matches(str(key).upper(), DEFAULTS, n=1)
         hint = (_("Did you mean %(key)r?") % {"key": close[0]} if close

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.signals import setting_changed
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from django.db.models import Model
@@ -162,12 +163,11 @@ DEFAULTS: dict[str, Any] = {
 
 #: Keys still accepted, with a warning (recommendations.W037) saying what replaced them.
 DEPRECATED_SETTINGS = {
-    "PRODUCT_CACHE_SECONDS": "The product cache no longer empties on a timer: it follows the catalogue "
-                             "token alone (product saves and deletes, the app's importers, "
-                             "recommendations.serving.products_changed() after QuerySet.update or "
-                             "bulk_create). Remove the key; to turn the product cache off, set "
-                             "PRODUCT_CACHE_SIZE to 0 (PRODUCT_CACHE_SECONDS = 0 still does until the "
-                             "key is removed).",
+    "PRODUCT_CACHE_SECONDS": _(
+        "The product cache no longer empties on a timer: it follows the catalogue token alone (product "
+        "saves and deletes, the app's importers, recommendations.serving.products_changed() after "
+        "QuerySet.update or bulk_create). Remove the key; to turn the product cache off, set "
+        "PRODUCT_CACHE_SIZE to 0 (PRODUCT_CACHE_SECONDS = 0 still does until the key is removed)."),
 }
 
 _DICT_SETTINGS = {"PRODUCT_FIELDS", "EVENT_WEIGHTS", "THROTTLE_RATES", "RERANK"}
