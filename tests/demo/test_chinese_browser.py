@@ -102,6 +102,16 @@ def test_home_product_page_and_dashboard_in_simplified_chinese(shop, browser):
     assert page.get_by_role("button", name="加入购物车").first.is_visible()
     left = english_left(page, data)
     assert not left, (page.url, " ".join(left))
+    product_url = page.url
+
+    # On a phone, the Chinese pages fit the screen too (no sideways scroll).
+    page.set_viewport_size({"width": 390, "height": 844})
+    for url in (f"{shop}/", product_url, f"{shop}/cart/"):
+        page.goto(url)
+        assert page.locator("html").get_attribute("lang") == "zh-hans"
+        wide, window = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+        assert wide <= window, f"{url} in zh-hans at 390 px is {wide} px wide"
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # Staff: the admin's log-in page and the recommendations dashboard, its advanced section open.
     page.goto(f"{shop}/admin/recommendations/modelversion/dashboard/")
