@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -56,6 +57,11 @@ class Recommender(ABC):
     def get_params(self) -> dict[str, Any]:
         """Constructor parameters (JSON-serialisable)."""
         return {}
+
+    def _constructor_params(self) -> dict[str, Any]:
+        """Every constructor argument, read back from the attribute of the same name: the
+        ``get_params`` of an engine that stores each argument as it came (scikit-learn's rule)."""
+        return {name: getattr(self, name) for name in list(inspect.signature(type(self).__init__).parameters)[1:]}
 
     @abstractmethod
     def _state(self) -> dict[str, np.ndarray | sp.spmatrix]: ...

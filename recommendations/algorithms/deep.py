@@ -39,7 +39,6 @@ embeddings and biases), so loading and serving are NumPy only.
 
 from __future__ import annotations
 
-import inspect
 import time
 from typing import Any, Self
 
@@ -224,8 +223,7 @@ class DeepRecommender(Recommender):
         self.history_: dict[str, Any] = {}
 
     def get_params(self) -> dict[str, Any]:
-        keys = list(inspect.signature(DeepRecommender.__init__).parameters)[1:]
-        return {k: getattr(self, k) for k in keys}
+        return self._constructor_params()
 
     # -- training ----------------------------------------------------------------------
     def _features(self, dataset: Dataset) -> sp.csr_matrix:

@@ -26,7 +26,6 @@ order, oldest first (the serving layer and the session protocol build it that wa
 
 from __future__ import annotations
 
-import inspect
 import time
 from typing import Any, Self
 
@@ -185,8 +184,7 @@ class SequenceRecommender(Recommender):
         self.history_: dict[str, Any] = {}
 
     def get_params(self) -> dict[str, Any]:
-        keys = list(inspect.signature(SequenceRecommender.__init__).parameters)[1:]
-        return {k: getattr(self, k) for k in keys}
+        return self._constructor_params()
 
     # -- training -----------------------------------------------------------------------------
     def fit(self, dataset: Dataset) -> Self:
