@@ -6,17 +6,11 @@ metrics' names (identifiers staff type in settings), user names and a few techni
 
 from __future__ import annotations
 
-import io
 import re
-from pathlib import Path
 
-import django.contrib.admin
 import pytest
-from django.core.cache import cache
-from django.core.management import call_command
 
 from demo_shop.catalog.models import Category, Product
-from recommendations import serving
 from recommendations.conf import ENGINE_NAMES
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,17 +30,8 @@ WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 
 
 @pytest.fixture
-def shop(settings, tmp_path, live_server):
-    settings.MEDIA_ROOT = tmp_path
-    settings.STATIC_ROOT = str(Path(django.contrib.admin.__file__).parent / "static")  # admin CSS
-    cache.clear()
-    serving.active_models.clear()
-    call_command("generate_demo_data", "--users", "120", "--events", "8000", "--products", "200",
-                 stdout=io.StringIO(), stderr=io.StringIO())
-    call_command("recommendations_train", "--sync", "--engine", "popular", "--engine", "trending",
-                 "--engine", "item_cf", "--engine", "content", "--engine", "hybrid", stdout=io.StringIO())
-    yield live_server.url
-    serving.active_models.clear()
+def shop(trained_demo_shop):
+    return trained_demo_shop(users=120, events=8000, products=200)
 
 
 def shop_data() -> re.Pattern:

@@ -9,19 +9,13 @@ The shop is the demo's own data (smaller), trained with the demo's own serving e
 
 from __future__ import annotations
 
-import io
 import re
 from collections import Counter
-from pathlib import Path
 
-import django.contrib.admin
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
-from django.core.management import call_command
 
 from demo_shop.catalog.models import Order, Product
-from recommendations import serving
 from recommendations.models import Event, ModelVersion, Rating
 from tests.accessibility import axe_violations, describe
 
@@ -29,17 +23,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def shop(settings, tmp_path, live_server):
-    settings.MEDIA_ROOT = tmp_path
-    settings.STATIC_ROOT = str(Path(django.contrib.admin.__file__).parent / "static")  # admin CSS
-    cache.clear()
-    serving.active_models.clear()
-    call_command("generate_demo_data", "--users", "200", "--events", "20000", "--products", "420",
-                 stdout=io.StringIO(), stderr=io.StringIO())
-    call_command("recommendations_train", "--sync", "--engine", "popular", "--engine", "trending",
-                 "--engine", "item_cf", "--engine", "content", "--engine", "hybrid", stdout=io.StringIO())
-    yield live_server.url
-    serving.active_models.clear()
+def shop(trained_demo_shop):
+    return trained_demo_shop(users=200, events=20000, products=420)
 
 
 def log_in(page, url: str, username: str, password: str = "demo12345") -> None:
