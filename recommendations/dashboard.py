@@ -427,7 +427,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         versions = list(ModelVersion.objects.order_by("-created_at", "-id")[:1000])
         configured = training.configured_engines()
         for engine in sorted(NEEDS_TENSORFLOW & set(app_settings.ENGINES)):
-            if reason := training.deep_unavailable_reason(engine):
+            if reason := training.tensorflow_unavailable_reason(engine):
                 # "Retrain all" leaves it out
                 messages.warning(request, _("%(engine)s: %(reason)s") % {"engine": engine, "reason": reason})
         names = sorted({*configured, *(v.engine for v in versions)}, key=_engine_order)

@@ -86,7 +86,7 @@ def check_broker_configured() -> None:
     raise NoBrokerConfigured(str(NO_BROKER_MESSAGE))
 
 
-def deep_unavailable_reason(engine: str = "deep") -> str | None:
+def tensorflow_unavailable_reason(engine: str = "deep") -> str | None:
     """Why this environment cannot train ``engine``, one of the TensorFlow engines (``deep``,
     ``sequence``); None when it can. Looks for TensorFlow without importing it: web processes
     never import TensorFlow."""
@@ -103,7 +103,7 @@ def configured_engines() -> list[str]:
     """Engines that "retrain all" trains: the setting, less ``deep`` and ``sequence`` without
     TensorFlow."""
     names = [name for name in app_settings.ENGINES if name in ENGINE_NAMES]
-    return [name for name in names if name not in NEEDS_TENSORFLOW or not deep_unavailable_reason(name)]
+    return [name for name in names if name not in NEEDS_TENSORFLOW or not tensorflow_unavailable_reason(name)]
 
 
 def missing_data(engine: str) -> str | None:
@@ -282,7 +282,7 @@ def train(version: ModelVersion, *, force: bool = False,
             status=Status.RUNNING, started_at=version.started_at, heartbeat_at=version.heartbeat_at,
             worker=version.worker, error="", stage="loading data", progress=5)
         heartbeat.__enter__()
-        if engine in NEEDS_TENSORFLOW and (reason := deep_unavailable_reason(engine)):
+        if engine in NEEDS_TENSORFLOW and (reason := tensorflow_unavailable_reason(engine)):
             raise RuntimeError(reason)  # the version's error says why, not an ImportError mid-fit
         params = {**app_settings.ENGINE_PARAMS.get(engine, {}), **(version.params or {})}
         dataset = build_dataset()

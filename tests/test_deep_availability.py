@@ -26,13 +26,13 @@ def test_dashboard_says_why_deep_is_unavailable_exactly_when_tensorflow_is_missi
     assert response.status_code == 200
     notes = [str(m) for m in get_messages(response.wsgi_request) if "TensorFlow" in str(m)]
     if HAS_TENSORFLOW:
-        assert training.deep_unavailable_reason() is None
-        assert training.deep_unavailable_reason("sequence") is None
+        assert training.tensorflow_unavailable_reason() is None
+        assert training.tensorflow_unavailable_reason("sequence") is None
         assert notes == []
         assert training.configured_engines() == ["popular", "deep", "sequence"]
     else:
-        assert notes == [f"deep: {training.deep_unavailable_reason()}",
-                         f"sequence: {training.deep_unavailable_reason('sequence')}"]
+        assert notes == [f"deep: {training.tensorflow_unavailable_reason()}",
+                         f"sequence: {training.tensorflow_unavailable_reason('sequence')}"]
         assert "so the sequence engine cannot be trained" in notes[1]
         assert "TensorFlow is not installed" in response.content.decode()
         assert "django-shop-recommendations[deep]" in notes[0]
@@ -50,7 +50,7 @@ def test_a_worker_without_tensorflow_fails_a_deep_run_saying_why(taste_shop, eng
     taste_shop(products=8, users=12, picks=4, seed=5, prefix="d")
     version = ModelVersion.objects.create(engine=engine, triggered_by="test")
     if HAS_TENSORFLOW:
-        assert training.deep_unavailable_reason(engine) is None
+        assert training.tensorflow_unavailable_reason(engine) is None
         return  # tests/algorithms/test_deep.py, test_sequence.py and tests/test_sequence_serving.py train here
     with pytest.raises(RuntimeError, match="TensorFlow is not installed"):
         training.train(version)
