@@ -48,20 +48,6 @@ def product_url(product: Any) -> str | None:
     return catalogue.info(product).url
 
 
-def click_url(recommendation_id: Any, product_id: Any, pattern: str | None = None) -> str | None:
-    """The redirect that records a click and sends the shopper on to the product page
-    (``pattern``: a ``_click_pattern()`` computed once per list)."""
-    if recommendation_id is None:
-        return None
-    pattern = pattern or _click_pattern()
-    if pattern is None:  # the host did not include recommendations.urls
-        return None
-    if not pattern.endswith("/0/"):
-        return reverse("recommendations:click-redirect", args=[recommendation_id, product_id])
-    return (pattern[:-2].replace(_NO_ID, str(recommendation_id), 1)
-            + quote(str(product_id), safe="") + "/")
-
-
 _NO_ID = "00000000-0000-0000-0000-000000000000"
 
 
@@ -149,23 +135,26 @@ _REASON_PATTERNS = [
     (re.compile(r"More in (?P<name>.+)", re.S), lambda: pgettext("reason", "More in %(name)s")),
 ]
 
+_FIXED_REASONS: dict[str, Callable[[], str]] = {
+    "Trending now": lambda: pgettext("reason", "Trending now"),
+    "Popular with shoppers": lambda: pgettext("reason", "Popular with shoppers"),
+    "New in the shop": lambda: pgettext("reason", "New in the shop"),
+    "You viewed this": lambda: pgettext("reason", "You viewed this"),
+    "a product": lambda: _("a product"),
+}
+
 
 def reason_text(reason: str) -> str:
     """A reason as serving wrote it (English), in the active language; one it does not know
     (a shop's own hook may write any) as written."""
     if not reason:
         return reason
-    fixed = {"Trending now": lambda: pgettext("reason", "Trending now"),
-             "Popular with shoppers": lambda: pgettext("reason", "Popular with shoppers"),
-             "New in the shop": lambda: pgettext("reason", "New in the shop"),
-             "You viewed this": lambda: pgettext("reason", "You viewed this"),
-             "a product": lambda: _("a product")}
-    if reason in fixed:
-        return fixed[reason]()
+    if reason in _FIXED_REASONS:
+        return _FIXED_REASONS[reason]()
     for pattern, text in _REASON_PATTERNS:
         if found := pattern.fullmatch(reason):
             name = found["name"]
-            return text() % {"name": fixed["a product"]() if name == "a product" else name}
+            return text() % {"name": _("a product") if name == "a product" else name}
     return reason
 
 
@@ -273,13 +262,15 @@ def show(request: Any, widget: str, n: int | None = None, *, product: Any = None
 
 
 def _click_links(recommendation_id: str | None) -> Callable[[Any], str | None]:
-    """``click_url`` for one list: the part the items share built once (a list's items are a
-    visible share of a cached list request)."""
+    """``click_url`` of one list's items: the redirect that records a click and sends the
+    shopper on to the product page (None where the host did not include recommendations.urls).
+    The part the items share is built once per list (a list's items are a visible share of a
+    cached list request)."""
     pattern = _click_pattern() if recommendation_id else None
     if pattern is None:
         return lambda product_id: None
-    if not pattern.endswith("/0/"):
-        return lambda product_id: click_url(recommendation_id, product_id, pattern)
+    if not pattern.endswith("/0/"):  # a URL the placeholder does not fit: reversed per item
+        return lambda product_id: reverse("recommendations:click-redirect", args=[recommendation_id, product_id])
     prefix = pattern[:-2].replace(_NO_ID, recommendation_id, 1)
     return lambda product_id: prefix + (str(product_id) if type(product_id) is int
                                         else quote(str(product_id), safe="")) + "/"
