@@ -157,3 +157,39 @@ def tune(
     result.chosen = best_value
     result.seconds = time.perf_counter() - started
     return result
+
+
+class SelfTuned:
+    """An engine that runs :func:`tune` on whatever data it is fitted on (the protocol's input,
+    never its test), then fits with the chosen value: how ``recommendations_evaluate --tune``
+    measures "tuned EASE" by the same protocol as every other engine, as training would tune it.
+
+    Everything but ``fit`` is the fitted engine's own; ``tuning_`` is :func:`tune`'s result.
+    """
+
+    def __init__(self, engine: str, params: dict[str, Any], budget_seconds: float,
+                 on_tuned: Callable[[TuningResult], None] | None = None) -> None:
+        self.engine = engine
+        self.params = dict(params)
+        self.budget_seconds = float(budget_seconds)
+        self.on_tuned = on_tuned
+        self.tuning_: TuningResult | None = None
+        self.model_: Any = None
+
+    def fit(self, dataset: Dataset) -> SelfTuned:
+        from .algorithms import get_engine
+
+        result = tune(self.engine, dataset, self.params, lambda p: get_engine(self.engine, **p),
+                      budget_seconds=self.budget_seconds)
+        self.tuning_ = result
+        if self.on_tuned is not None:
+            self.on_tuned(result)
+        params = {**self.params, result.parameter: result.chosen} if result.parameter else self.params
+        self.model_ = get_engine(self.engine, **params).fit(dataset)
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        model = self.__dict__.get("model_")
+        if model is None:
+            raise AttributeError(name)
+        return getattr(model, name)
