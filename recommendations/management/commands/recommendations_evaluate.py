@@ -74,8 +74,9 @@ class Command(BaseCommand):
                                  "inside hybrid), over the settings; 0: none (default %(default)s)")
         parser.add_argument("--tune", type=float, metavar="SECONDS",
                             help="before each fit, choose the engine's main hyperparameter (item_cf's l2, "
-                                 "user_cf's k, als's reg) on validation folds of the protocol's input, as "
-                                 "training does, within SECONDS per engine (default: no tuning)")
+                                 "user_cf's k, als's reg) on validation folds of the protocol's input (random "
+                                 "folds as training's; time windows for temporal), within SECONDS per engine "
+                                 "(default: no tuning)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bars or lines")
         parser.add_argument("--baseline", metavar="ENGINE",
                             help="add each engine's ndcg gain over ENGINE (one of --engines) with a "
@@ -272,13 +273,14 @@ class Command(BaseCommand):
 
         tuned: dict[str, dict[str, Any]] = {}  # engine -> what --tune chose on the latest input
 
-        def spec(name: str):
+        def spec(name: str, protocol: str = "topn"):
             if opts["tune"] and search_space(name, params.get(name, {})):
                 def report(result, name=name) -> None:
                     tuned[name] = result.as_dict()
                     log(f"{name}: tuned {result.parameter} = {result.chosen} (default {result.default}, "
                         f"{len(result.trials)} trials in {result.seconds:.0f} s, stopped: {result.stopped})")
-                return lambda: SelfTuned(name, params.get(name, {}), opts["tune"], report)
+                validation = "temporal" if protocol == "temporal" else "random"
+                return lambda: SelfTuned(name, params.get(name, {}), opts["tune"], report, validation)
             return lambda: with_fit_budget(get_engine(name, **params.get(name, {})), budget)
 
         verbose = opts["verbosity"] > 0
@@ -316,7 +318,7 @@ class Command(BaseCommand):
                     except ValueError as exc:
                         raise CommandError(f"--protocol temporal: {exc}") from exc
                 protocol_recs: list[dict[str, Any]] | None = [] if rec_rows is not None else None
-                engines = {n: spec(n) for n in names}
+                engines = {n: spec(n, protocol) for n in names}
                 log(f"[{protocol}] {len(engines)} engines: {', '.join(engines)}")
                 evaluate_topn(dataset, engines, k=opts["k"], seed=opts["seed"], train_mask=masks[0],
                               test_mask=masks[1], recommendations=protocol_recs, rerank=checked["rerank"],
