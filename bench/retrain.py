@@ -68,14 +68,14 @@ def child(frames_path: str, engine: str) -> dict:
     dataset = training._apply_min_support(dataset, app_settings.MIN_SUPPORT)
     del events
     t_build = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    t_steps = time.perf_counter()
     stages: dict[str, float] = {}
     fitted = fit_for_training(  # tuning, validation and the final fit, as training.train does
         engine, dataset, params, tuning_seconds=app_settings.TUNING_SECONDS,
         validation_max_users=app_settings.VALIDATION_MAX_USERS,
         stage=lambda name, percent: stages.setdefault(name, time.perf_counter()))
     t_end = time.perf_counter()
-    marks = [t0, *stages.values(), t_end]
+    marks = [t_steps, *stages.values(), t_end]
     spans = dict(zip(stages, (b - a for a, b in zip(marks[1:], marks[2:]))))
     t_tune, t_validate, t_fit = spans.get("tuning", 0.0), spans["validating"], spans["fitting"]
     model = fitted.model
@@ -90,7 +90,7 @@ def child(frames_path: str, engine: str) -> dict:
         "engine": engine, "n_users": dataset.n_users, "n_products": dataset.n_items,
         "n_events": dataset.n_events, "load_frames_s": t_load, "build_s": t_build,
         "tune_s": t_tune, "validate_s": t_validate, "fit_s": t_fit, "save_s": t_save,
-        "retrain_s": t_build + (t_end - t0) + t_save,
+        "retrain_s": t_build + (t_end - t_steps) + t_save,
         "tuning": fitted.tuning, "params": fitted.params,
         "peak_rss_mb": peak_rss_mib(), "rss_before_data_mb": rss_start, "artifact_mb": artifact_mb,
         "ndcg@10": fitted.metrics.get("ndcg@10"),
