@@ -22,7 +22,9 @@ Every argument is checked before any data is read. Each fit is reported as it st
 ends (time, peak memory) on stderr, with plain progress lines when stderr is not a terminal;
 each engine's row is written to ``--json`` as soon as it is known. ``--fit-budget`` bounds
 the fit of engines that can stop early (``deep``, alone or inside ``hybrid``), whatever the
-settings module says.
+settings module says. ``--tune SECONDS`` runs the training's self-tuning
+(:mod:`recommendations.tuning`) on each protocol's input before the fit (time-window folds on
+``temporal``, random folds elsewhere), so a tuned engine is measured like the others.
 """
 
 from __future__ import annotations
