@@ -9,12 +9,15 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from recommendations import serving
+from recommendations import feedback, serving
 from recommendations.models import Event, Impression
 from recommendations.products import json_key
-from tests.conftest import shopper_client, train, update_product
+from recommendations.serving import Shopper
+from tests.conftest import recs, shopper_client, train, update_product
 
 pytestmark = [pytest.mark.usefixtures("isolated_serving"), pytest.mark.django_db]
 API = "/api/recommendations/"
@@ -141,3 +144,25 @@ def test_what_is_not_kept(shop):
     assert client.get(API + "products/999999/similar/").status_code == 404
     entry = serving._cache().get(serving.TRENDING_KEY)
     assert len(entry["responses"]) == 3  # limit=5, limit=3, the exclusion
+
+
+@pytest.mark.django_db(transaction=True)
+def test_buffered_impressions_are_written_as_recorded(shop):
+    """The buffer keeps field values and writes them in bulk (PostgreSQL: COPY): every field
+    comes back as recorded, the time being when the list was shown."""
+    books, garden, users = shop
+    feedback.flush_impressions()
+    with override_settings(RECOMMENDATIONS=recs(IMPRESSION_BUFFER_SECONDS=60)):
+        before = timezone.now()
+        signed_in = feedback.record_shown(Shopper(user_id=users[0].pk), "for_you", [7, "key-2"], "item_cf", "B")
+        anonymous = feedback.record_shown(Shopper(session_key="s-9"), "trending", ["x'\"\\\t"], "trending")
+        after = timezone.now()
+        assert not Impression.objects.filter(pk__in=[signed_in, anonymous]).exists()  # still buffered
+        assert feedback.flush_impressions() == 2
+    rows = {row.pk: row for row in Impression.objects.filter(pk__in=[signed_in, anonymous])}
+    first, second = rows[signed_in], rows[anonymous]
+    assert (first.user_id, first.session_key, first.widget, first.engine, first.variant, first.product_ids) == (
+        users[0].pk, "", "for_you", "item_cf", "B", [7, "key-2"])
+    assert (second.user_id, second.session_key, second.variant, second.product_ids) == (
+        None, "s-9", "", ["x'\"\\\t"])
+    assert before <= first.created_at <= second.created_at <= after
