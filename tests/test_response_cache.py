@@ -5,6 +5,7 @@ model version becomes active."""
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -166,3 +167,21 @@ def test_buffered_impressions_are_written_as_recorded(shop):
     assert (second.user_id, second.session_key, second.variant, second.product_ids) == (
         None, "s-9", "", ["x'\"\\\t"])
     assert before <= first.created_at <= second.created_at <= after
+
+
+def test_a_response_begun_before_the_shoppers_event_is_not_kept(shop):
+    """A request that read the shopper's state before their event (another process) must not
+    store the response it built after the event's invalidation."""
+    books, garden, users = shop
+    shopper = Shopper(user_id=users[1].pk)
+    response = (b'{"results": []}', [], "", "")
+    stored, token, signature = serving.cached_response(shopper.cache_key, "name")
+    assert stored is None
+    begun = time.time() - 1
+    serving.invalidate(shopper)  # the event, while the response was being built
+    serving.store_response(shopper.cache_key, "name", response, token=token, signature=signature, since=begun)
+    assert serving.cached_response(shopper.cache_key, "name")[0] is None
+    serving.store_response(shopper.cache_key, "name", response, token=token, signature=signature, since=time.time())
+    assert serving.cached_response(shopper.cache_key, "name")[0] == response
+    serving.products_changed()  # a new catalogue token
+    assert serving.cached_response(shopper.cache_key, "name")[0] is None
