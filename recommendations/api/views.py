@@ -188,7 +188,8 @@ class _ListView(ShopperAPIView):
                 return None
             key = serving.list_key(self.widget, pk)
         excluded = ",".join(sorted(set(params.get("exclude", ()))))
-        return key, (f"response:{self.widget}:{get_language()}:{get_script_prefix()}:{get_urlconf() or ''}:"
+        return key, (f"response:{self.widget}:{type(renderer).__qualname__}:{get_language()}:{get_script_prefix()}:"
+                     f"{get_urlconf() or ''}:"
                      f"{params['limit']}:{params.get('max_per_category')}:{variant}:{excluded}")
 
 
