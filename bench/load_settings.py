@@ -19,3 +19,6 @@ LOGGING = {"version": 1, "disable_existing_loggers": False,
 # answers: lift the API's read limits (per shopper, per address), which it would otherwise measure.
 RECOMMENDATIONS = {**RECOMMENDATIONS, "THROTTLE_RATES": {"recommendations.reads": None,
                                                          "recommendations.reads.address": None}}
+# bench/cold_for_you.py serves each engine from its own server.
+if os.environ.get("BENCH_SERVING_ENGINE"):
+    RECOMMENDATIONS["SERVING_ENGINE"] = os.environ["BENCH_SERVING_ENGINE"]
