@@ -61,7 +61,7 @@ n_trained, n_new, history, prefix = int(sys.argv[1]), int(sys.argv[2]), int(sys.
 User = get_user_model()
 User.objects.filter(username__startswith=prefix).delete()  # an earlier run's new shoppers, their events too
 rng = random.Random(7)
-demo = list(User.objects.filter(username__startswith="shopper", events__isnull=False).distinct()
+demo = list(User.objects.filter(username__startswith="shopper", product_events__isnull=False).distinct()
             .order_by("pk").values_list("pk", flat=True))
 rng.shuffle(demo)
 trained = User.objects.in_bulk(demo[:n_trained])
@@ -99,9 +99,9 @@ from django.test import Client
 n, kind = int(sys.argv[1]), sys.argv[2]
 User = get_user_model()
 prefix = "coldbench-" if kind == "new" else "shopper"
-users = list(User.objects.filter(username__startswith=prefix, events__isnull=False).distinct().order_by("-pk")[:n + 3])
+users = list(User.objects.filter(username__startswith=prefix, product_events__isnull=False).distinct().order_by("-pk")[:n + 3])
 cache.clear()  # nothing cached: every list is computed
-client = Client(HTTP_USER_AGENT="bench-cold/1 Mozilla/5.0")
+client = Client(HTTP_USER_AGENT="bench-cold/1 Mozilla/5.0", HTTP_HOST="127.0.0.1")
 for user in users[:3]:  # warm: models loaded, imports done
     client.force_login(user)
     assert client.get("/api/recommendations/for-you/").status_code == 200

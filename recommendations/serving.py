@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -90,9 +90,10 @@ class Recommendation:
     product: Any = field(default=None, repr=False, compare=False)
 
     def as_cacheable(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("product")
-        return data
+        """The fields a cached list keeps (``_hydrate`` reads them back), without the product:
+        ``dataclasses.asdict`` would deep-copy the product instance first, a visible share of
+        an uncached list's time."""
+        return {"product_id": self.product_id, "score": self.score, "engine": self.engine, "reason": self.reason}
 
 
 # -- active models, once per process ---------------------------------------------------------

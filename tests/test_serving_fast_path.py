@@ -4,6 +4,7 @@ impressions reach the database with the CTR unchanged."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import uuid
@@ -50,6 +51,23 @@ def test_a_cached_list_makes_no_database_query(shop):
     assert [r.product_id for r in similar_again] == [r.product_id for r in similar]
     assert [r.product_id for r in hot_again] == [r.product_id for r in hot] and len(hot) == 5
     assert all(r.product is not None for r in again + similar_again + hot_again)
+
+
+class Uncopyable:
+    """A product that must not be copied (a model instance is costly to deep-copy)."""
+
+    pk = 7
+
+    def __deepcopy__(self, memo):
+        raise AssertionError("the product was copied")
+
+
+def test_a_cached_recommendation_keeps_every_field_but_the_product_and_never_copies_it():
+    rec = Recommendation(7, 0.5, "hybrid", "Because you viewed a book", product=Uncopyable())
+    stored = rec.as_cacheable()
+    assert stored == {"product_id": 7, "score": 0.5, "engine": "hybrid", "reason": "Because you viewed a book"}
+    assert set(stored) == {f.name for f in dataclasses.fields(Recommendation)} - {"product"}
+    assert Recommendation(**stored) == rec
 
 
 @pytest.mark.django_db
