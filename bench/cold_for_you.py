@@ -99,7 +99,8 @@ from django.test import Client
 n, kind = int(sys.argv[1]), sys.argv[2]
 User = get_user_model()
 prefix = "coldbench-" if kind == "new" else "shopper"
-users = list(User.objects.filter(username__startswith=prefix, product_events__isnull=False).distinct().order_by("-pk")[:n + 3])
+users = list(User.objects.filter(username__startswith=prefix, product_events__isnull=False).distinct()
+             .order_by("-pk")[:n + 3])
 cache.clear()  # nothing cached: every list is computed
 client = Client(HTTP_USER_AGENT="bench-cold/1 Mozilla/5.0", HTTP_HOST="127.0.0.1")
 for user in users[:3]:  # warm: models loaded, imports done
@@ -121,10 +122,17 @@ print(json.dumps({"requests": done, "ms_per_request_profiled": round(1000 * tota
 """
 
 
-def profile(env: dict[str, str], engine: str, kind: str, n: int) -> dict:
+def server_env(env: dict[str, str], spec: str) -> dict[str, str]:
+    """The environment of a server for ``ENGINE`` or ``ENGINE@BLAS_THREADS``."""
+    engine, _, threads = spec.partition("@")
+    blas = {name: threads for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")} if threads else {}
+    return {**env, "BENCH_SERVING_ENGINE": engine, **blas}
+
+
+def profile(env: dict[str, str], kind: str, n: int) -> dict:
     """cProfile of ``n`` uncached for-you requests in one process (Django's test client)."""
     result = subprocess.run([PYTHON, "-c", PROFILE, str(n), kind], cwd=ROOT, capture_output=True, text=True,
-                            env={**env, "BENCH_SERVING_ENGINE": engine})
+                            env=env)
     if result.returncode:
         return {"error": result.stderr[-2000:]}
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -154,7 +162,9 @@ def main() -> None:
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/recs_bench")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/4")
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--engines", default="item_cf,hybrid", help="serving engines, the first the yardstick")
+    parser.add_argument("--engines", default="item_cf,hybrid",
+                        help="serving engines, the first the yardstick; ENGINE@N serves it with N BLAS threads "
+                             "(OPENBLAS/OMP/MKL_NUM_THREADS), e.g. hybrid@1,hybrid@2")
     parser.add_argument("--shoppers", type=int, default=100, help="shoppers per engine and kind")
     parser.add_argument("--kinds", default="trained,new", help="trained and/or new shoppers")
     parser.add_argument("--history", type=int, default=10, help="events of each new shopper")
@@ -176,7 +186,7 @@ def main() -> None:
         print(f"generating demo data with {args.events} events ...", flush=True)
         print(manage(env, "generate_demo_data", "--flush", "--events", str(args.events)))
     active = {row["engine"] for row in setup(env, 0, 0, 0)["active"]}
-    for engine in dict.fromkeys(["popular", "trending", *engines]):
+    for engine in dict.fromkeys(["popular", "trending", *(e.split("@")[0] for e in engines)]):
         if engine not in active:
             print(f"training {engine} ...", flush=True)
             print(manage(env, "recommendations_train", "--sync", "--engine", engine, "--force"))
@@ -187,8 +197,7 @@ def main() -> None:
     info = setup(env, per_kind if "trained" in kinds else 0, per_kind if "new" in kinds else 0, args.history)
     print(f"data: {info['events']} events; active: {[(a['engine'], a['pk']) for a in info['active']]}", flush=True)
 
-    servers = {engine: start_gunicorn("demo_shop.wsgi:application", args.port + j, 1,
-                                      {**env, "BENCH_SERVING_ENGINE": engine}, ROOT)
+    servers = {engine: start_gunicorn("demo_shop.wsgi:application", args.port + j, 1, server_env(env, engine), ROOT)
                for j, engine in enumerate(engines)}
     conns = {engine: http.client.HTTPConnection("127.0.0.1", args.port + j, timeout=60)
              for j, engine in enumerate(engines)}
@@ -239,7 +248,7 @@ def main() -> None:
             stop(server)
         results["loadavg_at_end"] = os.getloadavg()
         if args.profile:
-            results["profiles"] = {f"{kind} / {engine}": profile(env, engine, kind, args.profile)
+            results["profiles"] = {f"{kind} / {engine}": profile(server_env(env, engine), kind, args.profile)
                                    for kind in kinds for engine in engines}
         results["total_seconds"] = round(time.perf_counter() - started, 1)
     report(results, args)
