@@ -135,9 +135,12 @@ class ProductAdapter:
             url=self.url(product) if links else None,
         )
 
-    def fetch(self, ids: Iterable[Any]) -> dict[Any, Any]:
+    def fetch(self, ids: Iterable[Any], *, links: bool = True) -> dict[Any, Any]:
         """``{pk: product}`` for the products among ``ids``, each carrying its description
-        (:func:`info` reads it): one query plus this adapter's prefetches, whatever their number."""
+        (:func:`info` reads it): one query plus this adapter's prefetches, whatever their number.
+        ``links=False``: described without URL or image, for products never shown (a shopper's
+        history, read for its names and categories): building a URL costs more than the rest
+        of a description."""
         ids = list(dict.fromkeys(ids))
         if not ids:
             return {}
@@ -145,7 +148,7 @@ class ProductAdapter:
         queryset = self.get_queryset().filter(**({"pk": ids[0]} if len(ids) == 1 else {"pk__in": ids}))
         found = {}
         for product in queryset:
-            setattr(product, INFO_ATTRIBUTE, self.describe(product))
+            setattr(product, INFO_ATTRIBUTE, self.describe(product, links=links))
             found[product.pk] = product
         return found
 
@@ -454,9 +457,9 @@ def info(product: Any) -> ProductInfo:
     return found
 
 
-def fetch(ids: Iterable[Any]) -> dict[Any, Any]:
+def fetch(ids: Iterable[Any], *, links: bool = True) -> dict[Any, Any]:
     """``{pk: product}`` for ``ids`` through the configured adapter (bulk; see ``ProductAdapter.fetch``)."""
-    return product_adapter().fetch(ids)
+    return product_adapter().fetch(ids, links=links)
 
 
 def describe_all(chunk_size: int = 2000) -> Iterator[ProductInfo]:

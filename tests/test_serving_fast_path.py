@@ -19,7 +19,8 @@ from recommendations import feedback, serving
 from recommendations.conf import get_product_model
 from recommendations.feedback import ctr_report
 from recommendations.models import Click, Event, Impression
-from recommendations.products import json_key
+from recommendations.products import FieldMappingAdapter, info, json_key
+from recommendations.products import fetch as catalogue_fetch
 from recommendations.serving import Recommendation, Shopper, recommend_for, similar_products, trending
 from tests.conftest import recs, shopper_client, train, unavailable_update, update_product
 
@@ -295,3 +296,28 @@ def test_a_click_waits_for_an_impression_another_process_has_not_written_yet(sho
         # The wait is bounded: IMPRESSION_BUFFER_SECONDS + 0.25 s, one look every 50 ms.
         assert 25 <= clock.naps <= 26 and clock.now - 1000.0 < 1.35
     assert Click.objects.get().impression_id == shown.pk
+
+
+class LinkedProducts(FieldMappingAdapter):
+    """The suite's field mapping, with a link per product (the suite's product model has none)."""
+
+    def url(self, product):
+        return f"/products/{product.pk}/"
+
+
+@pytest.mark.django_db
+def test_a_shoppers_history_is_read_without_links_and_their_list_keeps_its_links(shop):
+    books, garden, users = shop
+    train("item_cf", "trending")
+    with override_settings(RECOMMENDATIONS=recs(PRODUCT_ADAPTER="tests.test_serving_fast_path.LinkedProducts")):
+        state = serving.shopper_state(Shopper(user_id=users[1].pk))
+        history = state.history_products
+        assert history and all(info(p).url is None and info(p).name for p in history.values())
+        linked = catalogue_fetch(list(history))
+        assert all(info(p).url == f"/products/{pk}/" for pk, p in linked.items())
+        assert {pk: info(p).categories for pk, p in history.items()} == {
+            pk: info(p).categories for pk, p in linked.items()}
+        results = shopper_client(users[1]).get(API + "for-you/?limit=5").json()["results"]
+    assert len(results) == 5
+    assert all(item["url"] == f"/products/{item['id']}/" for item in results)
+    assert any(item["reason"].startswith("Because you") for item in results)
