@@ -12,8 +12,12 @@ features carry signal. Shoppers have names, emails and addresses, and hidden tas
 * a price band (cheap ... premium, relative to each category's price range),
 
 and products have a popularity skew within their category. Shoppers browse in sessions (one
-category per session); views turn into carts and carts into purchases more often for products
-that match their taste, and ratings (given for some purchases) are higher for liked products.
+category per session) with a sequential intent: a shopper who views a device (a tablet, a tent,
+an office chair: ``ACCESSORIES``) goes on to its accessories in a fixed order (its charger, then
+its power bank), in that session or in their next one in the category, never the accessory
+first, so the order of views says something co-occurrence cannot. Views turn into carts and
+carts into purchases more often for products that match their taste, and ratings (given for
+some purchases) are higher for liked products.
 Each session's purchases are one order (``DemoData.orders``), so the shop can show every
 purchase the engines learn from on the shopper's Orders page. Events spread over the ``DAYS``
 days before ``end``. A recommender that learns the tastes beats popularity on this data.
