@@ -270,3 +270,48 @@ def test_sampled_loss_estimates_the_full_softmax_loss():
     neg = rng.choice(n_items, size=20_000, p=q)
     assert loss(neg, np.log(len(neg) * q[neg])) == pytest.approx(exact, rel=0.005)
     assert abs(loss(neg, np.full(len(neg), np.log(len(neg) / n_items))) - exact) > 0.03 * abs(exact)
+
+
+# -- the wide term: a linear item-item model under the same softmax ---------------------------
+WIDE = dict(PARAMS, wide_items=12, wide_l2=0.01)
+
+
+@pytest.fixture(scope="module")
+def wide_model(data) -> DeepRecommender:
+    return DeepRecommender(**WIDE).fit(data)
+
+
+def test_wide_term_is_bounded_learnt_and_exported_exactly(wide_model, data, tmp_path):
+    m = wide_model
+    pop = np.diff(data.matrix.tocsc().indptr)
+    # the 12 most popular products, a 12 x 12 matrix with a zero diagonal that has learnt something
+    assert len(m.wide_items_) == 12 and pop[m.wide_items_].min() >= np.sort(pop)[-12]
+    assert m.wide_.shape == (12, 12) and np.all(np.diag(m.wide_) == 0) and np.abs(m.wide_).max() > 1e-3
+    # TensorFlow's logits equal the NumPy forward pass of the exported arrays
+    assert m.history_["export_gap"] is not None and m.history_["export_gap"] < 1e-5
+    # serving adds the wide term: scores equal the deep part plus x @ wide on the wide products
+    row = data.matrix[5]
+    deep_only = m.item_out_ @ m.user_vector(5) + m.item_bias_
+    x = row.toarray()[0]
+    expected = deep_only.copy()
+    expected[m.wide_items_] += x[m.wide_items_] @ m.wide_
+    np.testing.assert_allclose(m.score_items(None, user=5), expected, rtol=1e-5, atol=1e-6)
+    hits = sum(category_of(i) == u % 3 for u in range(data.n_users) for i in m.recommend(u, n=5)[0])
+    assert hits / (5 * data.n_users) > 0.9
+    # saved and loaded like the rest of the model
+    m.save(tmp_path / "wide.npz")
+    loaded = DeepRecommender.load(tmp_path / "wide.npz")
+    np.testing.assert_allclose(loaded.score_items({1: 1.0, 3: 1.0}), m.score_items({1: 1.0, 3: 1.0}), rtol=1e-6)
+
+
+def test_export_gap_without_wide_term(model):
+    assert model.history_["export_gap"] is not None and model.history_["export_gap"] < 1e-5
+
+
+def test_wide_term_in_sampled_softmax_and_ensembles(data):
+    m = DeepRecommender(**dict(SAMPLED, wide_items=12, wide_l2=0.01)).fit(data)
+    assert m.history_["softmax"] == "sampled" and m.wide_.shape == (12, 12) and np.abs(m.wide_).max() > 1e-3
+    hits = sum(category_of(i) == u % 3 for u in range(data.n_users) for i in m.recommend(u, n=5)[0])
+    assert hits / (5 * data.n_users) > 0.9
+    pair = DeepRecommender(**dict(WIDE, epochs=3, n_models=2)).fit(data)
+    assert pair.wide_.shape == (12, 12) and len(pair.recommend(0, n=5)[0]) == 5
