@@ -146,7 +146,7 @@ class DeepRecommender(Recommender):
         l2: float = 0.1,
         feature_loss_weight: float = 0.0,
         wide_items: int = 0,
-        wide_l2: float = 1.0,
+        wide_lambda: float = 500.0,
         id_dropout: float = 0.0,
         ema: float = 0.0,
         activation: str = "tanh",
@@ -189,7 +189,7 @@ class DeepRecommender(Recommender):
         self.l2 = l2
         self.feature_loss_weight = feature_loss_weight
         self.wide_items = wide_items
-        self.wide_l2 = wide_l2
+        self.wide_lambda = wide_lambda
         self.id_dropout = id_dropout
         self.ema = ema
         self.activation = activation
@@ -367,11 +367,11 @@ class DeepRecommender(Recommender):
         """The linear item-item term's logits of every product (None when the model has none)."""
         if not len(self.wide_items_):
             return None
-        hist_items, w = self._history(user, history)
+        hist_items, _ = self._history(user, history)
         x = np.zeros(len(self.wide_items_))
         pos = np.searchsorted(self.wide_items_, hist_items).clip(0, len(self.wide_items_) - 1)
         hit = self.wide_items_[pos] == hist_items
-        x[pos[hit]] = w[hit]
+        x[pos[hit]] = 1.0  # the wide term reads the binary history
         scores = np.zeros(self.item_in_.shape[0])
         scores[self.wide_items_] = x @ self.wide_.astype(np.float64)
         return scores
@@ -468,6 +468,30 @@ def _ndcg_at_k(scores: np.ndarray, hidden: list[np.ndarray], k: int = 10) -> flo
     return total / max(len(hidden), 1)
 
 
+def _ease_prior(x: sp.csr_matrix, lam: float) -> tuple[np.ndarray, float]:
+    """EASE's item-item weights on the histories ``x`` (zero diagonal) and the scale at which
+    they fit the multinomial likelihood best (EASE's scores are regression targets in [0, 1];
+    as logits they need a temperature): chosen on a grid, on at most 2,000 of the rows."""
+    g = (x.T @ x).toarray().astype(np.float64)
+    g[np.diag_indices_from(g)] += lam
+    p = np.linalg.inv(g)
+    b = -p / np.diag(p)[None, :]
+    b[np.diag_indices_from(b)] = 0.0
+    rows = x[np.flatnonzero(np.diff(x.indptr) > 0)[:2000]]
+    logits = np.asarray(rows @ b)
+    t = rows.toarray()
+
+    def nll(scale: float) -> float:
+        z = scale * logits
+        z -= z.max(axis=1, keepdims=True)
+        log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return float(-(t * log_p).sum() / max(len(t), 1))
+
+    grid = np.geomspace(1.0, 300.0, 25)
+    scale = float(grid[np.argmin([nll(s) for s in grid])]) if len(t) else 1.0
+    return b.astype(np.float32), scale
+
+
 def _numpy_logits(arrays: dict[str, np.ndarray], x: sp.csr_matrix, act) -> np.ndarray:
     """Every product's logits for the histories ``x`` from exported arrays (NumPy forward pass)."""
     norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
@@ -475,7 +499,7 @@ def _numpy_logits(arrays: dict[str, np.ndarray], x: sp.csr_matrix, act) -> np.nd
     u = act(xn @ (arrays["id_in"] + arrays["feat_in"]) + arrays["user_bias"])
     s = u @ (arrays["id_out"] + arrays["feat_out"]).T + (arrays["id_bias"] + arrays["feat_bias"])
     if len(arrays["wide_items"]):
-        s[:, arrays["wide_items"]] += x[:, arrays["wide_items"]] @ arrays["wide"]
+        s[:, arrays["wide_items"]] += (x[:, arrays["wide_items"]] != 0).astype(np.float32) @ arrays["wide"]
     return s
 
 
@@ -571,9 +595,10 @@ def _train(
     wide_idx = np.zeros(0, dtype=np.int64) if wide_idx is None else np.asarray(wide_idx, dtype=np.int64)
     n_wide = len(wide_idx)
     if n_wide:
-        # the linear item-item term: zero-initialised, its diagonal masked (no item predicts itself)
-        v["wide"] = tf.Variable(tf.zeros((n_wide, n_wide)), name="wide")
-        wide_mask = tf.constant(1.0 - np.eye(n_wide, dtype=np.float32))
+        # the linear item-item term: EASE's closed form on these rows, times a learnt scale
+        wide_np, scale0 = _ease_prior(sp.csr_matrix(ui[:, wide_idx] != 0, dtype=np.float32), model.wide_lambda)
+        wide_b = tf.constant(wide_np)
+        v["wide_scale"] = tf.Variable(scale0, name="wide_scale")
         wide_cols = np.full(n_items, n_wide, dtype=np.int32)  # product -> column of the term (n_wide: none)
         wide_cols[wide_idx] = np.arange(n_wide, dtype=np.int32)
         wide_cols_tf = tf.constant(wide_cols)
@@ -601,13 +626,14 @@ def _train(
         xn = tf.math.l2_normalize(x, axis=1)
         if training and model.dropout > 0:
             xn = tf.nn.dropout(xn, rate=model.dropout)
-        if n_wide:  # back to the history's own scale: kept entries are x / (1 - dropout)
-            x = xn * tf.norm(x, axis=1, keepdims=True)
+        if n_wide:  # the wide term reads the binary history, kept entries scaled by 1 / (1 - dropout)
+            keep = 1.0 - model.dropout if training and model.dropout > 0 else 1.0
+            x = tf.cast(xn != 0, xn.dtype) / keep
         return act(tf.matmul(xn, v["id_in"] + fin) + v["user_bias"]), x
 
     def wide_logits(x_wide, v=v):
         """(users x (n_wide + 1)) logits of the wide term; the last column is 0 (other products)."""
-        w = tf.matmul(x_wide, v["wide"] * wide_mask)
+        w = tf.matmul(x_wide, wide_b) * v["wide_scale"]
         return tf.pad(w, [[0, 0], [0, 1]])
 
     def with_wide(logits, x, v=v):
@@ -618,9 +644,7 @@ def _train(
     fw = float(model.feature_loss_weight) if has_feats else 0.0
 
     def regularised(loss):
-        reg = tf.add_n([tf.nn.l2_loss(w) for k, w in v.items() if k not in ("id_bias", "user_bias", "wide")])
-        if n_wide:
-            loss += model.wide_l2 * tf.nn.l2_loss(v["wide"] * wide_mask)
+        reg = tf.add_n([tf.nn.l2_loss(w) for k, w in v.items() if k not in ("id_bias", "user_bias", "wide_scale")])
         return loss + model.l2 * reg
 
     def apply(tape, total):
@@ -709,8 +733,8 @@ def _train(
     @tf.function(reduce_retracing=True)
     def predict(x):
         fin, fout, fbias = towers(avg)
-        u, _ = user_repr(x, fin, False, avg)
-        return with_wide(tf.matmul(u, avg["id_out"] + fout, transpose_b=True) + avg["id_bias"] + fbias, x, avg)
+        u, x_wide = user_repr(x, fin, False, avg)
+        return with_wide(tf.matmul(u, avg["id_out"] + fout, transpose_b=True) + avg["id_bias"] + fbias, x_wide, avg)
 
     # Targets: the user's weighted row (multinomial likelihood); Mult-DAE uses the counts.
     x_all = ui.astype(np.float32)
@@ -739,7 +763,7 @@ def _train(
             xv = xv * (rng.random(len(xv)) >= model.dropout) / (1.0 - model.dropout)
         xv = xv.astype(np.float32)
         xf = (sp.csr_matrix((xv, xb.indices, xb.indptr), shape=xb.shape) @ f_csr).toarray()
-        kept = sp.csr_matrix((xv * np.sqrt(norm2[rows]), xb.indices, xb.indptr), shape=xb.shape)
+        kept = sp.csr_matrix(((xv != 0) / (1.0 - model.dropout), xb.indices, xb.indptr), shape=xb.shape)
         xw = kept[:, wide_idx].toarray()
         ent = f_csr[xb.indices]
         ent_pair = np.repeat(np.arange(len(xb.indices), dtype=np.int32), np.diff(ent.indptr))
@@ -768,7 +792,7 @@ def _train(
         )
 
     def wide_arrays(w: dict[str, Any]) -> dict[str, np.ndarray]:
-        wide = np.asarray(w["wide"]) * (1.0 - np.eye(n_wide)) if n_wide else np.zeros((0, 0))
+        wide = wide_np * np.asarray(w["wide_scale"]) if n_wide else np.zeros((0, 0))
         return {"wide": wide.astype(np.float32), "wide_items": wide_idx}
 
     def snapshot():

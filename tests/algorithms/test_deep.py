@@ -14,7 +14,7 @@ pytest.importorskip("tensorflow")
 
 from recommendations.algorithms.base import NotFittedError  # noqa: E402
 from recommendations.algorithms.dataset import PURCHASE, VIEW, Dataset, ItemFeatures  # noqa: E402
-from recommendations.algorithms.deep import DeepRecommender, _sampled_nll, blend_cold_scores  # noqa: E402
+from recommendations.algorithms.deep import DeepRecommender, _ease_prior, _sampled_nll, blend_cold_scores  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 CATS = ["Shoes", "Books", "Garden"]
@@ -272,8 +272,17 @@ def test_sampled_loss_estimates_the_full_softmax_loss():
     assert abs(loss(neg, np.full(len(neg), np.log(len(neg) / n_items))) - exact) > 0.03 * abs(exact)
 
 
-# -- the wide term: a linear item-item model under the same softmax ---------------------------
-WIDE = dict(PARAMS, wide_items=12, wide_l2=0.01)
+# -- the wide term: a linear item-item model (EASE) under the same softmax --------------------
+def test_ease_prior_solves_the_ease_equations(data):
+    x = data.matrix.tocsr()[:, :15].astype(np.float32)
+    b, scale = _ease_prior(x, 2.0)
+    g = (x.T @ x).toarray().astype(np.float64)
+    lhs = (g + 2.0 * np.eye(15)) @ b
+    off = ~np.eye(15, dtype=bool)
+    assert np.all(np.diag(b) == 0)
+    np.testing.assert_allclose(lhs[off], g[off], atol=1e-4)  # EASE's normal equations off the diagonal
+    assert 1.0 <= scale <= 300.0
+WIDE = dict(PARAMS, wide_items=12, wide_lambda=1.0)
 
 
 @pytest.fixture(scope="module")
@@ -292,7 +301,7 @@ def test_wide_term_is_bounded_learnt_and_exported_exactly(wide_model, data, tmp_
     # serving adds the wide term: scores equal the deep part plus x @ wide on the wide products
     row = data.matrix[5]
     deep_only = m.item_out_ @ m.user_vector(5) + m.item_bias_
-    x = row.toarray()[0]
+    x = (row.toarray()[0] != 0).astype(float)  # the wide term reads the binary history
     expected = deep_only.copy()
     expected[m.wide_items_] += x[m.wide_items_] @ m.wide_
     np.testing.assert_allclose(m.score_items(None, user=5), expected, rtol=1e-5, atol=1e-6)
@@ -309,7 +318,7 @@ def test_export_gap_without_wide_term(model):
 
 
 def test_wide_term_in_sampled_softmax_and_ensembles(data):
-    m = DeepRecommender(**dict(SAMPLED, wide_items=12, wide_l2=0.01)).fit(data)
+    m = DeepRecommender(**dict(SAMPLED, wide_items=12, wide_lambda=1.0)).fit(data)
     assert m.history_["softmax"] == "sampled" and m.wide_.shape == (12, 12) and np.abs(m.wide_).max() > 1e-3
     hits = sum(category_of(i) == u % 3 for u in range(data.n_users) for i in m.recommend(u, n=5)[0])
     assert hits / (5 * data.n_users) > 0.9
