@@ -145,8 +145,9 @@ class DeepRecommender(Recommender):
         learning_rate: float = 1e-3,
         l2: float = 0.1,
         feature_loss_weight: float = 0.0,
-        wide_items: int = 0,
+        wide_items: int = 2000,
         wide_lambda: float = 500.0,
+        wide_training: str = "after",
         id_dropout: float = 0.0,
         ema: float = 0.0,
         activation: str = "tanh",
@@ -190,6 +191,7 @@ class DeepRecommender(Recommender):
         self.feature_loss_weight = feature_loss_weight
         self.wide_items = wide_items
         self.wide_lambda = wide_lambda
+        self.wide_training = wide_training
         self.id_dropout = id_dropout
         self.ema = ema
         self.activation = activation
@@ -269,6 +271,7 @@ class DeepRecommender(Recommender):
         ui_full = sp.csr_matrix(dataset.matrix, dtype=np.float32)
         feats = self._features(dataset)
         wide_idx = self._wide_items(ui_full)
+        joint = wide_idx if self.wide_training == "joint" else None
         members, infos = [], []
         for m in range(max(1, self.n_models)):
             if m and self._over_time(t_start):
@@ -276,15 +279,20 @@ class DeepRecommender(Recommender):
             seed = self.seed + 1000 * m
             # each member early-stops on its own validation users
             ui_train, val = self._split_validation(ui_full, np.random.default_rng(seed))
-            arrays, member_info = _train(
-                self, ui_train, feats, val, np.random.default_rng(seed), t_start, seed, wide_idx
-            )
+            arrays, member_info = _train(self, ui_train, feats, val, np.random.default_rng(seed), t_start, seed, joint)
+            if len(wide_idx) and joint is None:
+                arrays = self._add_wide_after(arrays, ui_train, ui_full, val, wide_idx, member_info)
             if self.refit and val and not self._over_time(t_start):
                 n_epochs = int(np.ceil((member_info["best_epoch"] + 1) * self.refit_epochs_factor))
                 refitted, refit_info = _train(
-                    self, ui_full, feats, {}, np.random.default_rng(seed), t_start, seed, wide_idx, n_epochs
+                    self, ui_full, feats, {}, np.random.default_rng(seed), t_start, seed, joint, n_epochs
                 )
                 if not refit_info["stopped_by_time"]:  # a cut-short refit is worse than the validated model
+                    if len(wide_idx) and joint is None:  # the validated scale, EASE on all the rows
+                        wide, _ = _ease_prior(
+                            sp.csr_matrix(ui_full[:, wide_idx] != 0, dtype=np.float32), self.wide_lambda
+                        )
+                        refitted = {**refitted, "wide": wide * member_info["wide_scale"], "wide_items": wide_idx}
                     arrays = refitted
                     member_info["refit_epochs"] = n_epochs
             members.append(arrays)
@@ -300,12 +308,50 @@ class DeepRecommender(Recommender):
             "max_epochs": [i["max_epochs"] for i in infos],
             "stopped_by_time": any(i["stopped_by_time"] for i in infos) or len(members) < max(1, self.n_models),
             "export_gap": max((i["export_gap"] for i in infos if i["export_gap"] is not None), default=None),
+            "wide_scale": [i.get("wide_scale") for i in infos],
         }
         self.user_items_ = ui_full
         self._set_arrays(arrays, seen=np.diff(sp.csc_matrix(ui_full).indptr) > 0)
         info["fit_seconds"] = time.perf_counter() - t_start
         self.history_ = info
         return self
+
+    def _add_wide_after(
+        self,
+        arrays: dict[str, np.ndarray],
+        ui: sp.csr_matrix,
+        ui_full: sp.csr_matrix,
+        val: dict[int, np.ndarray],
+        wide_idx: np.ndarray,
+        info: dict[str, Any],
+    ) -> dict[str, np.ndarray]:
+        """``wide_training='after'``: EASE added to the trained network's logits, at the scale
+        (0 included) with the best validation ndcg when EASE is fitted on the training rows
+        ``ui`` (without validation users, the scale at which EASE alone fits the rows best);
+        the exported weights are EASE's on all the rows ``ui_full`` at that scale."""
+        wide, scale = _ease_prior(sp.csr_matrix(ui[:, wide_idx] != 0, dtype=np.float32), self.wide_lambda)
+        if val:
+            users = np.array(sorted(val), dtype=np.int64)[:1024]  # bounds the dense logits below
+            x, hidden = ui[users], [val[u] for u in users.tolist()]
+            act = {"tanh": np.tanh, "linear": lambda a: a, "relu": lambda a: np.maximum(a, 0.0)}[self.activation]
+            deep = _numpy_logits(arrays, x, act)
+            x_wide = (x[:, wide_idx] != 0).astype(np.float32) @ wide
+            seen = x.nonzero()
+
+            def score(s: float) -> float:
+                logits = deep.copy()
+                logits[:, wide_idx] += s * x_wide
+                logits[seen] = -np.inf
+                return _ndcg_at_k(logits, hidden, self.val_k)
+
+            grid = [0.0, *np.geomspace(0.03, 1000.0, 31).tolist()]
+            scores = [score(s) for s in grid]
+            scale = grid[int(np.argmax(scores))]
+            info["val_ndcg@10_before_wide"], info["val_ndcg@10"] = scores[0], max(scores)
+        info["wide_scale"] = scale
+        if val:
+            wide, _ = _ease_prior(sp.csr_matrix(ui_full[:, wide_idx] != 0, dtype=np.float32), self.wide_lambda)
+        return {**arrays, "wide": wide * scale, "wide_items": wide_idx}
 
     def _wide_items(self, ui: sp.csr_matrix) -> np.ndarray:
         """The products of the linear item-item term: the ``wide_items`` most popular ones that

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 pytest.importorskip("tensorflow")
 
@@ -287,7 +288,8 @@ WIDE = dict(PARAMS, wide_items=12, wide_lambda=1.0)
 
 @pytest.fixture(scope="module")
 def wide_model(data) -> DeepRecommender:
-    return DeepRecommender(**WIDE).fit(data)
+    # no validation users: EASE's scale is the one that fits the training rows best (> 0)
+    return DeepRecommender(**dict(WIDE, val_fraction=0.0)).fit(data)
 
 
 def test_wide_term_is_bounded_learnt_and_exported_exactly(wide_model, data, tmp_path):
@@ -296,8 +298,10 @@ def test_wide_term_is_bounded_learnt_and_exported_exactly(wide_model, data, tmp_
     # the 12 most popular products, a 12 x 12 matrix with a zero diagonal that has learnt something
     assert len(m.wide_items_) == 12 and pop[m.wide_items_].min() >= np.sort(pop)[-12]
     assert m.wide_.shape == (12, 12) and np.all(np.diag(m.wide_) == 0) and np.abs(m.wide_).max() > 1e-3
-    # TensorFlow's logits equal the NumPy forward pass of the exported arrays
-    assert m.history_["export_gap"] is not None and m.history_["export_gap"] < 1e-5
+    # EASE's weights on all the training rows, at the scale that fits them best
+    b, scale = _ease_prior(sp.csr_matrix(data.matrix.tocsr()[:, m.wide_items_] != 0, dtype=np.float32), 1.0)
+    assert m.history_["wide_scale"] == [scale] and scale > 0
+    np.testing.assert_allclose(m.wide_, b * scale, rtol=1e-5, atol=1e-6)
     # serving adds the wide term: scores equal the deep part plus x @ wide on the wide products
     row = data.matrix[5]
     deep_only = m.item_out_ @ m.user_vector(5) + m.item_bias_
@@ -313,12 +317,28 @@ def test_wide_term_is_bounded_learnt_and_exported_exactly(wide_model, data, tmp_
     np.testing.assert_allclose(loaded.score_items({1: 1.0, 3: 1.0}), m.score_items({1: 1.0, 3: 1.0}), rtol=1e-6)
 
 
+def test_wide_scale_is_chosen_on_validation(data):
+    m = DeepRecommender(**WIDE).fit(data)
+    h = m.history_
+    assert h["wide_scale"][0] >= 0 and h["val_ndcg@10"] >= h["curve"][0][h["best_epoch"][0]]
+    # the validated scale times EASE's weights on every training row (validation items included)
+    b, _ = _ease_prior(sp.csr_matrix(data.matrix.tocsr()[:, m.wide_items_] != 0, dtype=np.float32), 1.0)
+    np.testing.assert_allclose(m.wide_, b * h["wide_scale"][0], rtol=1e-5, atol=1e-6)
+
+
 def test_export_gap_without_wide_term(model):
     assert model.history_["export_gap"] is not None and model.history_["export_gap"] < 1e-5
 
 
+def test_jointly_trained_wide_term_is_exported_exactly(data):
+    m = DeepRecommender(**dict(WIDE, epochs=10, wide_training="joint")).fit(data)
+    # TensorFlow's logits (wide term included) equal the NumPy forward pass of the exported arrays
+    assert m.history_["export_gap"] is not None and m.history_["export_gap"] < 1e-5
+    assert m.wide_.shape == (12, 12) and np.all(np.diag(m.wide_) == 0) and np.abs(m.wide_).max() > 1e-3
+
+
 def test_wide_term_in_sampled_softmax_and_ensembles(data):
-    m = DeepRecommender(**dict(SAMPLED, wide_items=12, wide_lambda=1.0)).fit(data)
+    m = DeepRecommender(**dict(SAMPLED, wide_items=12, wide_lambda=1.0, wide_training="joint")).fit(data)
     assert m.history_["softmax"] == "sampled" and m.wide_.shape == (12, 12) and np.abs(m.wide_).max() > 1e-3
     hits = sum(category_of(i) == u % 3 for u in range(data.n_users) for i in m.recommend(u, n=5)[0])
     assert hits / (5 * data.n_users) > 0.9
