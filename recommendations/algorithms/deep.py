@@ -6,7 +6,7 @@ Model (Mult-DAE style, trained with a full softmax over items on implicit feedba
     item_out[i] = id_out[i] + F[i] @ W_out         # product tower, output side
     bias[i]     = id_bias[i] + F[i] @ w_bias
     u           = tanh(dropout(x / |x|) @ item_in + b_user)   # user tower: the history x
-    p(i | u)    = softmax(u @ item_out.T + bias)
+    p(i | u)    = softmax(u @ item_out.T + bias + wide_i(x))       # wide_i: below
 
 ``F`` is the content feature matrix (TF-IDF name/description, category, brand, price band;
 see :mod:`.content`). The feature half of the product tower is shared by all items, so a
@@ -14,6 +14,16 @@ new product with no interactions still gets ``F[i] @ W_out`` and ``F[i] @ w_bias
 ``id_*`` rows of items never seen in training are zeroed on export). An optional second,
 *feature-only* term of the loss (``feature_loss_weight``) and DropoutNet-style
 ``id_dropout`` push more signal into that half; on ML-100K neither helped (validation).
+
+Wide and deep. ``wide_i(x) = s * sum_j [x_j > 0] B[j, i]`` is a linear item-item term: ``B``
+is EASE's closed form (zero diagonal, ridge ``wide_lambda``) on the binary histories of the
+``wide_items`` most popular products (so it stays ``wide_items ** 2`` whatever the catalogue;
+other products get 0). With ``wide_training='after'`` (the default) the network is trained
+alone, then ``s`` is chosen on the validation users (0 included, so validation can switch the
+term off) and ``B`` is refitted on all the rows. ML-100K: 0.4308 -> 0.4579 ndcg@10 (EASE alone:
+0.4519). ``wide_training='joint'`` trains the network under the softmax with the term inside
+(``s`` learnt); on ML-100K the network then learnt to copy its input and validation fell from
+the first epoch (0.428 on test), so it is not the default.
 
 Because the user is a function of their history (not a learned per-user vector), a new
 shopper or a shopper's latest events are folded in at request time with no retraining.
@@ -79,6 +89,10 @@ class DeepRecommender(Recommender):
         L2 penalty on the embeddings and feature weights (per example, Mult-DAE style).
     feature_loss_weight:
         Weight of the feature-only softmax term (what trains the cold-start tower).
+    wide_items, wide_lambda, wide_training:
+        The wide term (see the module docstring): EASE over the ``wide_items`` most popular
+        products (0: no wide term) with ridge ``wide_lambda``, its scale chosen on validation
+        after training ('after') or learnt inside the softmax ('joint').
     id_dropout:
         Probability, per step, that an item's id embeddings are dropped in the main term
         (DropoutNet-style), which makes the feature half carry more of the signal.
@@ -309,6 +323,7 @@ class DeepRecommender(Recommender):
             "stopped_by_time": any(i["stopped_by_time"] for i in infos) or len(members) < max(1, self.n_models),
             "export_gap": max((i["export_gap"] for i in infos if i["export_gap"] is not None), default=None),
             "wide_scale": [i.get("wide_scale") for i in infos],
+            "val_ndcg@10_wide": [i.get("val_ndcg@10_wide") for i in infos],
         }
         self.user_items_ = ui_full
         self._set_arrays(arrays, seen=np.diff(sp.csc_matrix(ui_full).indptr) > 0)
@@ -347,7 +362,7 @@ class DeepRecommender(Recommender):
             grid = [0.0, *np.geomspace(0.03, 1000.0, 31).tolist()]
             scores = [score(s) for s in grid]
             scale = grid[int(np.argmax(scores))]
-            info["val_ndcg@10_before_wide"], info["val_ndcg@10"] = scores[0], max(scores)
+            info["val_ndcg@10_wide"] = max(scores)  # val_ndcg@10 stays the network's own
         info["wide_scale"] = scale
         if val:
             wide, _ = _ease_prior(sp.csr_matrix(ui_full[:, wide_idx] != 0, dtype=np.float32), self.wide_lambda)
