@@ -7,8 +7,10 @@
 
 Each (size, engine) runs in a fresh subprocess so its peak RSS (``ru_maxrss``) is its own. The
 subprocess does what ``training.train`` does after loading the data: build the interaction
-matrix (``Dataset.from_frames``), validate (hold-out split, ``VALIDATION_MAX_USERS`` users),
-fit on everything and save the artifact; the frames come from the demo generator
+matrix (``Dataset.from_frames``), then ``fitting.fit_for_training`` (self-tuning within
+``TUNING_SECONDS``, validation on a hold-out split of ``VALIDATION_MAX_USERS`` users, the final
+fit; a time-bounded engine shares its ``max_seconds`` between the two fits) and save the
+artifact, at the app's default settings; the frames come from the demo generator
 (``demo_shop.catalog.generator.generate_frames``, seeded), pickled once per size, so loading
 them stands in for ``data.load_frames``. ``--db`` additionally times ``data.load_frames``
 from a temporary SQLite database filled with the same events (the step the frames replace).
@@ -49,11 +51,10 @@ def child(frames_path: str, engine: str) -> dict:
     import pandas as pd
 
     from recommendations import training
-    from recommendations.algorithms import get_engine
     from recommendations.algorithms.dataset import Dataset
     from recommendations.artifacts import save_bundle
     from recommendations.conf import app_settings
-    from recommendations.evaluation import evaluate_topn
+    from recommendations.fitting import fit_for_training
 
     rss_start = peak_rss_mib()
     load_start = os.getloadavg()[0]
@@ -67,14 +68,17 @@ def child(frames_path: str, engine: str) -> dict:
     dataset = training._apply_min_support(dataset, app_settings.MIN_SUPPORT)
     del events
     t_build = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    train_mask, test_mask = training._validation_masks(dataset, app_settings.VALIDATION_MAX_USERS)
-    [row] = evaluate_topn(dataset, {engine: lambda: get_engine(engine, **params)},
-                          train_mask=train_mask, test_mask=test_mask, progress=False)
-    t_validate = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    model = get_engine(engine, **params).fit(dataset)
-    t_fit = time.perf_counter() - t0
+    t_steps = time.perf_counter()
+    stages: dict[str, float] = {}
+    fitted = fit_for_training(  # tuning, validation and the final fit, as training.train does
+        engine, dataset, params, tuning_seconds=app_settings.TUNING_SECONDS,
+        validation_max_users=app_settings.VALIDATION_MAX_USERS,
+        stage=lambda name, percent: stages.setdefault(name, time.perf_counter()))
+    t_end = time.perf_counter()
+    marks = [t_steps, *stages.values(), t_end]
+    spans = dict(zip(stages, (b - a for a, b in zip(marks[1:], marks[2:]))))
+    t_tune, t_validate, t_fit = spans.get("tuning", 0.0), spans["validating"], spans["fitting"]
+    model = fitted.model
     history = {k: v for k, v in getattr(model, "history_", {}).items()
                if k in ("softmax", "epochs_run", "best_epoch", "max_epochs", "stopped_by_time")}
     t0 = time.perf_counter()
@@ -85,10 +89,11 @@ def child(frames_path: str, engine: str) -> dict:
     return {
         "engine": engine, "n_users": dataset.n_users, "n_products": dataset.n_items,
         "n_events": dataset.n_events, "load_frames_s": t_load, "build_s": t_build,
-        "validate_s": t_validate, "fit_s": t_fit, "save_s": t_save,
-        "retrain_s": t_build + t_validate + t_fit + t_save,
+        "tune_s": t_tune, "validate_s": t_validate, "fit_s": t_fit, "save_s": t_save,
+        "retrain_s": t_build + (t_end - t_steps) + t_save,
+        "tuning": fitted.tuning, "params": fitted.params,
         "peak_rss_mb": peak_rss_mib(), "rss_before_data_mb": rss_start, "artifact_mb": artifact_mb,
-        "ndcg@10": row.get("ndcg@10"),
+        "ndcg@10": fitted.metrics.get("ndcg@10"),
         "load_avg_1min": [round(load_start, 2), round(os.getloadavg()[0], 2)],
         **({"history": history} if history else {}),
     }
@@ -216,7 +221,8 @@ def _print_row(row: dict) -> None:
               flush=True)
     else:
         print(f"{row['events']:>9,}  {row['engine']:<16} retrain {row['retrain_s']:7.2f} s "
-              f"(build {row['build_s']:.2f}, validate {row['validate_s']:.2f}, fit {row['fit_s']:.2f}, "
+              f"(build {row['build_s']:.2f}, tune {row['tune_s']:.2f}, validate {row['validate_s']:.2f}, "
+              f"fit {row['fit_s']:.2f}, "
               f"save {row['save_s']:.2f})   peak RSS {row['peak_rss_mb']:7.0f} MB   "
               f"artifact {row['artifact_mb']:.1f} MB   ndcg@10 {row['ndcg@10']:.4f}", flush=True)
 

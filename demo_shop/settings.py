@@ -150,7 +150,8 @@ RECOMMENDATIONS = {
     # A penalty on popular products in personal lists, so that a few best sellers do not fill
     # every shopper's "for you" (bench/popularity_share.py measures it; docs/benchmarks.md).
     "RERANK": {"method": "popularity", "strength": 0.5},
-    # Keep the TensorFlow engines' training short on a laptop-sized demo.
+    # Keep the TensorFlow engines' training short on a laptop-sized demo (two minutes of fitting,
+    # shared by a training's validation and final fits).
     "ENGINE_PARAMS": {"deep": {"max_seconds": 120}, "sequence": {"max_seconds": 120}},
 }
 

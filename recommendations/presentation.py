@@ -247,11 +247,12 @@ def show(request: Any, widget: str, n: int | None = None, *, product: Any = None
     page.update(str(rec.product_id) for rec in recs)
     if product is not None:
         page.add(str(product.pk))
-    impression = None
+    engine = feedback.dominant_engine(recs)
+    impression_id = None
     if recs and not is_bot(request):
-        impression = feedback.record_impression(shopper, widget, recs, variant=variant)
-    shown = ShownList(widget, recs, impression.pk if impression else None, variant,
-                      impression.engine if impression else feedback.dominant_engine(recs))
+        impression_id = feedback.record_shown(shopper, widget, [catalogue.json_key(rec.product_id) for rec in recs],
+                                              engine, variant)
+    shown = ShownList(widget, recs, impression_id, variant, engine)
     recommendation_id = str(shown.recommendation_id) if shown.recommendation_id else None
     link = _click_links(recommendation_id)
     payload = serving.product_cache.payload

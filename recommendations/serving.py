@@ -221,6 +221,59 @@ def invalidate(shopper: Shopper) -> None:
         PrecomputedList.objects.filter(shopper=shopper.data_key).delete()
 
 
+# -- finished responses -----------------------------------------------------------------------
+#: Stands for the impression id in a stored response (never in JSON text: a NUL is escaped there).
+RESPONSE_ID = b"\x00recommendation_id\x00"
+TRENDING_KEY = "recommendations:trending"
+_UNREAD = object()
+
+
+def list_key(kind: str, pk: Any) -> str:
+    """The cache entry of a product's ``kind`` list ("similar", "also_bought")."""
+    return f"recommendations:{kind}:{pk}"
+
+
+def cached_response(key: str, name: str) -> tuple[Any, Any, str]:
+    """``(stored response or None, catalogue token, versions' signature)``, the entry and the
+    token read in one round trip. A response is kept beside the lists of the same cache entry
+    (so a shopper's ``invalidate`` forgets it with them) and answers only while the model
+    versions and the catalogue token are those it was built under."""
+    signature = active_models.signature()
+    try:
+        found = _cache().get_many([key, CATALOG_KEY])
+    except Exception:  # noqa: BLE001  (cache down: build the response, store nothing)
+        return None, _UNREAD, signature
+    token = found.get(CATALOG_KEY)
+    entry = found.get(key)
+    if entry and entry.get("versions") == signature:
+        stored = (entry.get("responses") or {}).get(name)
+        if stored is not None and stored[0] == token:
+            return stored[1], token, signature
+    return None, token, signature
+
+
+def store_response(key: str, name: str, response: Any, *, token: Any, signature: str, since: float) -> None:
+    """Keep a finished response (see ``cached_response``; ``token`` and ``signature`` as it
+    returned them before the response was built). Not stored when the entry was invalidated
+    after ``since`` (when building it began: it may miss what the shopper just did)."""
+    if token is _UNREAD:
+        return
+    try:
+        entry = _cache().get(key)
+        invalidated = (entry or {}).get("invalidated", 0.0)
+        if since < invalidated:
+            return
+        if not entry or entry.get("versions") != signature:
+            entry = {"versions": signature, "lists": {}, "invalidated": invalidated}
+        responses = entry.setdefault("responses", {})
+        if len(responses) >= 16:  # bounded per entry
+            responses.clear()
+        responses[name] = (token, response)
+        _cache().set(key, entry, app_settings.CACHE_TIMEOUT)
+    except Exception:  # noqa: BLE001
+        logger.warning("recommendations: cache unavailable, response not cached", exc_info=True)
+
+
 # -- products ---------------------------------------------------------------------------------
 #: A token in the shared cache that changes whenever a product is saved or deleted (any process).
 CATALOG_KEY = "recommendations:catalog"
@@ -830,7 +883,7 @@ def _item_list(kind: str, product: Any, n: int, chain: list[tuple[str, str]],
     n = _clamp(n)
     context = {"list": kind, "shopper": None, "product": product, "n": n, "engine": None, "variant": None}
     signature = active_models.signature()
-    key = f"recommendations:{kind}:{product.pk}"
+    key = list_key(kind, product.pk)
     cached = _cache_get(key, str(n), signature)
     if cached is not None:
         return _apply_hooks(_hydrate(cached), n, context)
@@ -863,12 +916,12 @@ def list_subject(kind: str, pk: Any) -> Any:
     cold product cache costs one query per request (and one Redis read more), not two."""
     if app_settings.product_cache_size > 0 and not product_cache.contains(pk):
         try:
-            found = _cache().get_many([f"recommendations:{kind}:{pk}", CATALOG_KEY])
+            found = _cache().get_many([list_key(kind, pk), CATALOG_KEY])
         except Exception:  # noqa: BLE001  (cache down: the product alone, from the database)
             found = {}
         else:
             product_cache.sync(found.get(CATALOG_KEY))
-        lists = (found.get(f"recommendations:{kind}:{pk}") or {}).get("lists") or {}
+        lists = (found.get(list_key(kind, pk)) or {}).get("lists") or {}
         product_cache.available([row["product_id"] for rows in lists.values() for row in rows], also=[pk])
     return product_cache.get(pk)
 
@@ -891,7 +944,7 @@ def also_bought(product: Any, n: int = 10) -> list[Recommendation]:
 def trending(n: int = 10, *, exclude: Iterable[Any] = ()) -> list[Recommendation]:
     """The same list for everyone (no shopper's history goes in), so cached once for all."""
     return recommend_for(Shopper(), n, engine="trending", exclude=exclude, list_name="trending",
-                         cache_key="recommendations:trending")
+                         cache_key=TRENDING_KEY)
 
 
 def _database_popular(n: int, exclude: set[Any]) -> list[Recommendation]:

@@ -30,7 +30,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from celery import current_app as current_celery_app
@@ -41,15 +40,14 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .algorithms import NEEDS_EXPLICIT_RATINGS, NEEDS_SEQUENCES, NEEDS_TENSORFLOW, get_engine
+from .algorithms import NEEDS_EXPLICIT_RATINGS, NEEDS_SEQUENCES, NEEDS_TENSORFLOW
 from .algorithms.dataset import Dataset
 from .artifacts import artifact_storage, save_bundle
 from .conf import ENGINE_NAMES, app_settings
 from .data import load_frames
-from .evaluation import evaluate_topn, predict_pairs, split_topn
+from .fitting import fit_for_training
 from .models import Event, ModelVersion, Rating
 from .profiles import exclude_not_interested
-from .tuning import search_space, tune
 
 logger = logging.getLogger(__name__)
 Status = ModelVersion.Status
@@ -243,15 +241,6 @@ def _apply_min_support(dataset: Dataset, min_support: int) -> Dataset:
     return dataset.subset(user_ok[dataset.user] & item_ok[dataset.item])
 
 
-def _validation_masks(dataset: Dataset, max_users: int) -> tuple[np.ndarray, np.ndarray]:
-    train, test = split_topn(dataset, seed=42)
-    users = np.unique(dataset.user[test])
-    if len(users) > max_users:
-        keep = np.random.default_rng(42).choice(users, size=max_users, replace=False)
-        test = test & np.isin(dataset.user, keep)
-    return train, test
-
-
 def _peak_memory_mb() -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
@@ -291,38 +280,21 @@ def train(version: ModelVersion, *, force: bool = False,
         version.n_users, version.n_products, version.n_events = (
             dataset.n_users, dataset.n_items, dataset.n_events)
 
-        train_mask, test_mask = _validation_masks(dataset, app_settings.VALIDATION_MAX_USERS)
-        space = search_space(engine, params)
-        if space and app_settings.TUNING_SECONDS > 0 and space[0] not in (version.params or {}):
-            stage("tuning", 10)  # on the training part only: the validation figure stays honest
-            result = tune(engine, dataset.subset(train_mask), params, lambda p: get_engine(engine, **p),
-                          budget_seconds=app_settings.TUNING_SECONDS)
-            version.tuning = _plain(result.as_dict())
-            if result.parameter:
-                params = {**params, result.parameter: result.chosen}
-
-        stage("validating", 20)
-        metrics: dict[str, Any] = {}
-        if test_mask.any():
-            [row] = evaluate_topn(dataset, {engine: lambda: get_engine(engine, **params)},
-                                  train_mask=train_mask, test_mask=test_mask, progress=False)
-            metrics = {k: v for k, v in row.items() if k != "engine"}
-
-        stage("fitting", 55)
-        model = get_engine(engine, **params)
-        fit_start = time.perf_counter()
-        model.fit(dataset)
-        version.fit_seconds = time.perf_counter() - fit_start
-        if engine == "rating" and test_mask.any():
-            metrics.update(_rating_metrics(dataset, train_mask, test_mask, params))
+        fitted = fit_for_training(
+            engine, dataset, params, tuning_seconds=app_settings.TUNING_SECONDS,
+            validation_max_users=app_settings.VALIDATION_MAX_USERS, pinned=version.params or {},
+            stage=stage)
+        if fitted.tuning is not None:
+            version.tuning = fitted.tuning
+        version.fit_seconds = fitted.fit_seconds
 
         stage("saving", 85)
         if not ModelVersion.objects.filter(pk=version.pk, status=Status.RUNNING).exists():
             raise RuntimeError("this run was marked failed while it ran (no heartbeat for longer "
                                "than the lock's lifetime); its model was not saved")
-        version.artifact = _save_artifact(model, dataset, version)
-        version.metrics = _plain(metrics)
-        version.params = params
+        version.artifact = _save_artifact(fitted.model, dataset, version)
+        version.metrics = fitted.metrics
+        version.params = fitted.params
         version.total_seconds = time.perf_counter() - started
         version.peak_memory_mb = _peak_memory_mb()
         version.status = Status.SUCCEEDED
@@ -342,22 +314,6 @@ def train(version: ModelVersion, *, force: bool = False,
         heartbeat.__exit__()
         if cache.get(_lock_key(engine)) == token:
             cache.delete(_lock_key(engine))
-
-
-def _rating_metrics(dataset: Dataset, train_mask, test_mask, params) -> dict[str, float]:
-    from .algorithms.dataset import RATING
-
-    rated = test_mask & (dataset.kind == RATING)
-    if not rated.any():
-        return {}
-    model = get_engine("rating", **params).fit(dataset.subset(train_mask))
-    predicted = predict_pairs(model, dataset.user[rated], dataset.item[rated])
-    error = predicted - dataset.value[rated]
-    return {"rmse": float(np.sqrt(np.mean(error**2))), "mae": float(np.mean(np.abs(error)))}
-
-
-def _plain(metrics: dict[str, Any]) -> dict[str, Any]:
-    return {k: (float(v) if isinstance(v, (np.floating, np.integer)) else v) for k, v in metrics.items()}
 
 
 def _save_artifact(model, dataset: Dataset, version: ModelVersion) -> str:

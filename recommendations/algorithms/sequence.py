@@ -132,7 +132,8 @@ class SequenceRecommender(Recommender):
         with the sampled one.
     max_seconds:
         Wall-clock budget of the fit (None: none); training stops after the step that crosses
-        it and keeps the best validated weights.
+        it and keeps the best validated weights. A shop's training fits twice and gives each
+        fit half (``recommendations.fitting``).
     threads, seed:
         TensorFlow intra-op threads; seed of NumPy and TensorFlow.
     """

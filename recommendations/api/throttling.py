@@ -104,8 +104,9 @@ class ReadRateThrottle(BaseThrottle):
 
     def allow_request(self, request, view) -> bool:
         self._wait = None
-        if request.method not in SAFE_METHODS:
-            return True
+        if request.method not in SAFE_METHODS or not (limits.rate(self.shopper_scope)
+                                                      or limits.rate(self.address_scope)):
+            return True  # nothing to count (the shopper and the address cost a visible share)
         address = limits.client_address(request)
         shopper = Shopper.from_request(request)
         who = shopper.data_key if shopper.known else f"address:{address}"

@@ -8,23 +8,26 @@ and stored as an impression whose id comes back as ``recommendation_id``.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError
-from django.http import Http404, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
+from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import feedback, presentation, serving, tasks, training
 from .. import products as catalogue
-from ..capture import record_event
+from ..capture import is_bot, record_event
 from ..conf import ENGINE_NAMES, app_settings, get_product_model
 from ..models import ModelVersion, Rating
 from ..serving import Shopper
@@ -122,6 +125,11 @@ class ShopperAPIView(SafeAuthenticationMixin, CsrfForSessionShoppersMixin, APIVi
 
 
 class _ListView(ShopperAPIView):
+    """A list, answered from its finished JSON when the cache holds it: a cached request then
+    costs one cache read, the impression and the response, no serializer, renderer or product
+    instances (``serving.cached_response``; the response's impression id is the one part
+    that differs per request, stored as ``serving.RESPONSE_ID``)."""
+
     widget = ""
 
     def product(self, kwargs):
@@ -129,12 +137,60 @@ class _ListView(ShopperAPIView):
 
     def get(self, request, **kwargs):
         params = list_params(request)
+        shopper = Shopper.from_request(request)
+        stored_as = self._stored_as(request, shopper, params, kwargs)
+        if stored_as is not None:
+            since = time.time()
+            stored, token, signature = serving.cached_response(*stored_as)
+            if stored is not None:
+                body, product_ids, engine, variant = stored
+                shown_id = feedback.record_shown(shopper, self.widget, product_ids, engine, variant)
+                if shown_id is not None:
+                    return HttpResponse(body.replace(serving.RESPONSE_ID, str(shown_id).encode()),
+                                        content_type=request.accepted_renderer.media_type)
         product = self.product(kwargs)
         shown = presentation.show(request, self.widget, params["limit"], product=product,
                                   exclude=params.get("exclude", ()),
-                                  max_per_category=params.get("max_per_category"))
-        return Response({"recommendation_id": shown.recommendation_id, "widget": shown.widget,
-                         "engine": shown.engine, "variant": shown.variant, "results": shown.items})
+                                  max_per_category=params.get("max_per_category"), shopper=shopper)
+        data = {"recommendation_id": shown.recommendation_id, "widget": shown.widget,
+                "engine": shown.engine, "variant": shown.variant, "results": shown.items}
+        if stored_as is None or shown.recommendation_id is None:
+            return Response(data)
+        body = request.accepted_renderer.render(data, request.accepted_media_type, self.get_renderer_context())
+        serving.store_response(
+            *stored_as, (body.replace(str(shown.recommendation_id).encode(), serving.RESPONSE_ID),
+                         [catalogue.json_key(rec.product_id) for rec in shown.recommendations],
+                         shown.engine, shown.variant),
+            token=token, signature=signature, since=since)
+        return HttpResponse(body, content_type=request.accepted_renderer.media_type)
+
+    def _stored_as(self, request, shopper: Shopper, params: dict[str, Any], kwargs) -> tuple[str, str] | None:
+        """``(cache entry, name)`` of this request's finished response, or None when it is not
+        kept: a renderer other than plain JSON (the browsable API, an ``indent``), a bot (no
+        impression), impressions off, or ranking hooks (which may answer differently each time)."""
+        renderer = request.accepted_renderer
+        if (not isinstance(renderer, JSONRenderer) or request.accepted_media_type != renderer.media_type
+                or not app_settings.RECORD_IMPRESSIONS or app_settings.RANKING_HOOKS or is_bot(request)):
+            return None
+        variant = ""
+        if self.widget == presentation.FOR_YOU:
+            if not shopper.known:
+                return None
+            key = shopper.cache_key
+            arm = serving.assign_variant(shopper) if app_settings.AB_TEST else None
+            variant = f"{arm.name}/{arm.engine}" if arm else ""
+        elif self.widget == presentation.TRENDING:
+            key = serving.TRENDING_KEY
+        else:
+            try:
+                pk = get_product_model()._meta.pk.to_python(kwargs["pk"])
+            except (ValueError, TypeError, OverflowError, DjangoValidationError):
+                return None
+            key = serving.list_key(self.widget, pk)
+        excluded = ",".join(sorted(set(params.get("exclude", ()))))
+        return key, (f"response:{self.widget}:{type(renderer).__qualname__}:{get_language()}:{get_script_prefix()}:"
+                     f"{get_urlconf() or ''}:"
+                     f"{params['limit']}:{params.get('max_per_category')}:{variant}:{excluded}")
 
 
 class ForYouView(_ListView):

@@ -162,10 +162,10 @@ def test_a_training_in_another_process_shows_as_running_not_failed(stack, shop, 
     running by the dashboard and its status endpoint, for longer than the lock's lifetime."""
     # The run must outlive the lock (60 s) whatever the machine's speed, so its length is set in
     # seconds, not in work: the deep engine trains until its time budget (no early stop), and a
-    # training fits it twice (validation, then final), so the run lasts over 2 x 40 s. (A rating
-    # run of 8,000 iterations took 52 s on a quiet machine: too short.)
+    # training spends its 80 s budget over two fits (validation, then final), so the run lasts
+    # over 80 s. (A rating run of 8,000 iterations took 52 s on a quiet machine: too short.)
     worker = stack.start_worker("busy", ENGINE_PARAMS={"deep": {
-        "dim": 16, "epochs": 10**6, "patience": 10**6, "decay_patience": 10**6, "max_seconds": 40}})
+        "dim": 16, "epochs": 10**6, "patience": 10**6, "decay_patience": 10**6, "max_seconds": 80}})
     stack.wait_ready(worker)
     staff_client.post(RETRAIN, {"engine": "deep"})
     run = ModelVersion.objects.get(engine="deep")
