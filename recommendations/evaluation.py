@@ -373,26 +373,32 @@ def next_item_split(dataset: Dataset, min_items: int = 2) -> tuple[np.ndarray, n
     return ~test, test
 
 
-def temporal_split(dataset: Dataset, test_fraction: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+def temporal_split(dataset: Dataset, test_fraction: float = 0.2,
+                   before: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Event masks (input, test) of the ``temporal`` protocol: one global time cut.
 
     The cut lies ``test_fraction`` of the observed time span before the last event; every event
     before it is the input, whoever made it. The test is what shoppers who have some input did
     from the cut on, less items they already had before the cut (those are excluded from their
     lists anyway); shoppers first seen after the cut are not scored (no history to start from).
+    ``before`` (a fraction of the span) moves the test window back in time: the test is then
+    what happened in ``[cut, end - before * span)``, and later events are in neither mask (a
+    rolling-origin validation fold of the hybrid, which must not see that future either).
     """
     empty = np.zeros(dataset.n_events, dtype=bool)
     if dataset.n_events == 0:
         return ~empty, empty
     start, end = float(dataset.timestamp.min()), float(dataset.timestamp.max())
-    cut = end - test_fraction * (end - start)
+    span = end - start
+    cut = end - (test_fraction + before) * span
     train = dataset.timestamp < cut
-    if not train.any() or train.all():
+    window = ~train if before <= 0 else ~train & (dataset.timestamp < end - before * span)
+    if not train.any() or not window.any():
         raise ValueError("the events span too little time for a temporal split")
     key, _ = _pairs(dataset)
     has_input = np.zeros(dataset.n_users, dtype=bool)
     has_input[dataset.user[train]] = True
-    test = ~train & has_input[dataset.user] & ~np.isin(key, key[train])
+    test = window & has_input[dataset.user] & ~np.isin(key, key[train])
     return train, test
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .algorithms.dataset import Dataset
-from .evaluation import evaluate_topn, split_topn
+from .evaluation import evaluate_topn, split_topn, temporal_split
 
 #: engine -> (parameter, ascending grid). A hybrid tunes its blend itself; ``deep`` and
 #: ``content`` are left out: one deep fit per trial does not fit a default budget.
@@ -60,13 +60,22 @@ class TuningResult:
                 "trials": self.trials, "seconds": round(self.seconds, 3), "stopped": self.stopped}
 
 
-def validation_folds(dataset: Dataset, folds: int = 2, seed: int = 2024,
-                     max_users: int = 1000) -> list[tuple[np.ndarray, np.ndarray]]:
+def validation_folds(dataset: Dataset, folds: int = 2, seed: int = 2024, max_users: int = 1000,
+                     validation: str = "random") -> list[tuple[np.ndarray, np.ndarray]]:
     """``folds`` (fit, validation) event masks: each a random 20 % of every shopper's items
-    held out with its own seed; at most ``max_users`` shoppers scored per fold."""
+    held out with its own seed, or with ``validation="temporal"`` rolling time windows (fold f
+    fits on everything before a cut and validates on the next 10 % of the time span, the
+    newest window first, as the hybrid's temporal validation); at most ``max_users`` shoppers
+    scored per fold."""
     out = []
     for f in range(folds):
-        fit, val = split_topn(dataset, seed=seed + f)
+        if validation == "temporal":
+            try:
+                fit, val = temporal_split(dataset, 0.1, before=0.1 * f)
+            except ValueError:
+                continue
+        else:
+            fit, val = split_topn(dataset, seed=seed + f)
         users = np.unique(dataset.user[val])
         if len(users) > max_users:
             keep = np.random.default_rng(seed + f).choice(users, size=max_users, replace=False)
@@ -87,6 +96,7 @@ def tune(
     min_gain: float = 0.001,
     max_users: int = 1000,
     min_users: int = 100,
+    validation: str = "random",
 ) -> TuningResult:
     """Choose ``engine``'s main hyperparameter on validation folds of ``dataset``.
 
@@ -94,6 +104,8 @@ def tune(
     unfitted engine. Returns the trials and the chosen value (the default when nothing beats
     it by ``min_gain``, nothing could be tried in ``budget_seconds``, or fewer than
     ``min_users`` shoppers can be scored: on less, fold noise would choose, not the data).
+    ``validation``: ``random`` folds (training's) or ``temporal`` time windows (see
+    :func:`validation_folds`).
     """
     started = time.perf_counter()
     space = search_space(engine, params)
@@ -102,7 +114,7 @@ def tune(
     name, grid = space
     default = params.get(name, getattr(make({}), name))
     result = TuningResult(parameter=name, default=default, chosen=default)
-    splits = validation_folds(dataset, folds=folds, max_users=max_users)
+    splits = validation_folds(dataset, folds=folds, max_users=max_users, validation=validation)
     if budget_seconds <= 0:
         result.stopped = "no budget"
         return result
@@ -157,3 +169,40 @@ def tune(
     result.chosen = best_value
     result.seconds = time.perf_counter() - started
     return result
+
+
+class SelfTuned:
+    """An engine that runs :func:`tune` on whatever data it is fitted on (the protocol's input,
+    never its test), then fits with the chosen value: how ``recommendations_evaluate --tune``
+    measures "tuned EASE" by the same protocol as every other engine, as training would tune it.
+
+    Everything but ``fit`` is the fitted engine's own; ``tuning_`` is :func:`tune`'s result.
+    """
+
+    def __init__(self, engine: str, params: dict[str, Any], budget_seconds: float,
+                 on_tuned: Callable[[TuningResult], None] | None = None, validation: str = "random") -> None:
+        self.engine = engine
+        self.validation = validation
+        self.params = dict(params)
+        self.budget_seconds = float(budget_seconds)
+        self.on_tuned = on_tuned
+        self.tuning_: TuningResult | None = None
+        self.model_: Any = None
+
+    def fit(self, dataset: Dataset) -> SelfTuned:
+        from .algorithms import get_engine
+
+        result = tune(self.engine, dataset, self.params, lambda p: get_engine(self.engine, **p),
+                      budget_seconds=self.budget_seconds, validation=self.validation)
+        self.tuning_ = result
+        if self.on_tuned is not None:
+            self.on_tuned(result)
+        params = {**self.params, result.parameter: result.chosen} if result.parameter else self.params
+        self.model_ = get_engine(self.engine, **params).fit(dataset)
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        model = self.__dict__.get("model_")
+        if model is None:
+            raise AttributeError(name)
+        return getattr(model, name)

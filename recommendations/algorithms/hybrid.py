@@ -203,13 +203,20 @@ DEFAULT_COMPONENTS: dict[str, dict[str, Any]] = {
     "popular": {},
     "user_cf:kernel": {"method": "kernel"},
     "item_cf:spectral": {"method": "spectral"},
+    "trending": {},
 }
 #: Engines that can score items without interactions (new products).
 CONTENT_ENGINES = ("content", "deep")
+#: Engines whose merit is recency alone: a random hold-out scatters the held-out items over the
+#: whole time span, so it cannot tell what they are worth; they join a ``temporal`` validation.
+RECENCY_ENGINES = ("trending",)
+#: The ``validation`` choices: random hold-outs, each shopper's last item, or time windows.
+VALIDATIONS = ("random", "next-item", "temporal")
 
 
 def default_components() -> dict[str, dict[str, Any]]:
-    """item_cf (EASE), als, user_cf (neighbours and kernel), item_cf:spectral and popular, plus
+    """item_cf (EASE), als, user_cf (neighbours and kernel), item_cf:spectral, popular and
+    trending (used with ``validation="temporal"`` only, see ``_usable``), plus
     ``content`` when that engine is installed
     (it scores new items and short histories). Every component gets a blend weight only as far
     as it helps on validation.
@@ -313,9 +320,13 @@ class HybridRecommender(Recommender):
     ``content`` component gets ``short_history_content_weight`` added to its weight.
     ``sequence_min_events``: below it, or without ``next-item`` validation, a ``sequence``
     component is left out (see ``_usable``).
-    ``validation``: ``random`` (the folds above) or ``next-item`` (one fold holding out each
+    ``validation``: ``random`` (the folds above), ``next-item`` (one fold holding out each
     shopper's last item by time: the weights then favour what predicts the next action, e.g.
-    the ``sequence`` component, where that is what the shop's lists are for).
+    the ``sequence`` component, where that is what the shop's lists are for) or ``temporal``
+    (rolling-origin folds: fold f fits on every event before a global time cut and validates on
+    what shoppers did in the next ``validation_fraction`` of the time span, fold 0 ending at the
+    last event, each later fold one window further back; recency components such as
+    ``trending`` take part only here, where the future is what is predicted).
     """
 
     name = "hybrid"
@@ -347,8 +358,8 @@ class HybridRecommender(Recommender):
             components = {name: {} for name in components}
         if not components:
             raise ValueError("hybrid needs at least one component")
-        if validation not in {"random", "next-item"}:
-            raise ValueError("validation must be 'random' or 'next-item'")
+        if validation not in VALIDATIONS:
+            raise ValueError(f"validation must be one of {', '.join(VALIDATIONS)}")
         if normalisation not in {"zscore", "minmax", "rank"}:
             raise ValueError("normalisation must be 'zscore', 'minmax' or 'rank'")
         self.components = {str(k): dict(v) for k, v in components.items()}
@@ -414,11 +425,14 @@ class HybridRecommender(Recommender):
         validation (a random hold-out cannot tell what the order is worth: on data where the
         order is everything it gives them weight 0, after four costly fits) and
         ``sequence_min_events`` events (fewer are too few sequences to learn from). Every engine
-        needs its module to import."""
+        needs its module to import. Recency engines (``trending``) need the ``temporal``
+        validation: only folds that hold out the future can give them the weight they earn."""
         from . import NEEDS_SEQUENCES, engine_available
 
         engine = self.engine_of(key)
         if engine in CONTENT_ENGINES and dataset.item_features is None:
+            return False
+        if engine in RECENCY_ENGINES and self.validation != "temporal":
             return False
         if engine in NEEDS_SEQUENCES and (self.validation != "next-item"
                                           or dataset.n_events < self.sequence_min_events):
@@ -457,9 +471,10 @@ class HybridRecommender(Recommender):
 
     def _tune(self, dataset: Dataset) -> np.ndarray:
         """Blend weights maximising mean ndcg@10 over ``validation_folds`` validation splits
-        carved from ``dataset`` (each holds out ``validation_fraction`` of every user's items)."""
+        carved from ``dataset`` (each holds out ``validation_fraction`` of every user's items, or
+        of the time span with ``validation="temporal"``)."""
         n_folds = 1 if self.validation == "next-item" else max(1, self.validation_folds)  # one last item
-        folds = [self._validation_fold(dataset, self.seed + f) for f in range(n_folds)]
+        folds = [self._validation_fold(dataset, self.seed + f, f) for f in range(n_folds)]
         folds = [f for f in folds if f is not None]
         n_comp = len(self.components)
         if not folds:
@@ -525,16 +540,22 @@ class HybridRecommender(Recommender):
         keep[chosen] = True
         return dataset.subset(keep[dataset.user])
 
-    def _validation_fold(self, dataset: Dataset, seed: int):
+    def _validation_fold(self, dataset: Dataset, seed: int, fold: int = 0):
         """One validation split: per component, each user's normalised scores restricted to a
         candidate pool (the union of every component's top ``pool_size``), so memory stays
         O(users x pool) whatever the catalogue size. Returns (scores per component, valid
         mask, relevance, number of relevant items per user), all users x pool."""
-        from ..evaluation import next_item_split, relevant_by_user, split_topn
+        from ..evaluation import next_item_split, relevant_by_user, split_topn, temporal_split
 
         dataset = self._validation_sample(dataset, seed)
         if self.validation == "next-item":
             fit_mask, val_mask = next_item_split(dataset)
+        elif self.validation == "temporal":
+            try:
+                fit_mask, val_mask = temporal_split(dataset, self.validation_fraction,
+                                                    before=fold * self.validation_fraction)
+            except ValueError:  # the window holds no events (or nothing is before it)
+                return None
         else:
             fit_mask, val_mask = split_topn(dataset, self.validation_fraction, seed=seed)
         fit_part = dataset.subset(fit_mask)

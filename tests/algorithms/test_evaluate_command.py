@@ -103,6 +103,7 @@ def test_baseline_adds_the_gain_and_its_interval(tmp_path):
         (["--engines", "popular", "--baseline", "item_cf"], "--baseline item_cf is not among"),
         (["--protocol", "topn,sideways"], "--protocol sideways: unknown"),
         (["--rerank", "sideways:2"], "--rerank"),
+        (["--tune", "0"], "--tune must be a number of seconds > 0"),
         (["--json", "/no/such/folder/out.json"], "--json /no/such/folder/out.json: cannot write"),
         (["--recommendations-out", "/no/such/folder/r.csv"], "--recommendations-out .*: cannot write"),
         (["--products", "/no/such/products.csv"], "--products /no/such/products.csv: no such file"),
@@ -219,3 +220,23 @@ def test_the_table_fits_a_hundred_columns():
     table = format_table([row, broken])
     assert all(len(line) <= 100 for line in table.splitlines())
     assert "0.4600" in table and "+0.0120 [+0.004,+0.020]" in table and "RuntimeError" in table
+
+
+def test_tune_chooses_on_the_input_and_measures_the_tuned_engine(tmp_path):
+    """``--tune``: the training's self-tuning runs on the protocol's input before the fit, so
+    "tuned EASE" is measured like every other engine; the row says what was chosen."""
+    from django.core.management import call_command
+    from test_tuning import planted
+
+    events, out = tmp_path / "events.csv", tmp_path / "out.json"
+    _write_events(events, planted("pairs"))
+    call_command("recommendations_evaluate", "--events", str(events), "--engines", "popular,item_cf",
+                 "--json", str(out), "--no-progress")
+    plain = {r["engine"]: r for r in json.loads(out.read_text())}
+    call_command("recommendations_evaluate", "--events", str(events), "--engines", "popular,item_cf",
+                 "--tune", "600", "--json", str(out), "--no-progress")
+    tuned = {r["engine"]: r for r in json.loads(out.read_text())}
+    assert "tuning" not in plain["item_cf"] and "tuning" not in tuned["popular"]  # nothing to tune there
+    assert tuned["item_cf"]["tuning"]["parameter"] == "l2" and tuned["item_cf"]["tuning"]["chosen"] < 100
+    assert tuned["item_cf"]["ndcg@10"] > plain["item_cf"]["ndcg@10"]
+    assert tuned["popular"]["ndcg@10"] == plain["popular"]["ndcg@10"]

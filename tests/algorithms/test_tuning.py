@@ -61,3 +61,18 @@ def test_every_tuned_parameter_is_a_constructor_argument(engine):
     name, grid = search_space(engine, {})
     model = get_engine(engine, **{name: grid[0]})
     assert getattr(model, name) == grid[0]
+
+
+def test_temporal_folds_validate_on_later_windows_than_they_fit_on():
+    """``validation="temporal"`` (what ``recommendations_evaluate --tune`` uses on the temporal
+    protocol): each fold fits on the past only and validates on the window after it."""
+    from recommendations.tuning import validation_folds
+
+    ds = planted("pairs")  # timestamps 0..n-1 in the order shoppers are listed
+    folds = validation_folds(ds, folds=2, validation="temporal")
+    assert len(folds) == 2
+    windows = []
+    for fit, val in folds:
+        assert val.any() and ds.timestamp[fit].max() < ds.timestamp[val].min()
+        windows.append((ds.timestamp[val].min(), ds.timestamp[val].max()))
+    assert windows[1][1] < windows[0][0]  # the second fold's window lies before the first's

@@ -22,7 +22,9 @@ Every argument is checked before any data is read. Each fit is reported as it st
 ends (time, peak memory) on stderr, with plain progress lines when stderr is not a terminal;
 each engine's row is written to ``--json`` as soon as it is known. ``--fit-budget`` bounds
 the fit of engines that can stop early (``deep``, alone or inside ``hybrid``), whatever the
-settings module says.
+settings module says. ``--tune SECONDS`` runs the training's self-tuning
+(:mod:`recommendations.tuning`) on each protocol's input before the fit (time-window folds on
+``temporal``, random folds elsewhere), so a tuned engine is measured like the others.
 """
 
 from __future__ import annotations
@@ -72,6 +74,11 @@ class Command(BaseCommand):
         parser.add_argument("--fit-budget", type=float, default=DEFAULT_FIT_BUDGET, metavar="SECONDS",
                             help="wall-clock bound of each fit for engines that can stop early (deep, also "
                                  "inside hybrid), over the settings; 0: none (default %(default)s)")
+        parser.add_argument("--tune", type=float, metavar="SECONDS",
+                            help="before each fit, choose the engine's main hyperparameter (item_cf's l2, "
+                                 "user_cf's k, als's reg) on validation folds of the protocol's input (random "
+                                 "folds as training's; time windows for temporal), within SECONDS per engine "
+                                 "(default: no tuning)")
         parser.add_argument("--no-progress", action="store_true", help="no progress bars or lines")
         parser.add_argument("--baseline", metavar="ENGINE",
                             help="add each engine's ndcg gain over ENGINE (one of --engines) with a "
@@ -91,6 +98,8 @@ class Command(BaseCommand):
         budget = opts["fit_budget"]
         if not math.isfinite(budget) or budget < 0:
             raise CommandError(f"--fit-budget must be a number of seconds >= 0, not {budget}")
+        if opts["tune"] is not None and (not math.isfinite(opts["tune"]) or opts["tune"] <= 0):
+            raise CommandError(f"--tune must be a number of seconds > 0, not {opts['tune']}")
         sources = [name for name, given in (("--format", opts["format"]), ("--events", opts["events"]),
                                             ("--train/--test", opts["train"] or opts["test"])) if given]
         if len(sources) > 1:
@@ -239,6 +248,7 @@ class Command(BaseCommand):
             temporal_split,
             write_recommendations_csv,
         )
+        from recommendations.tuning import SelfTuned, search_space
 
         checked = self._validate(opts)
         protocols, params, budget = checked["protocols"], checked["params"], checked["budget"]
@@ -263,7 +273,16 @@ class Command(BaseCommand):
         if opts["baseline"] and opts["baseline"] not in names:
             raise CommandError(f"--baseline {opts['baseline']} is not among the engines evaluated: {names}")
 
-        def spec(name: str):
+        tuned: dict[str, dict[str, Any]] = {}  # engine -> what --tune chose on the latest input
+
+        def spec(name: str, protocol: str = "topn"):
+            if opts["tune"] and search_space(name, params.get(name, {})):
+                def report(result, name=name) -> None:
+                    tuned[name] = result.as_dict()
+                    log(f"{name}: tuned {result.parameter} = {result.chosen} (default {result.default}, "
+                        f"{len(result.trials)} trials in {result.seconds:.0f} s, stopped: {result.stopped})")
+                validation = "temporal" if protocol == "temporal" else "random"
+                return lambda: SelfTuned(name, params.get(name, {}), opts["tune"], report, validation)
             return lambda: with_fit_budget(get_engine(name, **params.get(name, {})), budget)
 
         verbose = opts["verbosity"] > 0
@@ -280,6 +299,8 @@ class Command(BaseCommand):
         def on_row(protocol: str, rows: list[dict[str, Any]]):
             def record(row: dict[str, Any]) -> None:
                 row.setdefault("fit_budget_seconds", budget)
+                if row["engine"] in tuned:
+                    row["tuning"] = tuned[row["engine"]]
                 rows.append(row)
                 log(f"{row['engine']}: {summary(row, opts['k'])}")
                 if opts["json_out"]:
@@ -299,7 +320,7 @@ class Command(BaseCommand):
                     except ValueError as exc:
                         raise CommandError(f"--protocol temporal: {exc}") from exc
                 protocol_recs: list[dict[str, Any]] | None = [] if rec_rows is not None else None
-                engines = {n: spec(n) for n in names}
+                engines = {n: spec(n, protocol) for n in names}
                 log(f"[{protocol}] {len(engines)} engines: {', '.join(engines)}")
                 evaluate_topn(dataset, engines, k=opts["k"], seed=opts["seed"], train_mask=masks[0],
                               test_mask=masks[1], recommendations=protocol_recs, rerank=checked["rerank"],
