@@ -12,8 +12,12 @@ features carry signal. Shoppers have names, emails and addresses, and hidden tas
 * a price band (cheap ... premium, relative to each category's price range),
 
 and products have a popularity skew within their category. Shoppers browse in sessions (one
-category per session); views turn into carts and carts into purchases more often for products
-that match their taste, and ratings (given for some purchases) are higher for liked products.
+category per session) with a sequential intent: a shopper who views a device (a tablet, a tent,
+an office chair: ``ACCESSORIES``) goes on to its accessories in a fixed order (its charger, then
+its power bank), in that session or in their next one in the category, never the accessory
+first, so the order of views says something co-occurrence cannot. Views turn into carts and
+carts into purchases more often for products that match their taste, and ratings (given for
+some purchases) are higher for liked products.
 Each session's purchases are one order (``DemoData.orders``), so the shop can show every
 purchase the engines learn from on the shopper's Orders page. Events spread over the ``DAYS``
 days before ``end``. A recommender that learns the tastes beats popularity on this data.
@@ -445,6 +449,38 @@ def product_type(category: str, name: str) -> ProductType | None:
             or next((t for t in by_length if t.noun in name), None))
 
 
+# Sequential intent: a shopper who views one of these devices goes on to its accessories, in
+# this order and never before it ("accessory after device"): the rest of the session, and
+# often the next session in that category. Each device has one compatible accessory per
+# step, of its own brand where the catalogue has one.
+ACCESSORIES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("Electronics", "Tablet"): ("Charger", "Power Bank"),
+    ("Electronics", "Smartwatch"): ("Charger",),
+    ("Electronics", "Action Camera"): ("Power Bank",),
+    ("Kitchen", "Chef's Knife"): ("Cutting Board",),
+    ("Kitchen", "Coffee Grinder"): ("Kettle",),
+    ("Garden", "Raised Bed"): ("Seed Kit", "Trowel", "Watering Can"),
+    ("Garden", "Garden Hose"): ("Lawn Sprinkler",),
+    ("Sports", "Tennis Racket"): ("Gym Bag", "Water Bottle"),
+    ("Sports", "Dumbbell Set"): ("Resistance Bands", "Yoga Mat"),
+    ("Beauty", "Cleanser"): ("Face Serum", "Moisturiser"),
+    ("Fashion", "Chinos"): ("Leather Belt",),
+    ("Fashion", "Summer Dress"): ("Sunglasses",),
+    ("Home", "Bed Linen Set"): ("Cushion", "Throw Blanket"),
+    ("Home", "Bookshelf"): ("Storage Basket",),
+    ("Outdoors", "Tent"): ("Sleeping Bag", "Headlamp"),
+    ("Outdoors", "Hiking Boots"): ("Trekking Poles",),
+    ("Music", "Acoustic Guitar"): ("Guitar Strings",),
+    ("Music", "Microphone"): ("Audio Interface", "Studio Monitor"),
+    ("Pets", "Cat Tree"): ("Cat Treats",),
+    ("Pets", "Pet Bed"): ("Chew Toy",),
+    ("Office", "Office Chair"): ("Monitor Stand", "Desk Lamp"),
+    ("Office", "Fountain Pen"): ("Notebook",),
+}
+_INTENT_P = 0.8  # a session with a device view goes on to its accessories
+_FOLLOW_UP_P = 0.6  # accessories left over open the shopper's next session in that category
+_INTENT_SESSIONS_MARGIN = 1.1  # more sessions drawn, for the views the intent ends early
+
 # Named demo shoppers: user ids 1..5, documented tastes (categories, price band z: -1 cheap..+1 premium).
 NAMED_SHOPPERS: list[dict] = [
     {"username": "alice", "name": "Alice Moreau", "categories": ("Books", "Kitchen"), "price_band": 0.3},
@@ -485,6 +521,10 @@ class DemoData:
     products: pd.DataFrame  # import format
     shoppers: pd.DataFrame  # user_id, username, first/last name, email, address, tastes
     orders: pd.DataFrame  # order lines of the purchases: order_id, user_id, timestamp, product_id, quantity, unit_price
+    # The planted "accessory after device" views (empty without the sequential intent): user_id,
+    # device_id, accessory_id, step (0: the device's first accessory), follow_up (in a later
+    # session), device_time, accessory_time; only pairs whose two views are in ``events``.
+    intents: pd.DataFrame
 
 
 def default_end() -> float:
@@ -528,8 +568,8 @@ class _Names:
 
 
 def make_catalogue(n_products: int, rng: np.random.Generator) -> pd.DataFrame:
-    """Products with hidden columns ``popularity``, ``quality``, ``brand_idx`` and ``price_z``
-    (the price's z-score within its type; all dropped for import)."""
+    """Products with hidden columns ``popularity``, ``quality``, ``brand_idx``, ``price_z``
+    (the price's z-score within its type) and ``type_noun`` (all dropped for import)."""
     names = list(CATEGORIES)
     weights = np.array([CATEGORIES[c].weight for c in names])
     share = n_products * weights / weights.sum()
@@ -577,6 +617,7 @@ def make_catalogue(n_products: int, rng: np.random.Generator) -> pd.DataFrame:
             "quality": quality,
             "brand_idx": brand_idx,
             "price_z": (np.log(price) - np.log(type_median)) / spec.price_sigma,
+            "type_noun": [spec.types[t].noun for t in type_idx],
         }))
         next_id += n
     return pd.concat(frames, ignore_index=True)
@@ -691,9 +732,111 @@ def _sample_sessions(shoppers: pd.DataFrame, n_sessions: int, rng: np.random.Gen
     return users, cats
 
 
+def _accessory_table(catalogue: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    """Per catalogue row, the rows of its compatible accessories in ``ACCESSORIES`` order
+    (-1 padded; all -1 for a row that is no device): one product of each accessory type, of
+    the device's brand where there is one, drawn by popularity."""
+    n = len(catalogue)
+    table = np.full((n, max(len(a) for a in ACCESSORIES.values())), -1, dtype=np.int64)
+    category = catalogue["category"].to_numpy()
+    noun = catalogue["type_noun"].to_numpy()
+    brand = catalogue["brand_idx"].to_numpy()
+    popularity = catalogue["popularity"].to_numpy()
+    for (cat, device), accessories in ACCESSORIES.items():
+        in_cat = category == cat
+        devices = np.flatnonzero(in_cat & (noun == device))
+        for step, accessory in enumerate(accessories):
+            candidates = np.flatnonzero(in_cat & (noun == accessory))
+            if not len(devices) or not len(candidates):
+                break  # a small catalogue without this type: the chain stops here
+            for d in devices:
+                same_brand = candidates[brand[candidates] == brand[d]]
+                pool = same_brand if len(same_brand) else candidates
+                w = popularity[pool]
+                table[d, step] = pool[rng.choice(len(pool), p=w / w.sum())]
+    return table
+
+
+def _plant_intent(table: np.ndarray, v_product: np.ndarray, v_time: np.ndarray,
+                  n_views: np.ndarray, users: np.ndarray, cats: np.ndarray,
+                  s_start: np.ndarray, rng: np.random.Generator):
+    """Rewrite sessions so that a device view is followed by its accessories, in order.
+
+    A session's first device view (with probability ``_INTENT_P``) is followed by the
+    device's accessories, one a view, and the session ends with the last of them; the
+    accessories left over open, with probability ``_FOLLOW_UP_P``, the shopper's next session
+    in that category (which then drops later views of the device or of those accessories).
+    An accessory of the device viewed before it in the session becomes a view of the device.
+    So within a planted pair the accessory always comes after its device.
+
+    Returns the new products per view, which views to keep, and the planted pairs as view
+    indexes (device view, accessory view, step, follow-up).
+    """
+    total = len(v_product)
+    n_sessions = len(n_views)
+    first = np.r_[0, np.cumsum(n_views)[:-1]]
+    session = np.repeat(np.arange(n_sessions), n_views)
+    idx = np.arange(total)
+    chain_len = (table >= 0).sum(axis=1)
+
+    marked = np.where(chain_len[v_product] > 0, idx, total)
+    device_view = np.minimum.reduceat(marked, first)  # total where the session has no device
+    intent = (device_view < total) & (rng.random(n_sessions) < _INTENT_P)
+    device = np.where(intent, v_product[np.minimum(device_view, total - 1)], -1)
+    length = np.where(intent, chain_len[np.maximum(device, 0)], 0)
+    done = np.minimum(first + n_views - 1 - device_view, length)  # accessories seen in-session
+
+    # The shopper's next session in the same category, if it starts after this one ended.
+    order = np.lexsort((s_start, cats, users))
+    following = np.full(n_sessions, -1)
+    same = (users[order][1:] == users[order][:-1]) & (cats[order][1:] == cats[order][:-1])
+    following[order[:-1][same]] = order[1:][same]
+    ends = v_time[first + n_views - 1]
+    target = np.maximum(following, 0)
+    follow = (intent & (done < length) & (following >= 0) & ~intent[target]
+              & (s_start[target] > ends) & (rng.random(n_sessions) < _FOLLOW_UP_P))
+    fu_device = np.full(n_sessions, -1)
+    fu_offset = np.zeros(n_sessions, dtype=np.int64)
+    fu_device_view = np.full(n_sessions, -1)
+    fu_device[following[follow]] = device[follow]
+    fu_offset[following[follow]] = done[follow]
+    fu_device_view[following[follow]] = device_view[follow]
+
+    new = v_product.copy()
+    keep = np.ones(total, dtype=bool)
+    s_device = device[session]
+    chain = table[np.maximum(s_device, 0)]
+    step = idx - device_view[session] - 1
+    in_intent = s_device >= 0
+    planted = in_intent & (step >= 0) & (step < chain_len[np.maximum(s_device, 0)])
+    new[planted] = chain[planted, step[planted]]
+    keep[in_intent & (step >= chain_len[np.maximum(s_device, 0)])] = False
+    before = in_intent & (step < -1) & (chain == v_product[:, None]).any(axis=1)
+    new[before] = s_device[before]
+
+    f_device = fu_device[session]
+    f_chain = table[np.maximum(f_device, 0)]
+    k = fu_offset[session] + idx - first[session]
+    in_follow = f_device >= 0
+    f_planted = in_follow & (k < chain_len[np.maximum(f_device, 0)])
+    new[f_planted] = f_chain[f_planted, k[f_planted]]
+    clash = (v_product == f_device) | (f_chain == v_product[:, None]).any(axis=1)
+    keep[in_follow & ~f_planted & clash] = False
+
+    pairs = pd.DataFrame({
+        "device_view": np.r_[device_view[session[planted]], fu_device_view[session[f_planted]]],
+        "accessory_view": np.r_[idx[planted], idx[f_planted]],
+        "step": np.r_[step[planted], k[f_planted]],
+        "follow_up": np.r_[np.zeros(planted.sum(), dtype=bool), np.ones(f_planted.sum(), dtype=bool)],
+    })
+    return new, keep, pairs
+
+
 def generate(n_users: int = 1000, n_events: int = 100_000, n_products: int = 2400,
-             seed: int = 42, end: float | None = None, days: int = DAYS) -> DemoData:
-    """Seeded demo data: same arguments -> identical frames."""
+             seed: int = 42, end: float | None = None, days: int = DAYS,
+             sequential_intent: bool = True) -> DemoData:
+    """Seeded demo data: same arguments -> identical frames. ``sequential_intent=False`` gives
+    the data of earlier versions (sessions without accessories after devices)."""
     if n_users < len(NAMED_SHOPPERS):
         raise ValueError(f"n_users must be at least {len(NAMED_SHOPPERS)}")
     if n_products < len(CATEGORIES):
@@ -715,6 +858,8 @@ def generate(n_users: int = 1000, n_events: int = 100_000, n_products: int = 240
 
     # Views per event: 1 + cart + purchase + rating; aim a little high, trim to n_events below.
     n_sessions = max(2 * n_users, int(n_events * _VIEWS_PER_SESSION_P / _EVENTS_PER_VIEW) + 1)
+    if sequential_intent:
+        n_sessions = int(n_sessions * _INTENT_SESSIONS_MARGIN)  # it ends some sessions early
     users, cats = _sample_sessions(shoppers, n_sessions, rng)
     n_views = 1 + rng.geometric(_VIEWS_PER_SESSION_P, size=n_sessions) - 1
     n_views = np.minimum(n_views, 12)
@@ -768,6 +913,25 @@ def generate(n_users: int = 1000, n_events: int = 100_000, n_products: int = 240
     offset = csum - np.repeat(csum[first] - gaps[first], n_views)
     v_time = s_start[session_of_view] + offset
 
+    keep = np.ones(total_views, dtype=bool)
+    planted = None
+    if sequential_intent:
+        # A stream of its own, so the rest of the data is drawn as without the intent.
+        intent_rng = np.random.default_rng([seed, 1])
+        table = _accessory_table(catalogue, intent_rng)
+        v_product, keep, planted = _plant_intent(table, v_product, v_time, n_views, users, cats,
+                                                 s_start, intent_rng)
+        brand_pref = np.zeros((len(shoppers), len(names), max(len(CATEGORIES[c].brands) for c in names)),
+                              dtype=bool)
+        for u, (categories, brands) in enumerate(zip(user_cats, user_brands)):
+            for c, bs in zip(categories, brands):
+                brand_pref[u, names.index(c), list(bs)] = True
+        row_cat = pd.Categorical(catalogue["category"], categories=names).codes
+        v_brand_pref = brand_pref[v_user, row_cat[v_product], catalogue["brand_idx"].to_numpy()[v_product]]
+        v_price_fit = np.exp(-0.5 * ((catalogue["price_z"].to_numpy()[v_product] - user_band[v_user])
+                                     / _PRICE_WIDTH) ** 2)
+        v_quality = quality_all[v_product]
+
     # Funnel: liked products go to the cart and get bought more often.
     liked = v_fav & (v_brand_pref | (v_price_fit > 0.6))
     p_cart = 0.03 + 0.07 * v_fav + 0.10 * v_brand_pref + 0.05 * v_price_fit + 0.01 * v_quality
@@ -791,7 +955,7 @@ def generate(n_users: int = 1000, n_events: int = 100_000, n_products: int = 240
         (bought, "purchase", b_time, qty.astype(float)),
         (rated, "rating", r_time, score),
     ):
-        idx = np.flatnonzero(mask & (times < end))  # nothing in the future
+        idx = np.flatnonzero(mask & keep & (times < end))  # nothing in the future
         parts.append(pd.DataFrame({
             "session": session_of_view[idx],
             "user_id": v_user[idx] + 1,
@@ -813,6 +977,8 @@ def generate(n_users: int = 1000, n_events: int = 100_000, n_products: int = 240
     events = events.sort_values(["timestamp", "user_id"], kind="stable").reset_index(drop=True)
     orders = _orders(events[events["event"] == "purchase"],
                      catalogue.set_index("product_id")["price"])
+    intents = _planted_pairs(planted, events, v_user, v_time,
+                             catalogue["product_id"].to_numpy()[v_product])
     events = events[EVENT_COLUMNS]
     events["user_id"] = events["user_id"].astype(np.int64)
     events["product_id"] = events["product_id"].astype(np.int64)
@@ -824,13 +990,38 @@ def generate(n_users: int = 1000, n_events: int = 100_000, n_products: int = 240
             for cats, brands in zip(shoppers["categories"], shoppers["brands"])
         ]
     )
-    return DemoData(events=events, products=products, shoppers=shoppers, orders=orders)
+    return DemoData(events=events, products=products, shoppers=shoppers, orders=orders,
+                    intents=intents)
+
+
+def _planted_pairs(planted: pd.DataFrame | None, events: pd.DataFrame, v_user: np.ndarray,
+                   v_time: np.ndarray, v_product_id: np.ndarray) -> pd.DataFrame:
+    """The planted (device, accessory) view pairs whose two views made it into ``events``."""
+    columns = ["user_id", "device_id", "accessory_id", "step", "follow_up", "device_time",
+               "accessory_time"]
+    if planted is None or planted.empty:
+        return pd.DataFrame(columns=columns)
+    d, a = planted["device_view"].to_numpy(), planted["accessory_view"].to_numpy()
+    pairs = pd.DataFrame({
+        "user_id": v_user[a] + 1, "device_id": v_product_id[d], "accessory_id": v_product_id[a],
+        "step": planted["step"].to_numpy(), "follow_up": planted["follow_up"].to_numpy(),
+        "device_time": np.round(v_time[d], 3), "accessory_time": np.round(v_time[a], 3),
+    })
+    views = events.loc[events["event"] == "view", ["user_id", "product_id", "timestamp"]]
+    seen = pd.MultiIndex.from_frame(views)
+    has_device = pd.MultiIndex.from_arrays(
+        [pairs["user_id"], pairs["device_id"], pairs["device_time"]]).isin(seen)
+    has_accessory = pd.MultiIndex.from_arrays(
+        [pairs["user_id"], pairs["accessory_id"], pairs["accessory_time"]]).isin(seen)
+    return pairs[has_device & has_accessory].reset_index(drop=True)[columns]
 
 
 def generate_frames(n_users: int = 1000, n_events: int = 100_000, n_products: int = 2400,
-                    seed: int = 42, end: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    seed: int = 42, end: float | None = None,
+                    sequential_intent: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(events, products) in the import format, without touching any database."""
-    data = generate(n_users=n_users, n_events=n_events, n_products=n_products, seed=seed, end=end)
+    data = generate(n_users=n_users, n_events=n_events, n_products=n_products, seed=seed, end=end,
+                    sequential_intent=sequential_intent)
     return data.events, data.products
 
 

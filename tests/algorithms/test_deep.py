@@ -9,12 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 pytest.importorskip("tensorflow")
 
 from recommendations.algorithms.base import NotFittedError  # noqa: E402
 from recommendations.algorithms.dataset import PURCHASE, VIEW, Dataset, ItemFeatures  # noqa: E402
-from recommendations.algorithms.deep import DeepRecommender, _sampled_nll, blend_cold_scores  # noqa: E402
+from recommendations.algorithms.deep import DeepRecommender, _ease_prior, _sampled_nll, blend_cold_scores  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 CATS = ["Shoes", "Books", "Garden"]
@@ -270,3 +271,88 @@ def test_sampled_loss_estimates_the_full_softmax_loss():
     neg = rng.choice(n_items, size=20_000, p=q)
     assert loss(neg, np.log(len(neg) * q[neg])) == pytest.approx(exact, rel=0.005)
     assert abs(loss(neg, np.full(len(neg), np.log(len(neg) / n_items))) - exact) > 0.03 * abs(exact)
+
+
+# -- the wide term: a linear item-item model (EASE) under the same softmax --------------------
+def test_ease_prior_solves_the_ease_equations(data):
+    x = data.matrix.tocsr()[:, :15].astype(np.float32)
+    b, scale = _ease_prior(x, 2.0)
+    g = (x.T @ x).toarray().astype(np.float64)
+    lhs = (g + 2.0 * np.eye(15)) @ b
+    off = ~np.eye(15, dtype=bool)
+    assert np.all(np.diag(b) == 0)
+    np.testing.assert_allclose(lhs[off], g[off], atol=1e-4)  # EASE's normal equations off the diagonal
+    assert 1.0 <= scale <= 300.0
+WIDE = dict(PARAMS, wide_items=12, wide_lambda=1.0)
+
+
+@pytest.fixture(scope="module")
+def wide_model(data) -> DeepRecommender:
+    # no validation users: EASE's scale is the one that fits the training rows best (> 0)
+    return DeepRecommender(**dict(WIDE, val_fraction=0.0)).fit(data)
+
+
+def test_wide_term_is_bounded_learnt_and_exported_exactly(wide_model, data, tmp_path):
+    m = wide_model
+    pop = np.diff(data.matrix.tocsc().indptr)
+    # the 12 most popular products, a 12 x 12 matrix with a zero diagonal that has learnt something
+    assert len(m.wide_items_) == 12 and pop[m.wide_items_].min() >= np.sort(pop)[-12]
+    assert m.wide_.shape == (12, 12) and np.all(np.diag(m.wide_) == 0) and np.abs(m.wide_).max() > 1e-3
+    # EASE's weights on all the training rows, at the scale that fits them best
+    b, scale = _ease_prior(sp.csr_matrix(data.matrix.tocsr()[:, m.wide_items_] != 0, dtype=np.float32), 1.0)
+    assert m.history_["wide_scale"] == [scale] and scale > 0
+    np.testing.assert_allclose(m.wide_, b * scale, rtol=1e-5, atol=1e-6)
+    # serving adds the wide term: scores equal the deep part plus x @ wide on the wide products
+    row = data.matrix[5]
+    deep_only = m.item_out_ @ m.user_vector(5) + m.item_bias_
+    x = (row.toarray()[0] != 0).astype(float)  # the wide term reads the binary history
+    expected = deep_only.copy()
+    expected[m.wide_items_] += x[m.wide_items_] @ m.wide_
+    np.testing.assert_allclose(m.score_items(None, user=5), expected, rtol=1e-5, atol=1e-6)
+    hits = sum(category_of(i) == u % 3 for u in range(data.n_users) for i in m.recommend(u, n=5)[0])
+    assert hits / (5 * data.n_users) > 0.9
+    # saved and loaded like the rest of the model
+    m.save(tmp_path / "wide.npz")
+    loaded = DeepRecommender.load(tmp_path / "wide.npz")
+    np.testing.assert_allclose(loaded.score_items({1: 1.0, 3: 1.0}), m.score_items({1: 1.0, 3: 1.0}), rtol=1e-6)
+
+
+def test_wide_scale_is_chosen_on_validation(data):
+    m = DeepRecommender(**WIDE).fit(data)
+    h = m.history_
+    # scale 0 (the network alone) is on the grid: the chosen one validates at least as well
+    assert h["wide_scale"][0] >= 0 and h["val_ndcg@10_wide"][0] >= h["val_ndcg@10"] - 1e-9
+    # the validated scale times EASE's weights on every training row (validation items included)
+    b, _ = _ease_prior(sp.csr_matrix(data.matrix.tocsr()[:, m.wide_items_] != 0, dtype=np.float32), 1.0)
+    np.testing.assert_allclose(m.wide_, b * h["wide_scale"][0], rtol=1e-5, atol=1e-6)
+
+
+def test_export_gap_without_wide_term(model):
+    assert model.history_["export_gap"] is not None and model.history_["export_gap"] < 1e-5
+
+
+def test_jointly_trained_wide_term_is_exported_exactly(data):
+    m = DeepRecommender(**dict(WIDE, epochs=10, wide_training="joint")).fit(data)
+    # TensorFlow's logits (wide term included) equal the NumPy forward pass of the exported arrays
+    assert m.history_["export_gap"] is not None and m.history_["export_gap"] < 1e-5
+    assert m.wide_.shape == (12, 12) and np.all(np.diag(m.wide_) == 0) and np.abs(m.wide_).max() > 1e-3
+
+
+def test_wide_term_in_sampled_softmax_and_ensembles(data):
+    m = DeepRecommender(**dict(SAMPLED, wide_items=12, wide_lambda=1.0, wide_training="joint")).fit(data)
+    assert m.history_["softmax"] == "sampled" and m.wide_.shape == (12, 12) and np.abs(m.wide_).max() > 1e-3
+    hits = sum(category_of(i) == u % 3 for u in range(data.n_users) for i in m.recommend(u, n=5)[0])
+    assert hits / (5 * data.n_users) > 0.9
+    pair = DeepRecommender(**dict(WIDE, epochs=3, n_models=2)).fit(data)
+    assert pair.wide_.shape == (12, 12) and len(pair.recommend(0, n=5)[0]) == 5
+
+
+def test_model_saved_before_the_wide_term_still_loads(wide_model, tmp_path):
+    wide_model.save(tmp_path / "new.npz")
+    with np.load(tmp_path / "new.npz") as npz:
+        old = {k: npz[k] for k in npz.files if k not in ("wide", "wide_items")}
+    np.savez(tmp_path / "old.npz", **old)
+    loaded = DeepRecommender.load(tmp_path / "old.npz")
+    assert len(loaded.wide_items_) == 0
+    deep_only = wide_model.item_out_ @ wide_model.user_vector(history={1: 1.0}) + wide_model.item_bias_
+    np.testing.assert_allclose(loaded.score_items({1: 1.0}), deep_only, rtol=1e-6)

@@ -331,3 +331,51 @@ def test_every_product_type_has_its_own_picture():
     assert len({drawings["Kettle"], drawings["Chef's Knife"], drawings["Toaster"], drawings["Frying Pan"]}) == 4
     assert images.drawing_for("Kitchen", "Grandma's jam pot") == drawings["Kettle"]
     assert images.drawing_for("Unknown", "Thing") == images.DEFAULT_DRAWING
+
+
+def _consecutive_views(events: pd.DataFrame) -> pd.DataFrame:
+    """Each shopper's pairs of views one after the other, at most 30 minutes apart."""
+    views = events[events["event"] == "view"].sort_values(["user_id", "timestamp"], kind="stable")
+    user, product, at = (views[c].to_numpy() for c in ("user_id", "product_id", "timestamp"))
+    close = (user[1:] == user[:-1]) & (at[1:] - at[:-1] < 1800)
+    return pd.DataFrame({"first": product[:-1][close], "then": product[1:][close]})
+
+
+def test_accessories_follow_their_devices_never_the_reverse():
+    """The sequential intent: a shopper who views a device (a tablet) goes on to its
+    accessories (its charger, then its power bank), in the same session or in their next one
+    in that category. Co-occurrence is symmetric; the order is not: without the intent a
+    device and its accessory follow each other as often one way as the other."""
+    data = generator.generate(n_users=200, n_events=20_000, n_products=600, end=END)
+    planted = data.intents
+    assert len(planted) > 500 and planted["follow_up"].sum() > 50  # some in a later session
+    assert (planted["accessory_time"] > planted["device_time"]).all()
+    products = data.products.set_index("product_id")
+    for device, accessory, step in planted[["device_id", "accessory_id", "step"]].drop_duplicates().itertuples(
+            index=False):
+        category = products.at[device, "category"]
+        kind = generator.product_type(category, products.at[device, "name"]).noun
+        accessory_kind = generator.product_type(category, products.at[accessory, "name"]).noun
+        assert products.at[accessory, "category"] == category
+        assert generator.ACCESSORIES[category, kind][step] == accessory_kind
+    # Never the accessory first: no view of a planted accessory in the half hour before its device.
+    views = data.events[data.events["event"] == "view"]
+    earlier = planted.merge(views, left_on=["user_id", "accessory_id"], right_on=["user_id", "product_id"])
+    before = earlier["timestamp"].between(earlier["device_time"] - 1800, earlier["device_time"],
+                                          inclusive="left")
+    assert not before.any()
+    # What an engine sees: in the events alone, a device's view is followed by its accessory's
+    # view many times more often than the other way round; without the intent, as often.
+    pairs = set(zip(planted["device_id"], planted["accessory_id"]))
+    for intent, ratio in ((True, 10.0), (False, None)):
+        events = data.events if intent else generator.generate(
+            n_users=200, n_events=20_000, n_products=600, end=END, sequential_intent=False).events
+        steps = _consecutive_views(events)
+        forward = sum(pair in pairs for pair in zip(steps["first"], steps["then"]))
+        backward = sum(pair in pairs for pair in zip(steps["then"], steps["first"]))
+        if intent:
+            assert forward > ratio * max(backward, 1), (forward, backward)
+        else:
+            assert backward > 0.5 * forward and forward > 0.5 * backward, (forward, backward)
+    assert generator.generate(n_users=50, n_events=2000, n_products=300, end=END,
+                              sequential_intent=False).intents.empty

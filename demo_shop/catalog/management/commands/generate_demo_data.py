@@ -5,6 +5,7 @@ their history (the purchases among it stored as their orders, too).
     manage.py generate_demo_data --events 1000000     # a million events
     manage.py generate_demo_data --flush              # replace earlier demo data
     manage.py generate_demo_data --csv-out DIR        # only write products.csv / events.csv
+    manage.py generate_demo_data --no-sequential-intent  # no accessories after devices (older data)
 
 Named accounts (password ``demo12345``) with documented tastes: alice (Books, Kitchen),
 bob (Sports, Outdoors), carol (Beauty, Fashion), dave (Electronics, Music), erin (Garden, Pets);
@@ -57,6 +58,8 @@ class Command(BaseCommand):
         parser.add_argument("--csv-out", metavar="DIR",
                             help="write products.csv and events.csv (import format) to DIR and "
                                  "leave the database alone")
+        parser.add_argument("--no-sequential-intent", dest="sequential_intent", action="store_false",
+                            help="no accessories after devices: the data of earlier versions for a seed")
         parser.add_argument("--batch-size", type=int, default=10_000,
                             help="rows per transaction (default 10000)")
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS)
@@ -69,7 +72,8 @@ class Command(BaseCommand):
         if o["csv_out"]:
             started = time.perf_counter()
             events, products = generator.generate_frames(
-                n_users=o["users"], n_events=o["events"], n_products=o["products"], seed=o["seed"]
+                n_users=o["users"], n_events=o["events"], n_products=o["products"], seed=o["seed"],
+                sequential_intent=o["sequential_intent"],
             )
             paths = generator.write_import_csv(events, products, o["csv_out"])
             self.stdout.write(
@@ -98,8 +102,8 @@ class Command(BaseCommand):
                 return
 
         started = time.perf_counter()
-        data = generator.generate(n_users=o["users"], n_events=o["events"],
-                                  n_products=o["products"], seed=o["seed"])
+        data = generator.generate(n_users=o["users"], n_events=o["events"], n_products=o["products"],
+                                  seed=o["seed"], sequential_intent=o["sequential_intent"])
         generated = time.perf_counter() - started
         self.stdout.write(f"Generated {len(data.products)} products and {len(data.events)} "
                           f"events for {len(data.shoppers)} shoppers in {generated:.1f}s.")
