@@ -123,10 +123,12 @@ print(json.dumps({"requests": done, "ms_per_request_profiled": round(1000 * tota
 
 
 def server_env(env: dict[str, str], spec: str) -> dict[str, str]:
-    """The environment of a server for ``ENGINE`` or ``ENGINE@BLAS_THREADS``."""
+    """The environment of a server for ``ENGINE[@BLAS_THREADS][=CODE_ROOT]``."""
+    spec, _, code = spec.partition("=")
     engine, _, threads = spec.partition("@")
     blas = {name: threads for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")} if threads else {}
-    return {**env, "BENCH_SERVING_ENGINE": engine, **blas}
+    root = str(Path(code).resolve()) if code else str(ROOT)
+    return {**env, "BENCH_SERVING_ENGINE": engine, **blas, "PYTHONPATH": root}
 
 
 def profile(env: dict[str, str], kind: str, n: int) -> dict:
@@ -164,7 +166,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--engines", default="item_cf,hybrid",
                         help="serving engines, the first the yardstick; ENGINE@N serves it with N BLAS threads "
-                             "(OPENBLAS/OMP/MKL_NUM_THREADS), e.g. hybrid@1,hybrid@2")
+                             "(OPENBLAS/OMP/MKL_NUM_THREADS), e.g. hybrid@1,hybrid@2; ENGINE=DIR serves it from "
+                             "another checkout (e.g. `git archive` of an older commit), e.g. hybrid=/tmp/before,hybrid")
     parser.add_argument("--shoppers", type=int, default=100, help="shoppers per engine and kind")
     parser.add_argument("--kinds", default="trained,new", help="trained and/or new shoppers")
     parser.add_argument("--history", type=int, default=10, help="events of each new shopper")
@@ -186,7 +189,8 @@ def main() -> None:
         print(f"generating demo data with {args.events} events ...", flush=True)
         print(manage(env, "generate_demo_data", "--flush", "--events", str(args.events)))
     active = {row["engine"] for row in setup(env, 0, 0, 0)["active"]}
-    for engine in dict.fromkeys(["popular", "trending", *(e.split("@")[0] for e in engines)]):
+    served = [server_env(env, spec)["BENCH_SERVING_ENGINE"] for spec in engines]
+    for engine in dict.fromkeys(["popular", "trending", *served]):
         if engine not in active:
             print(f"training {engine} ...", flush=True)
             print(manage(env, "recommendations_train", "--sync", "--engine", engine, "--force"))
@@ -197,7 +201,8 @@ def main() -> None:
     info = setup(env, per_kind if "trained" in kinds else 0, per_kind if "new" in kinds else 0, args.history)
     print(f"data: {info['events']} events; active: {[(a['engine'], a['pk']) for a in info['active']]}", flush=True)
 
-    servers = {engine: start_gunicorn("demo_shop.wsgi:application", args.port + j, 1, server_env(env, engine), ROOT)
+    servers = {engine: start_gunicorn("demo_shop.wsgi:application", args.port + j, 1, server_env(env, engine),
+                                      Path(server_env(env, engine)["PYTHONPATH"]))
                for j, engine in enumerate(engines)}
     conns = {engine: http.client.HTTPConnection("127.0.0.1", args.port + j, timeout=60)
              for j, engine in enumerate(engines)}
