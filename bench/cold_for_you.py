@@ -23,6 +23,8 @@ goes to ``bench/results/``::
 
     python bench/cold_for_you.py --events 100000 --shoppers 100        # hybrid vs item_cf
     python bench/cold_for_you.py --events 1000000 --json bench/results/cold-for-you-1m.json
+    python bench/cold_for_you.py --engines item_cf@2,hybrid@2,item_cf@1,hybrid@1  # BLAS threads per server
+    python bench/cold_for_you.py --engines hybrid=/tmp/before,hybrid   # an older checkout (git archive) vs this one
 
 Generates the demo data when the database has fewer events than ``--events`` and trains popular,
 trending and the ``--engines`` that have no active version (``recommendations_train --sync``).
