@@ -38,8 +38,7 @@ def main() -> None:
     from recommendations.conf import app_settings
     from recommendations.evaluation import next_item_split, split_topn, temporal_split
 
-    reader = {"movielens100k": sources.read_movielens100k, "completejourney": sources.read_completejourney}
-    events, products = reader[args.format](args.path)
+    events, products = sources.RESEARCH_READERS[args.format](args.path)
     dataset = Dataset.from_frames(events, products, event_weights=app_settings.EVENT_WEIGHTS,
                                   decay_half_life_days=app_settings.TIME_DECAY_HALF_LIFE_DAYS)
     split = {"temporal": temporal_split, "next-item": next_item_split, "topn": lambda d: split_topn(d, seed=42)}

@@ -108,6 +108,10 @@ def read_completejourney(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return events[EVENT_COLUMNS].reset_index(drop=True), products[PRODUCT_COLUMNS]
 
 
+#: ``--format`` name -> reader of that public research data set (events, products)
+RESEARCH_READERS = {"movielens100k": read_movielens100k, "completejourney": read_completejourney}
+
+
 def normalise_events(frame: pd.DataFrame) -> pd.DataFrame:
     """Check and coerce an events frame to the import format (unix-second timestamps)."""
     missing = {"user_id", "product_id", "event"} - set(frame.columns)

@@ -199,9 +199,7 @@ class Command(BaseCommand):
                 raise CommandError(f"{flag} {path}: {type(exc).__name__}: {exc}") from exc
 
         if opts["format"]:
-            reader = {"movielens100k": sources.read_movielens100k,
-                      "completejourney": sources.read_completejourney}[opts["format"]]
-            events, products = read(reader, opts["path"], "--path")
+            events, products = read(sources.RESEARCH_READERS[opts["format"]], opts["path"], "--path")
             return events, products, None
         products = read(sources.read_products_csv, opts["products"], "--products") if opts["products"] else None
         if opts["train"]:
