@@ -37,7 +37,7 @@ def search_space(engine: str, params: dict[str, Any]) -> tuple[str, tuple[float,
     space = SEARCH_SPACES.get(engine)
     if space is None:
         return None
-    if engine == "item_cf" and params.get("method", "ease") != "ease":
+    if engine == "item_cf" and params.get("method", "ease") not in ("ease", "adjacency"):
         return None
     if engine == "user_cf" and params.get("method", "knn") != "knn":
         return None

@@ -1,5 +1,6 @@
 """``item_cf``: learned item-item weights (EASE closed form), shrunk cosine neighbours,
-RP3beta random walks, or a spectral low-pass filter.
+RP3beta random walks, a spectral low-pass filter, or EASE over what shoppers took one after
+the other (``adjacency``).
 
 Serving folds in a shopper's history: ``scores = profile @ W`` where ``profile`` is the
 user's stored row plus the request-time ``history``, so fresh events count before the next
@@ -58,6 +59,30 @@ def prune_rows(matrix: np.ndarray | sp.spmatrix, k: int | None, *, drop_diagonal
     return out
 
 
+def adjacency_counts(dataset: Dataset, window: int) -> sp.csr_matrix:
+    """Symmetric item x item weights of two different items ``d <= window`` places apart in a
+    shopper's history ordered by time (each item at its first event; ties in data order), each
+    pair weighted ``1 - d / (window + 1)``: O(events x window), one pass per distance.
+
+    With the items' counts on the diagonal this is the Gram matrix of every window of
+    ``window + 1`` places (scaled), so EASE's system stays positive definite; flat weights can
+    make it indefinite (an item has up to ``2 * window`` neighbours per shopper and one count).
+    """
+    n_items = dataset.n_items
+    order = np.lexsort((np.arange(dataset.n_events), dataset.timestamp, dataset.user))
+    user, item = dataset.user[order].astype(np.int64), dataset.item[order].astype(np.int64)
+    _, first = np.unique(user * n_items + item, return_index=True)
+    first.sort()
+    user, item = user[first], item[first]
+    counts = sp.csr_matrix((n_items, n_items), dtype=np.float64)
+    for distance in range(1, min(int(window), max(len(user) - 1, 0)) + 1):
+        same = user[distance:] == user[:-distance]
+        a, b = item[:-distance][same], item[distance:][same]
+        weight = np.full(len(a), 1.0 - distance / (window + 1.0))
+        counts = counts + sp.csr_matrix((weight, (a, b)), shape=(n_items, n_items))
+    return (counts + counts.T).tocsr()
+
+
 def normalised_matrix(dataset: Dataset, binary: bool) -> sp.csr_matrix:
     """Users x items confidence, scaled so the median non-zero entry is 1 (or binary)."""
     x = dataset.matrix.astype(np.float32).tocsr(copy=True)
@@ -76,7 +101,12 @@ class ItemCFRecommender(Recommender):
     ``max_items`` most popular items. ``method="cosine"``: shrunk cosine similarity raised to
     ``alpha``. ``method="rp3"``: RP3beta. ``method="spectral"``: the ideal low-pass filter of
     GF-CF (Shen et al. 2021), the ``components`` leading singular directions of the
-    degree-normalised matrix. All keep ``neighbours`` weights per item for serving (None: all).
+    degree-normalised matrix. ``method="adjacency"``: EASE's closed form over a Gram matrix
+    whose off-diagonal counts how often two items lie within ``window`` places of each other in
+    a shopper's time-ordered history, nearer pairs weighing more (diagonal: the items' counts,
+    plus ``l2``; see :func:`adjacency_counts`), so items taken in the same sitting link more
+    than items one shopper took years apart. All keep
+    ``neighbours`` weights per item for serving (None: all).
     """
 
     name = "item_cf"
@@ -96,9 +126,12 @@ class ItemCFRecommender(Recommender):
         beta: float = 0.5,
         dropout: float = 0.0,
         components: int = 32,
+        window: int = 10,
     ) -> None:
-        if method not in {"ease", "cosine", "rp3", "spectral"}:
-            raise ValueError("method must be 'ease', 'cosine', 'rp3' or 'spectral'")
+        if method not in {"ease", "cosine", "rp3", "spectral", "adjacency"}:
+            raise ValueError("method must be 'ease', 'cosine', 'rp3', 'spectral' or 'adjacency'")
+        if int(window) < 1:
+            raise ValueError("window must be at least 1")
         if also_bought_normalisation not in {"cosine", "lift"}:
             raise ValueError("also_bought_normalisation must be 'cosine' or 'lift'")
         self.method = method
@@ -114,6 +147,7 @@ class ItemCFRecommender(Recommender):
         self.beta = float(beta)
         self.dropout = float(dropout)
         self.components = int(components)
+        self.window = int(window)
         self.weights_: sp.csr_matrix | None = None
         self.seen_: sp.csr_matrix | None = None
         self.co_: sp.csr_matrix | None = None
@@ -134,6 +168,7 @@ class ItemCFRecommender(Recommender):
             "beta": self.beta,
             "dropout": self.dropout,
             "components": self.components,
+            "window": self.window,
         }
 
     # -- training ---------------------------------------------------------------------------
@@ -144,6 +179,8 @@ class ItemCFRecommender(Recommender):
         self.popularity_ = counts.astype(np.float64)
         if self.method == "ease":
             self.weights_ = self._fit_ease(x, counts)
+        elif self.method == "adjacency":
+            self.weights_ = self._fit_ease(x, counts, adjacency_counts(dataset, self.window))
         elif self.method == "rp3":
             self.weights_ = self._fit_rp3(x, counts)
         elif self.method == "spectral":
@@ -162,13 +199,20 @@ class ItemCFRecommender(Recommender):
             active = np.sort(active[np.argsort(-counts[active], kind="stable")[: self.max_items]])
         return active
 
-    def _fit_ease(self, x: sp.csr_matrix, counts: np.ndarray) -> sp.csr_matrix:
+    def _fit_ease(self, x: sp.csr_matrix, counts: np.ndarray,
+                  adjacency: sp.csr_matrix | None = None) -> sp.csr_matrix:
+        """EASE over the active items; with ``adjacency`` (item x item counts) its Gram matrix
+        is those counts off the diagonal and the items' counts on it."""
         n_items = x.shape[1]
         active = self._active_items(counts)
         if len(active) == 0:
             return sp.csr_matrix((n_items, n_items), dtype=np.float32)
         xa = x[:, active]
-        gram = (xa.T @ xa).toarray().astype(np.float64)
+        if adjacency is None:
+            gram = (xa.T @ xa).toarray().astype(np.float64)
+        else:
+            gram = adjacency[active][:, active].toarray().astype(np.float64)
+            gram[np.diag_indices_from(gram)] = counts[active]
         # EDLAE (Steck 2020): emphasised-denoising penalty p/(1-p) * diag(G) on top of l2
         extra = self.dropout / (1.0 - self.dropout) * np.diag(gram) if self.dropout > 0 else 0.0
         gram[np.diag_indices_from(gram)] += self.l2 + extra

@@ -14,6 +14,7 @@ CF_ENGINES = [
     ("item_cf", {"method": "rp3", "neighbours": 20}),
     ("item_cf", {"l2": 10.0, "max_items": 25}),
     ("item_cf", {"method": "spectral", "components": 4}),
+    ("item_cf", {"method": "adjacency", "window": 3, "l2": 5.0}),
     ("user_cf", {}),
     ("user_cf", {"similarity": "cosine", "weighting": "bm25", "k": 10, "shrink": 5.0}),
     ("user_cf", {"method": "kernel"}),

@@ -109,3 +109,63 @@ def test_spectral_with_one_item_learns_nothing_instead_of_failing():
     ds = ds.subset(ds.item == 0)
     model = get_engine("item_cf", method="spectral").fit(ds)
     assert model.weights_.nnz == 0
+
+
+def _sequences(histories: list[list[int]], n_items: int):
+    """One event per step: shopper u takes histories[u] in that order, an hour apart."""
+    from recommendations.algorithms.dataset import Dataset
+
+    users = [u for u, h in enumerate(histories) for _ in h]
+    items = [i for h in histories for i in h]
+    n = len(users)
+    return Dataset(user_ids=np.arange(len(histories)), item_ids=np.arange(n_items),
+                   user=np.array(users), item=np.array(items), kind=np.full(n, 3), value=np.ones(n),
+                   timestamp=np.arange(n, dtype=float) * 3600.0)
+
+
+def test_adjacency_counts_pairs_within_the_window_of_each_shoppers_time_order():
+    from recommendations.algorithms.item_cf import adjacency_counts
+
+    # shopper 0 takes 0, 1, 2, 0 (a repeat counts at its first place), 3; shopper 1 takes 3, 4
+    ds = _sequences([[0, 1, 2, 0, 3], [3, 4]], 5)
+    one = adjacency_counts(ds, 1).toarray()
+    expected = np.zeros((5, 5))
+    for a, b in ((0, 1), (1, 2), (2, 3), (3, 4)):
+        expected[a, b] = expected[b, a] = 0.5  # 1 - distance / (window + 1)
+    assert np.allclose(one, expected)
+    two = adjacency_counts(ds, 2).toarray()
+    assert np.isclose(two[0, 1], 2 / 3) and np.isclose(two[0, 2], 1 / 3) and np.isclose(two[1, 3], 1 / 3)
+    assert two[0, 3] == 0 and two[2, 4] == 0
+    assert np.array_equal(two, two.T) and not np.diag(two).any()
+
+
+def test_adjacency_gram_stays_positive_definite(groups):
+    """Items' counts on the diagonal: the weights are a (scaled) Gram matrix of windows."""
+    from recommendations.algorithms.item_cf import adjacency_counts
+
+    for window in (1, 3, 10):
+        gram = adjacency_counts(groups, window).toarray()
+        gram[np.diag_indices_from(gram)] = np.diff(groups.matrix.tocsc().indptr)
+        assert np.linalg.eigvalsh(gram).min() > -1e-9
+
+
+def test_adjacency_with_a_window_spanning_every_history_is_ease(groups):
+    """Every pair of a shopper's items then counts (nearly) once, as in EASE's Gram matrix."""
+    wide = get_engine("item_cf", method="adjacency", window=100_000, l2=5.0, neighbours=None).fit(groups)
+    ease = get_engine("item_cf", l2=5.0, neighbours=None).fit(groups)
+    assert np.allclose(wide.weights_.toarray(), ease.weights_.toarray(), atol=1e-3)
+    narrow = get_engine("item_cf", method="adjacency", window=1, l2=5.0, neighbours=None).fit(groups)
+    assert not np.allclose(narrow.weights_.toarray(), ease.weights_.toarray(), atol=1e-3)
+
+
+def test_adjacency_links_items_taken_one_after_the_other():
+    # every shopper takes 0 then 1, and later 2 then 3: 0's neighbour is 1, 2's is 3
+    ds = _sequences([[0, 1, 2, 3] if u % 2 else [2, 3, 0, 1] for u in range(20)], 4)
+    model = get_engine("item_cf", method="adjacency", window=1, l2=1.0).fit(ds)
+    assert model.similar_items(0, n=1)[0][0] == 1
+    assert model.similar_items(2, n=1)[0][0] == 3
+    # plain EASE sees every pair co-occur equally often and cannot tell
+    ease = get_engine("item_cf", l2=1.0, neighbours=None).fit(ds).weights_.toarray()
+    assert np.isclose(ease[0, 1], ease[0, 2])
+    with pytest.raises(ValueError, match="window"):
+        get_engine("item_cf", method="adjacency", window=0)

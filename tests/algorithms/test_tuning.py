@@ -52,6 +52,7 @@ def test_tuning_starts_from_the_configured_value_and_keeps_to_the_budget():
 
 def test_nothing_is_tuned_without_a_search_space_or_enough_shoppers():
     assert search_space("item_cf", {"method": "cosine"}) is None and search_space("popular", {}) is None
+    assert search_space("item_cf", {"method": "adjacency"})[0] == "l2"  # EASE over a windowed Gram
     small = tune("item_cf", planted("pairs", n_users=50), {}, lambda p: get_engine("item_cf", **p))
     assert small.chosen == 500.0 and small.trials == [] and "fewer than 100 shoppers" in small.stopped
 
