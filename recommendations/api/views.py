@@ -26,6 +26,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from .. import feedback, presentation, serving, tasks, training
@@ -159,7 +160,8 @@ class _ListView(ShopperAPIView):
         view's own throttles."""
         renderer_class = self.renderer_classes[0]
         accept = request.META.get("HTTP_ACCEPT", "*/*")
-        if (accept not in ("*/*", renderer_class.media_type) or "format" in kwargs or "format" in request.GET
+        if (accept not in ("*/*", renderer_class.media_type) or api_settings.FORMAT_SUFFIX_KWARG in kwargs
+                or (api_settings.URL_FORMAT_OVERRIDE or "format") in request.GET
                 or "HTTP_AUTHORIZATION" in request.META or self.throttle_classes != ShopperAPIView.throttle_classes
                 or not _kept_under(tuple(self.authentication_classes_in_use()))):
             return None
