@@ -12,10 +12,12 @@ cache), and measures, one at a time:
   requests again (cached), one at a time;
 * ``--rounds`` interleaved rounds of wrk closed-loop (``-t THREADS -c CONNECTIONS -d DURATION
   --latency``) on ``for-you/`` (signed-in shoppers rotated through a Lua script),
-  ``products/<pk>/similar/`` (products rotated), ``trending/`` and the two floors: each
+  ``products/<pk>/similar/`` (products rotated), ``trending/`` and the floors: each
   endpoint's median ratio to its floor of the same round (``for-you/`` to the signed-in floor,
   the others to the anonymous one) in requests/s and in worker CPU per request (the gunicorn
-  workers' user + system time from /proc before and after each run);
+  workers' user + system time from /proc before and after each run); the anonymous floor is
+  also served by the shop's server behind the shop's middleware (``bench/load_urls.py``), and
+  the anonymous lists are held to that too (what of their cost is the shop's own stack);
 * the spike check: the shop's three lists mixed, ``--windows`` consecutive wrk runs of
   ``--window-seconds``, worker CPU per request in each against the median;
 * fixed offered rates (open loop, latency measured from each request's scheduled time, so queueing
@@ -298,6 +300,9 @@ def wrk(port: int, requests: list[tuple[str, str]], threads: int, connections: i
 #: Each shop endpoint under load and the floor it is held to (bench/floor.py).
 FLOORS = {"for-you/": "signed-in floor", "products/<pk>/similar/": "anonymous floor",
           "trending/": "anonymous floor"}
+#: The anonymous floor served by the shop's server, behind the shop's middleware: what of an
+#: anonymous list's cost over the floor is the app's, and what is the shop's own stack.
+SHOP_FLOOR = "anonymous floor in the shop"
 
 
 def loaded_run(server: subprocess.Popen, port: int, reqs: list[tuple[str, str]], args, seconds: int) -> dict:
@@ -338,15 +343,22 @@ def against_floors(rounds: dict[str, list[dict]]) -> dict[str, dict]:
                "non_2xx": sum(r["non_2xx"] for r in ok), "loadavg": [r["loadavg_1min"] for r in ok]}
         floor = FLOORS.get(label)
         if floor:
-            pairs = [(r, f) for r, f in zip(runs, rounds[floor]) if "rps" in r and "rps" in f]
-            rps = [r["rps"] / f["rps"] for r, f in pairs]
-            cpu = [r["worker_cpu_ms_per_request"] / f["worker_cpu_ms_per_request"] for r, f in pairs]
-            row.update(floor=floor, rps_ratio=round(statistics.median(rps), 3) if rps else None,
-                       rps_ratio_range=[round(min(rps), 3), round(max(rps), 3)] if rps else None,
-                       cpu_ratio=round(statistics.median(cpu), 3) if cpu else None,
-                       cpu_ratio_range=[round(min(cpu), 3), round(max(cpu), 3)] if cpu else None)
+            row.update(floor=floor, **_ratios(runs, rounds[floor]))
+            if floor == "anonymous floor" and rounds.get(SHOP_FLOOR):
+                row["in_the_shop"] = _ratios(runs, rounds[SHOP_FLOOR])
         table[label] = row
     return table
+
+
+def _ratios(runs: list[dict], floor_runs: list[dict]) -> dict:
+    """Median and range of the per-round ratios of ``runs`` to ``floor_runs``."""
+    pairs = [(r, f) for r, f in zip(runs, floor_runs) if "rps" in r and "rps" in f]
+    rps = [r["rps"] / f["rps"] for r, f in pairs]
+    cpu = [r["worker_cpu_ms_per_request"] / f["worker_cpu_ms_per_request"] for r, f in pairs]
+    return {"rps_ratio": round(statistics.median(rps), 3) if rps else None,
+            "rps_ratio_range": [round(min(rps), 3), round(max(rps), 3)] if rps else None,
+            "cpu_ratio": round(statistics.median(cpu), 3) if cpu else None,
+            "cpu_ratio_range": [round(min(cpu), 3), round(max(cpu), 3)] if cpu else None}
 
 
 def spike_windows(shop: subprocess.Popen, reqs: list[tuple[str, str]], args) -> dict:
@@ -432,6 +444,8 @@ def main() -> None:
         _, floor_codes = asyncio.run(sequential(args.floor_port, [("/floor/anonymous/", ""),
                                                                   ("/floor/signed-in/", cookies[0])] * 4))
         assert set(floor_codes) == {200}, f"the floor answers {set(floor_codes)} (signed-in cookies refused?)"
+        _, shop_floor_codes = asyncio.run(sequential(args.port, [("/floor/anonymous/", "")] * 4))
+        assert set(shop_floor_codes) == {200}, f"the shop's floor answers {set(shop_floor_codes)}"
         cold = results["cold_vs_cached"]
         for label, reqs in (("for-you", for_you[1:]), ("similar", similar[1:])):
             first, codes = asyncio.run(sequential(args.port, reqs))
@@ -442,7 +456,8 @@ def main() -> None:
         loads = {"for-you/": (shop, args.port, for_you), "products/<pk>/similar/": (shop, args.port, similar),
                  "trending/": (shop, args.port, hot),
                  "anonymous floor": (floor, args.floor_port, [("/floor/anonymous/", "")]),
-                 "signed-in floor": (floor, args.floor_port, [("/floor/signed-in/", c) for c in cookies])}
+                 "signed-in floor": (floor, args.floor_port, [("/floor/signed-in/", c) for c in cookies]),
+                 SHOP_FLOOR: (shop, args.port, [("/floor/anonymous/", "")])}
         results["rounds"] = interleaved(loads, args)
         results["against_floors"] = against_floors(results["rounds"])
         if args.windows:
@@ -494,6 +509,16 @@ def report(results: dict, args) -> None:
         loads = ", ".join(f"{x:.1f}" for x in r["loadavg"])
         print(f"| {label} | {r['median_rps']:.0f} | {versus} | {r['median_cpu_ms']:.2f} | {cpu} | "
               f"{r['median_p99_ms']} | {r['non_2xx']} | {loads} |")
+    shop_floor = {label: r["in_the_shop"] for label, r in results["against_floors"].items() if r.get("in_the_shop")}
+    if shop_floor:
+        print(f"\n| against the {SHOP_FLOOR} (its middleware) | x req/s (range) | x CPU (range) |")
+        print("|---|---|---|")
+        for label, r in shop_floor.items():
+            if r["rps_ratio"] is not None:
+                rps_low, rps_high = r["rps_ratio_range"]
+                cpu_low, cpu_high = r["cpu_ratio_range"]
+                print(f"| {label} | {r['rps_ratio']:.2f} ({rps_low:.2f}-{rps_high:.2f}) | "
+                      f"{r['cpu_ratio']:.2f} ({cpu_low:.2f}-{cpu_high:.2f}) |")
     spikes = results.get("spikes")
     if spikes:
         window_loads = ", ".join(f"{w['loadavg_1min']:.1f}" for w in spikes["windows"])

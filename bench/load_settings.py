@@ -7,6 +7,7 @@ from demo_shop.settings import *  # noqa: F403
 from demo_shop.settings import BASE_DIR, RECOMMENDATIONS, REST_FRAMEWORK
 
 DEBUG = False
+ROOT_URLCONF = "bench.load_urls"  # the floor's URLs, then the demo shop's
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 MEDIA_ROOT = os.environ.get("BENCH_MEDIA_ROOT", str(BASE_DIR / "bench" / ".media" / "media"))
 CACHES = {"default": {"BACKEND": os.environ.get("BENCH_CACHE_BACKEND", "django.core.cache.backends.redis.RedisCache"),

@@ -28,6 +28,8 @@ ENDPOINTS = {  # label: (settings, path, signed in)
     "trending/": ("bench.load_settings", "/api/recommendations/trending/", False),
     "signed-in floor": ("bench.floor_settings", "/floor/signed-in/", True),
     "anonymous floor": ("bench.floor_settings", "/floor/anonymous/", False),
+    # The same floor behind the shop's middleware (bench/load_urls.py): the shop's own stack.
+    "anonymous floor in the shop": ("bench.load_settings", "/floor/anonymous/", False),
 }
 FLOORS = {"for-you/": "signed-in floor", "products/<pk>/similar/": "anonymous floor",
           "trending/": "anonymous floor"}

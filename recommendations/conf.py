@@ -188,12 +188,11 @@ class AppSettings:
     def __getattr__(self, name: str) -> Any:
         if name not in DEFAULTS:
             raise AttributeError(f"Invalid RECOMMENDATIONS setting: {name!r}")
-        if name not in self._cache:
-            value = self.user_settings.get(name, DEFAULTS[name])
-            if name in _DICT_SETTINGS and isinstance(value, dict):
-                value = {**DEFAULTS[name], **value}
-            self._cache[name] = value
-        return self._cache[name]
+        value = self.user_settings.get(name, DEFAULTS[name])
+        if name in _DICT_SETTINGS and isinstance(value, dict):
+            value = {**DEFAULTS[name], **value}
+        setattr(self, name, value)  # later reads skip __getattr__ (as DRF's api_settings does)
+        return value
 
     @property
     def product_cache_size(self) -> int:
@@ -216,6 +215,8 @@ class AppSettings:
 
     def reload(self) -> None:
         self._cache.clear()
+        for name in DEFAULTS:
+            self.__dict__.pop(name, None)
 
 
 app_settings = AppSettings()
@@ -231,12 +232,14 @@ setting_changed.connect(_reload)
 
 def get_product_model() -> type[Model]:
     """The active product model class, like ``django.contrib.auth.get_user_model``."""
+    if "_product_model" in app_settings._cache:  # before the imports, which cost a request a dozen calls
+        return app_settings._cache["_product_model"]
     from django.apps import apps
     from django.core.exceptions import ImproperlyConfigured
 
     label = app_settings.product_model
     try:
-        return apps.get_model(label, require_ready=False)
+        model = apps.get_model(label, require_ready=False)
     except ValueError:
         raise ImproperlyConfigured(
             f"{PRODUCT_MODEL_SETTING} must be of the form 'app_label.ModelName', not {label!r}."
@@ -245,6 +248,9 @@ def get_product_model() -> type[Model]:
         raise ImproperlyConfigured(
             f"{PRODUCT_MODEL_SETTING} refers to model {label!r} that has not been installed."
         ) from None
+    if apps.ready:  # kept only once every model is registered (reset with the settings)
+        app_settings._cache["_product_model"] = model
+    return model
 
 
 #: Celery routes a host can use as ``CELERY_TASK_ROUTES`` to send training and precomputation

@@ -13,6 +13,8 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.views import APIView
 
 from recommendations import feedback, serving
 from recommendations.models import Event, Impression
@@ -186,3 +188,86 @@ def test_a_response_begun_before_the_shoppers_event_is_not_kept(shop):
     assert serving.cached_response(shopper.cache_key, "name")[0] == response
     serving.products_changed()  # a new catalogue token
     assert serving.cached_response(shopper.cache_key, "name")[0] is None
+
+
+@pytest.fixture
+def dispatches(monkeypatch):
+    """How many requests DRF's dispatch got as far as authenticating (``APIView.initial``)."""
+    seen = []
+    initial = APIView.initial
+
+    def counted(self, request, *args, **kwargs):
+        seen.append(request.path)
+        return initial(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(APIView, "initial", counted)
+    return seen
+
+
+HEADERS = ("Content-Type", "Vary", "Allow", "Content-Language", "X-Frame-Options")
+
+
+@pytest.mark.parametrize("path", ["for-you/?limit=5", "products/{pk}/similar/?limit=4", "trending/"])
+def test_a_kept_response_is_served_before_drfs_dispatch_as_drf_would_serve_it(shop, path, dispatches):
+    books, garden, users = shop
+    train("item_cf", "trending")
+    client = shopper_client(users[1])
+    url = API + path.format(pk=books[0].pk)
+    first = client.get(url)
+    assert dispatches == [url.split("?")[0]]  # built by DRF
+    again = client.get(url, HTTP_ACCEPT="*/*")
+    plain = client.get(url, HTTP_ACCEPT="application/json")
+    assert len(dispatches) == 1  # both kept answers served before DRF's dispatch
+    for response in (again, plain):
+        assert response.status_code == 200
+        assert without_ids(response.json()) == without_ids(first.json())
+        assert {name: response.get(name) for name in HEADERS} == {name: first.get(name) for name in HEADERS}
+        assert impression(response.json()).user_id == users[1].pk
+
+
+def test_drf_dispatches_whatever_it_could_answer_otherwise(shop, dispatches):
+    """Another renderer or ``format``, credentials in a header and an inactive user's session
+    all go through DRF, which may answer differently."""
+    books, garden, users = shop
+    train("item_cf", "trending")
+    reader, gardener = users[1], users[2]
+    client = shopper_client(reader)
+    client.get(API + "for-you/?limit=5")
+    client.get(API + "for-you/?limit=5")
+    assert len(dispatches) == 1
+    for extra in ({"HTTP_ACCEPT": "text/html"}, {"HTTP_ACCEPT": "application/json; indent=2"},
+                  {"data": {"limit": 5, "format": "json"}}):
+        assert client.get(API + "for-you/", **({"data": {"limit": 5}} | extra)).status_code == 200
+    assert len(dispatches) == 4
+    # A token that names another shopper than the session, where the token counts first.
+    token = Token.objects.create(user=gardener)
+    gardener_body = shopper_client(gardener).get(API + "for-you/?limit=5").json()
+    assert ids(gardener_body) != ids(client.get(API + "for-you/?limit=5").json())
+    token_first = ["rest_framework.authentication.TokenAuthentication",
+                   "rest_framework.authentication.SessionAuthentication"]
+    with override_settings(REST_FRAMEWORK={"DEFAULT_AUTHENTICATION_CLASSES": token_first}):
+        by_token = client.get(API + "for-you/?limit=5", HTTP_AUTHORIZATION=f"Token {token.key}").json()
+    assert ids(by_token) == ids(gardener_body) and impression(by_token).user_id == gardener.pk
+    # Where Django lets inactive users sign in, DRF's session authentication still takes them
+    # for anonymous: a deactivated user's session is not served their kept list.
+    allow_all = "django.contrib.auth.backends.AllowAllUsersModelBackend"
+    with override_settings(AUTHENTICATION_BACKENDS=[allow_all]):
+        client = shopper_client()
+        client.force_login(reader, backend=allow_all)
+        kept = client.get(API + "for-you/?limit=5").json()
+        assert impression(kept).user_id == reader.pk
+        type(reader).objects.filter(pk=reader.pk).update(is_active=False)
+        dispatched = len(dispatches)
+        after = client.get(API + "for-you/?limit=5").json()
+    assert len(dispatches) == dispatched + 1 and impression(after).user_id is None
+
+
+def test_kept_answers_are_throttled_like_others(shop, dispatches):
+    books, garden, users = shop
+    train("item_cf", "trending")
+    with override_settings(RECOMMENDATIONS=recs(THROTTLE_RATES={"recommendations.reads": "3/min"})):
+        client = shopper_client(users[1])
+        answers = [client.get(API + "trending/") for _ in range(5)]
+    assert [r.status_code for r in answers] == [200, 200, 200, 429, 429]
+    assert int(answers[3]["Retry-After"]) > 0
+    assert len(dispatches) == 3  # the first (built) and the two refusals; two kept answers counted

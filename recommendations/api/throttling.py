@@ -74,9 +74,12 @@ class SafeAuthenticationMixin:
 
     authentication_classes = None  # the host's DEFAULT_AUTHENTICATION_CLASSES, read per request
 
-    def get_authenticators(self):
+    def authentication_classes_in_use(self) -> list[type]:
         classes = self.authentication_classes
-        return [auth() for auth in (api_settings.DEFAULT_AUTHENTICATION_CLASSES if classes is None else classes)]
+        return api_settings.DEFAULT_AUTHENTICATION_CLASSES if classes is None else classes
+
+    def get_authenticators(self):
+        return [auth() for auth in self.authentication_classes_in_use()]
 
     def initial(self, request, *args, **kwargs):
         header = request.META.get("HTTP_AUTHORIZATION", "")

@@ -7,6 +7,7 @@ and stored as an impression whose id comes back as ``recommendation_id``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from typing import Any
@@ -16,13 +17,16 @@ from django.db import DatabaseError
 from django.http import Http404, HttpResponse, QueryDict
 from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language, gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
+from rest_framework.authentication import BasicAuthentication, SessionAuthentication, TokenAuthentication
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from .. import feedback, presentation, serving, tasks, training
@@ -43,6 +47,9 @@ ERRORS = {
 }
 DENIED = {403: OpenApiResponse(description="Invalid credentials, not signed in, not allowed (staff only), "
                                            "or a missing CSRF token.")}
+# Authentication by which a request without an ``Authorization`` header is its session's user:
+# the only ones a kept response is served under before DRF's dispatch.
+KEPT_AUTHENTICATION = (SessionAuthentication, BasicAuthentication, TokenAuthentication)
 THROTTLED = {415: OpenApiResponse(description="A body that is not JSON."),
              429: OpenApiResponse(description="Too many requests: retry after Retry-After seconds.")}
 
@@ -128,26 +135,78 @@ class _ListView(ShopperAPIView):
     """A list, answered from its finished JSON when the cache holds it: a cached request then
     costs one cache read, the impression and the response, no serializer, renderer or product
     instances (``serving.cached_response``; the response's impression id is the one part
-    that differs per request, stored as ``serving.RESPONSE_ID``)."""
+    that differs per request, stored as ``serving.RESPONSE_ID``). A plain ``GET`` whose answer is
+    kept is served before DRF's dispatch (see ``_kept_before_dispatch``)."""
 
     widget = ""
 
     def product(self, kwargs):
         return None
 
+    def dispatch(self, request, *args, **kwargs):
+        if request.method == "GET":
+            kept = self._kept_before_dispatch(request, kwargs)
+            if kept is not None:
+                return kept
+        return super().dispatch(request, *args, **kwargs)
+
+    def _kept_before_dispatch(self, request, kwargs) -> HttpResponse | None:
+        """The kept response, served without DRF's request wrapping, content negotiation,
+        authenticators and rendering (about a fifth of a cached request's cost), or None (DRF
+        then dispatches as always) unless every step DRF would take is known to come to the
+        same answer here: the first renderer for ``Accept: */*`` (or its own media type, or no
+        header) and no ``format``; plain valid parameters; authentication by the session (or
+        by an ``Authorization`` header, when none is sent) of an active user or none; this
+        view's own throttles."""
+        renderer_class = self.renderer_classes[0]
+        accept = request.META.get("HTTP_ACCEPT", "*/*")
+        if (accept not in ("*/*", renderer_class.media_type) or api_settings.FORMAT_SUFFIX_KWARG in kwargs
+                or (api_settings.URL_FORMAT_OVERRIDE or "format") in request.GET
+                or "HTTP_AUTHORIZATION" in request.META or self.throttle_classes != ShopperAPIView.throttle_classes
+                or not _kept_under(tuple(self.authentication_classes_in_use()))):
+            return None
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not user.is_active:
+            return None  # DRF's SessionAuthentication would take them for anonymous
+        params = _plain_list_params(request.GET)
+        if params is None:
+            return None
+        shopper = Shopper.from_request(request)
+        stored_as = self._stored_as(request, shopper, params, kwargs, renderer_class(), renderer_class.media_type)
+        if stored_as is None:
+            return None
+        stored = serving.cached_response(*stored_as)[0]
+        # The write throttle lets every read through; a refused read is refused again, and
+        # counted nowhere, by DRF's own check.
+        if stored is None or not ReadRateThrottle().allow_request(request, self):
+            return None
+        response = self._kept_response(shopper, stored, renderer_class.media_type)
+        if response is not None:
+            response["Allow"] = _allow_header(self)
+            if len(self.renderer_classes) > 1:
+                patch_vary_headers(response, ["Accept"])
+        return response
+
+    def _kept_response(self, shopper: Shopper, stored, media_type: str) -> HttpResponse | None:
+        """The kept response with a new impression's id, or None if no impression was stored."""
+        body, product_ids, engine, variant = stored
+        shown_id = feedback.record_shown(shopper, self.widget, product_ids, engine, variant)
+        if shown_id is None:
+            return None
+        return HttpResponse(body.replace(serving.RESPONSE_ID, str(shown_id).encode()), content_type=media_type)
+
     def get(self, request, **kwargs):
         params = list_params(request)
         shopper = Shopper.from_request(request)
-        stored_as = self._stored_as(request, shopper, params, kwargs)
+        stored_as = self._stored_as(request, shopper, params, kwargs, request.accepted_renderer,
+                                    request.accepted_media_type)
         if stored_as is not None:
             since = time.time()
             stored, token, signature = serving.cached_response(*stored_as)
             if stored is not None:
-                body, product_ids, engine, variant = stored
-                shown_id = feedback.record_shown(shopper, self.widget, product_ids, engine, variant)
-                if shown_id is not None:
-                    return HttpResponse(body.replace(serving.RESPONSE_ID, str(shown_id).encode()),
-                                        content_type=request.accepted_renderer.media_type)
+                response = self._kept_response(shopper, stored, request.accepted_renderer.media_type)
+                if response is not None:
+                    return response
         product = self.product(kwargs)
         shown = presentation.show(request, self.widget, params["limit"], product=product,
                                   exclude=params.get("exclude", ()),
@@ -164,12 +223,12 @@ class _ListView(ShopperAPIView):
             token=token, signature=signature, since=since)
         return HttpResponse(body, content_type=request.accepted_renderer.media_type)
 
-    def _stored_as(self, request, shopper: Shopper, params: dict[str, Any], kwargs) -> tuple[str, str] | None:
+    def _stored_as(self, request, shopper: Shopper, params: dict[str, Any], kwargs, renderer,
+                   media_type: str) -> tuple[str, str] | None:
         """``(cache entry, name)`` of this request's finished response, or None when it is not
         kept: a renderer other than plain JSON (the browsable API, an ``indent``), a bot (no
         impression), impressions off, or ranking hooks (which may answer differently each time)."""
-        renderer = request.accepted_renderer
-        if (not isinstance(renderer, JSONRenderer) or request.accepted_media_type != renderer.media_type
+        if (not isinstance(renderer, JSONRenderer) or media_type != renderer.media_type
                 or not app_settings.RECORD_IMPRESSIONS or app_settings.RANKING_HOOKS or is_bot(request)):
             return None
         variant = ""
@@ -191,6 +250,21 @@ class _ListView(ShopperAPIView):
         return key, (f"response:{self.widget}:{type(renderer).__qualname__}:{get_language()}:{get_script_prefix()}:"
                      f"{get_urlconf() or ''}:"
                      f"{params['limit']}:{params.get('max_per_category')}:{variant}:{excluded}")
+
+
+@functools.cache
+def _kept_under(authentication_classes: tuple[type, ...]) -> bool:
+    return all(issubclass(cls, KEPT_AUTHENTICATION) for cls in authentication_classes)
+
+
+_ALLOW: dict[type, str] = {}
+
+
+def _allow_header(view: APIView) -> str:
+    """The ``Allow`` header DRF gives the view's responses (the same for every instance)."""
+    if type(view) not in _ALLOW:
+        _ALLOW[type(view)] = ", ".join(view.allowed_methods)
+    return _ALLOW[type(view)]
 
 
 class ForYouView(_ListView):
