@@ -49,13 +49,17 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The shopper's language: the language switch's cookie, else the browser's Accept-Language.
     "django.middleware.locale.LocaleMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A kept recommendation list is answered here, below what it needs (the session, the
+    # language, the shopper) and the headers every response gets; the middleware below does
+    # nothing for a JSON list.
+    "recommendations.middleware.KeptListsMiddleware",
     "django.middleware.common.CommonMiddleware",
     # A NUL byte in a path, query string or form field is a 400, not a PostgreSQL error.
     "recommendations.middleware.RefuseUnstorableInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "demo_shop.urls"

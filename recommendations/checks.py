@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from .conf import DEFAULTS, DEPRECATED_SETTINGS, ENGINE_NAMES, PRODUCT_MODEL_SETTING, app_settings, get_product_model
@@ -413,4 +414,43 @@ def check_shared_cache(app_configs: Any = None, **kwargs: Any) -> list[checks.Ch
                 _("Set CACHES[%(alias)r]['BACKEND'] to a cache shared by every process, e.g. "
                   "'django.core.cache.backends.redis.RedisCache' (or DatabaseCache / FileBasedCache on a "
                   "single host); see docs/deployment.md.") % {"alias": alias}, 40))
+    return errors
+
+
+KEPT_LISTS_MIDDLEWARE = "recommendations.middleware.KeptListsMiddleware"
+#: What KeptListsMiddleware's answer needs above it: the shopper, and the list's language.
+KEPT_LISTS_NEEDS = ("django.contrib.auth.middleware.AuthenticationMiddleware",
+                    "django.middleware.locale.LocaleMiddleware")
+
+
+@checks.register()
+def check_middleware_order(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """``KeptListsMiddleware`` below ``AuthenticationMiddleware`` and, where the shop has it,
+    ``LocaleMiddleware`` (E041): above them it would answer with nobody signed in, in the
+    default language."""
+    classes = []
+    for entry in getattr(settings, "MIDDLEWARE", None) or []:
+        try:
+            classes.append(import_string(entry))
+        except ImportError:
+            classes.append(None)  # Django's own handler names it when it loads
+
+    def first(dotted: str) -> int | None:
+        wanted = import_string(dotted)
+        return next((i for i, cls in enumerate(classes) if isinstance(cls, type) and issubclass(cls, wanted)), None)
+
+    kept = first(KEPT_LISTS_MIDDLEWARE)
+    if kept is None:
+        return []
+    errors: list[checks.CheckMessage] = []
+    for needed in KEPT_LISTS_NEEDS:
+        at = first(needed)
+        missing = at is None and needed.endswith("AuthenticationMiddleware")
+        if missing or (at is not None and at > kept):
+            errors.append(_error(
+                _("%(kept)s comes before %(needed)s in MIDDLEWARE (or %(needed)s is missing): it would answer "
+                  "kept lists without the signed-in shopper or the shopper's language.")
+                % {"kept": KEPT_LISTS_MIDDLEWARE.rsplit(".", 1)[-1], "needed": needed.rsplit(".", 1)[-1]},
+                _("Move %(kept)s below %(needed)s (docs/deployment.md).")
+                % {"kept": KEPT_LISTS_MIDDLEWARE, "needed": needed}, 41))
     return errors

@@ -12,10 +12,11 @@ import logging
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError
-from django.http import Http404, HttpResponse, QueryDict
-from django.urls import get_script_prefix, get_urlconf
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.urls import NoReverseMatch, Resolver404, get_script_prefix, get_urlconf, resolve, reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language, gettext
@@ -140,11 +141,17 @@ class _ListView(ShopperAPIView):
 
     widget = ""
 
+    @classmethod
+    def as_view(cls, **initkwargs):
+        view = super().as_view(**initkwargs)
+        _LIST_VIEWS.add(view)  # this function itself, not a host's wrapper of it
+        return view
+
     def product(self, kwargs):
         return None
 
     def dispatch(self, request, *args, **kwargs):
-        if request.method == "GET":
+        if request.method == "GET" and not hasattr(request, "_recommendations_missed"):  # not read yet
             kept = self._kept_before_dispatch(request, kwargs)
             if kept is not None:
                 return kept
@@ -197,7 +204,10 @@ class _ListView(ShopperAPIView):
         shown_id = feedback.record_shown(shopper, self.widget, product_ids, engine, variant)
         if shown_id is None:
             return None
-        return HttpResponse(body.replace(serving.RESPONSE_ID, str(shown_id).encode()), content_type=media_type)
+        content = body.replace(serving.RESPONSE_ID, str(shown_id).encode())
+        response = HttpResponse(content, content_type=media_type)
+        response["Content-Length"] = str(len(content))  # as CommonMiddleware would, wherever it stands
+        return response
 
     def get(self, request, **kwargs):
         params = list_params(request)
@@ -257,6 +267,47 @@ class _ListView(ShopperAPIView):
         return key, (f"response:{self.widget}:{type(renderer).__qualname__}:{get_language()}:{get_script_prefix()}:"
                      f"{get_urlconf() or ''}:"
                      f"{params['limit']}:{params.get('max_per_category')}:{variant}:{excluded}")
+
+
+#: The view functions ``_ListView.as_view`` made: ``kept_list_response`` answers for these only,
+#: never for a host's decorated wrapper of one (its decorator, e.g. ``login_required``, must run).
+_LIST_VIEWS: set = set()
+
+
+def kept_list_response(request: HttpRequest) -> HttpResponse | None:
+    """The kept answer to a plain ``GET`` of one of the app's lists, for ``KeptListsMiddleware``
+    (which answers it without the rest of the middleware, URL resolution's view middleware and
+    DRF's wrapper): the view's own ``_kept_before_dispatch``, or None for any other request.
+    Only requests under the app's URLs (those of its ``recommendations`` namespace) are resolved,
+    so the shop's own pages pay one prefix comparison; a request without ``request.user``
+    (the middleware placed before ``AuthenticationMiddleware``) is never answered."""
+    if request.method != "GET" or not hasattr(request, "user"):
+        return None
+    urlconf = getattr(request, "urlconf", None)
+    prefix = _lists_path(urlconf or settings.ROOT_URLCONF)
+    if prefix is None or not request.path.startswith(prefix):
+        return None
+    try:
+        match = resolve(request.path_info, urlconf)
+    except Resolver404:
+        return None
+    if match.func not in _LIST_VIEWS or match.args:
+        return None
+    view = match.func.view_class(**match.func.view_initkwargs)
+    view.setup(request, **match.kwargs)
+    request.resolver_match = match
+    return view._kept_before_dispatch(request, match.kwargs)
+
+
+@functools.lru_cache(maxsize=32)
+def _lists_path(urlconf: Any) -> str | None:
+    """The path under which ``urlconf`` serves the app's lists (``trending/``'s parent, with the
+    script prefix of the first request: a request under another prefix is simply not answered by
+    ``kept_list_response``), or None if it does not include them."""
+    try:
+        return reverse("recommendations:trending", urlconf=urlconf).removesuffix("trending/")
+    except NoReverseMatch:
+        return None
 
 
 @functools.cache
