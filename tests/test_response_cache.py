@@ -271,3 +271,23 @@ def test_kept_answers_are_throttled_like_others(shop, dispatches):
     assert [r.status_code for r in answers] == [200, 200, 200, 429, 429]
     assert int(answers[3]["Retry-After"]) > 0
     assert len(dispatches) == 3  # the first (built) and the two refusals; two kept answers counted
+
+
+def test_a_kept_answer_under_read_limits_builds_its_shopper_once(shop, dispatches, monkeypatch):
+    """The fast path hands its shopper to the read throttle instead of building it again."""
+    books, garden, users = shop
+    train("trending")
+    built = []
+    from_request = Shopper.from_request.__func__
+
+    def counted(cls, request):
+        built.append(request.path)
+        return from_request(cls, request)
+
+    with override_settings(RECOMMENDATIONS=recs(THROTTLE_RATES={"recommendations.reads": "100/min"})):
+        client = shopper_client(users[1])
+        client.get(API + "trending/")
+        monkeypatch.setattr(Shopper, "from_request", classmethod(counted))
+        kept = client.get(API + "trending/")
+    assert kept.status_code == 200 and len(dispatches) == 1  # the second answer was the kept one
+    assert built == [API + "trending/"]

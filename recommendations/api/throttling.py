@@ -105,13 +105,14 @@ class ReadRateThrottle(BaseThrottle):
     shopper_scope = "recommendations.reads"
     address_scope = "recommendations.reads.address"
 
-    def allow_request(self, request, view) -> bool:
+    def allow_request(self, request, view, shopper: Shopper | None = None) -> bool:
+        """``shopper``: the request's, where the caller has it already (the kept-list fast path)."""
         self._wait = None
         if request.method not in SAFE_METHODS or not (limits.rate(self.shopper_scope)
                                                       or limits.rate(self.address_scope)):
             return True  # nothing to count (the shopper and the address cost a visible share)
         address = limits.client_address(request)
-        shopper = Shopper.from_request(request)
+        shopper = Shopper.from_request(request) if shopper is None else shopper
         who = shopper.data_key if shopper.known else f"address:{address}"
         try:
             refused = limits.hit([limits.limit(self.shopper_scope, who), limits.limit(self.address_scope, address)],

@@ -189,7 +189,7 @@ class _ListView(ShopperAPIView):
             return None
         # The write throttle lets every read through; a refused read is refused again, and
         # counted nowhere, by DRF's own check.
-        if not ReadRateThrottle().allow_request(request, self):
+        if not ReadRateThrottle().allow_request(request, self, shopper):
             return None
         response = self._kept_response(shopper, stored, renderer_class.media_type)
         if response is not None:
