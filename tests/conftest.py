@@ -319,3 +319,25 @@ def axe() -> str:
     from tests.accessibility import axe_source
 
     return axe_source(CI)
+
+
+def without_ids(body: dict) -> dict:
+    """The body less what differs per request (the impression id and the links carrying it)."""
+    return {**body, "recommendation_id": None,
+            "results": [{**item, "recommendation_id": None, "click_url": None} for item in body["results"]]}
+
+
+@pytest.fixture
+def dispatches(monkeypatch):
+    """How many requests DRF's dispatch got as far as authenticating (``APIView.initial``)."""
+    from rest_framework.views import APIView
+
+    seen = []
+    initial = APIView.initial
+
+    def counted(self, request, *args, **kwargs):
+        seen.append(request.path)
+        return initial(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(APIView, "initial", counted)
+    return seen

@@ -8,12 +8,11 @@ import pytest
 from django.contrib.auth.decorators import login_required
 from django.test import override_settings
 from django.urls import include, path
-from rest_framework.views import APIView
 
 from recommendations.api.views import TrendingView
 from recommendations.checks import check_middleware_order
 from recommendations.models import Event, Impression
-from tests.conftest import shopper_client, train
+from tests.conftest import shopper_client, train, without_ids
 
 pytestmark = [pytest.mark.usefixtures("isolated_serving"), pytest.mark.django_db]
 API = "/api/recommendations/"
@@ -47,25 +46,6 @@ class RecordingMiddleware:
 def shop(taste_shop):
     below.clear()
     return taste_shop(products=12, users=30, picks=6, seed=5, then=Event.Kind.CART, prefix="k")
-
-
-@pytest.fixture
-def dispatches(monkeypatch):
-    """The requests DRF's dispatch got as far as authenticating (``APIView.initial``)."""
-    seen = []
-    initial = APIView.initial
-
-    def counted(self, request, *args, **kwargs):
-        seen.append(request.path)
-        return initial(self, request, *args, **kwargs)
-
-    monkeypatch.setattr(APIView, "initial", counted)
-    return seen
-
-
-def without_ids(body: dict) -> dict:
-    return {**body, "recommendation_id": None,
-            "results": [{**item, "recommendation_id": None, "click_url": None} for item in body["results"]]}
 
 
 @pytest.mark.parametrize("list_path", ["for-you/?limit=5", "products/{pk}/similar/?limit=4", "trending/"])

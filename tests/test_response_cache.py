@@ -14,13 +14,12 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
-from rest_framework.views import APIView
 
 from recommendations import feedback, serving
 from recommendations.models import Event, Impression
 from recommendations.products import json_key
 from recommendations.serving import Shopper
-from tests.conftest import recs, shopper_client, train, update_product
+from tests.conftest import recs, shopper_client, train, update_product, without_ids
 
 pytestmark = [pytest.mark.usefixtures("isolated_serving"), pytest.mark.django_db]
 API = "/api/recommendations/"
@@ -33,12 +32,6 @@ def shop(taste_shop):
 
 def ids(body: dict) -> list:
     return [item["id"] for item in body["results"]]
-
-
-def without_ids(body: dict) -> dict:
-    """The body less what differs per request (the impression id and the links carrying it)."""
-    return {**body, "recommendation_id": None,
-            "results": [{**item, "recommendation_id": None, "click_url": None} for item in body["results"]]}
 
 
 def impression(body: dict) -> Impression:
@@ -188,20 +181,6 @@ def test_a_response_begun_before_the_shoppers_event_is_not_kept(shop):
     assert serving.cached_response(shopper.cache_key, "name")[0] == response
     serving.products_changed()  # a new catalogue token
     assert serving.cached_response(shopper.cache_key, "name")[0] is None
-
-
-@pytest.fixture
-def dispatches(monkeypatch):
-    """How many requests DRF's dispatch got as far as authenticating (``APIView.initial``)."""
-    seen = []
-    initial = APIView.initial
-
-    def counted(self, request, *args, **kwargs):
-        seen.append(request.path)
-        return initial(self, request, *args, **kwargs)
-
-    monkeypatch.setattr(APIView, "initial", counted)
-    return seen
 
 
 HEADERS = ("Content-Type", "Vary", "Allow", "Content-Language", "X-Frame-Options")
