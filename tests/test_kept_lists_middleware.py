@@ -5,10 +5,12 @@ middleware below it and DRF's dispatch, as the view answers it; nothing else ans
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.test import override_settings
-from django.urls import include, path
+from django.urls import include, path, resolve
 
+from recommendations.api import views
 from recommendations.api.views import TrendingView
 from recommendations.checks import check_middleware_order
 from recommendations.models import Event, Impression
@@ -89,6 +91,24 @@ def test_a_hosts_own_wrapper_of_a_list_view_is_never_answered_past_its_decorator
         members = [client.get(API + "members/trending/") for _ in range(2)]
     assert [r.status_code for r in members] == [302, 302]  # login_required ran both times
     assert below.count(API + "members/trending/") == 2
+
+
+def test_each_path_is_resolved_once_per_url_configuration(shop, monkeypatch):
+    """A shop's URL patterns are walked once per path, not for every kept list, and a new URL
+    configuration is followed (its own views, a host's wrapper included, are found again)."""
+    train("trending")
+    resolved = []
+    monkeypatch.setattr(views, "resolve", lambda *args: resolved.append(args) or resolve(*args))
+    views._list_view_match.cache_clear()
+    with override_settings(MIDDLEWARE=[SESSION, AUTH, KEPT, BELOW, *REST]):
+        client = shopper_client()
+        assert [client.get(API + "trending/").status_code for _ in range(3)] == [200] * 3
+        assert resolved == [(API + "trending/", settings.ROOT_URLCONF)]
+        with override_settings(ROOT_URLCONF=__name__, LOGIN_URL="/in/"):
+            assert [client.get(API + "trending/").status_code for _ in range(2)] == [200] * 2
+            assert [client.get(API + "members/trending/").status_code for _ in range(2)] == [302] * 2
+    assert resolved[1:] == [(API + "trending/", __name__), (API + "members/trending/", __name__)]
+    assert below.count(API + "trending/") == 2  # each configuration's first answer was the view's
 
 
 def test_above_authentication_it_answers_nothing_and_the_check_says_so(shop, dispatches):

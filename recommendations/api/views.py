@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.urls import NoReverseMatch, Resolver404, get_script_prefix, get_urlconf, resolve, reverse
+from django.urls import NoReverseMatch, Resolver404, ResolverMatch, get_script_prefix, get_urlconf, resolve, reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language, gettext
@@ -283,20 +283,17 @@ def kept_list_response(request: HttpRequest) -> HttpResponse | None:
     (the middleware placed before ``AuthenticationMiddleware``) is never answered."""
     if request.method != "GET" or not hasattr(request, "user"):
         return None
-    urlconf = getattr(request, "urlconf", None)
-    prefix = _lists_path(urlconf or settings.ROOT_URLCONF)
+    urlconf = getattr(request, "urlconf", None) or settings.ROOT_URLCONF
+    prefix = _lists_path(urlconf)
     if prefix is None or not request.path.startswith(prefix):
         return None
-    try:
-        match = resolve(request.path_info, urlconf)
-    except Resolver404:
-        return None
-    if match.func not in _LIST_VIEWS or match.args:
+    match = _list_view_match(urlconf, request.path_info)
+    if match is None:
         return None
     view = match.func.view_class(**match.func.view_initkwargs)
     view.setup(request, **match.kwargs)
     request.resolver_match = match
-    return view._kept_before_dispatch(request, match.kwargs)
+    return view._kept_before_dispatch(request, dict(match.kwargs))
 
 
 @functools.lru_cache(maxsize=32)
@@ -308,6 +305,19 @@ def _lists_path(urlconf: Any) -> str | None:
         return reverse("recommendations:trending", urlconf=urlconf).removesuffix("trending/")
     except NoReverseMatch:
         return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _list_view_match(urlconf: Any, path_info: str) -> ResolverMatch | None:
+    """``path_info``'s match if it is one of the app's list views, else None: each path is
+    resolved once per URL configuration, not on every request, so a shop with many URL patterns
+    before the app's does not walk them for every kept list (Django resolves a path the same way
+    every time under one configuration; the shared match is only read)."""
+    try:
+        match = resolve(path_info, urlconf)
+    except Resolver404:
+        return None
+    return match if match.func in _LIST_VIEWS and not match.args else None
 
 
 @functools.cache
