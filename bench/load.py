@@ -305,16 +305,77 @@ FLOORS = {"for-you/": "signed-in floor", "products/<pk>/similar/": "anonymous fl
 SHOP_FLOOR = "anonymous floor in the shop"
 
 
-def loaded_run(server: subprocess.Popen, port: int, reqs: list[tuple[str, str]], args, seconds: int) -> dict:
-    """One wrk run, with its server's worker CPU per request and the load average at its end."""
-    before = cpu_seconds(server)
+# -- the machine's own speed, and the work counted by PostgreSQL and Redis -----------------------
+PROBE = r"""
+import time
+while True:
+    started = time.process_time()
+    total = 0
+    for i in range(25_000):
+        total += i * i % 7
+    print(f"{time.time():.3f} {(time.process_time() - started) * 1000:.4f}", flush=True)
+    time.sleep(0.1)
+"""
+
+
+class SpeedProbe:
+    """A fixed piece of pure-Python work, about 1 ms of CPU every 100 ms in a process of its own,
+    timed by its own CPU clock: how fast this shared machine runs Python at each moment. On an
+    idle machine its time varies by a quarter between 5 s spans (other tenants). Its time also
+    depends on what runs beside it, so it compares windows of one load (the spike check), not
+    one load with another: a window whose worker CPU per request rises with the probe's time is
+    the machine's, one that rises alone is the app's."""
+
+    def __init__(self) -> None:
+        self.log = Path(tempfile.mkstemp(suffix=".probe")[1])
+        with self.log.open("w") as out:
+            self.proc = subprocess.Popen([PYTHON, "-c", PROBE], stdout=out, start_new_session=True)
+
+    def median_ms(self, start: float, end: float) -> float | None:
+        """The probe's median time between two ``time.time()`` stamps."""
+        values = [float(row[1]) for row in (line.split() for line in self.log.read_text().splitlines())
+                  if len(row) == 2 and start <= float(row[0]) <= end]
+        return round(statistics.median(values), 4) if values else None
+
+    def close(self) -> None:
+        stop(self.proc)
+        self.log.unlink(missing_ok=True)
+
+
+def work_counters(args) -> dict[str, int]:
+    """Redis commands processed and PostgreSQL transactions of the shop's database so far: work
+    that, unlike CPU time, does not depend on the machine's speed. A refill of a cache shows in
+    them. (PostgreSQL publishes a backend's counts within about a second.)"""
+    import psycopg
+    import redis
+
+    commands = redis.Redis.from_url(args.redis_url).info("stats")["total_commands_processed"]
+    with psycopg.connect(args.database_url, autocommit=True) as conn:
+        (transactions,) = conn.execute("SELECT xact_commit + xact_rollback FROM pg_stat_database "
+                                       "WHERE datname = current_database()").fetchone()
+    return {"redis_commands": commands, "sql_transactions": transactions}
+
+
+def loaded_run(server: subprocess.Popen, port: int, reqs: list[tuple[str, str]], args, seconds: int,
+               probe: SpeedProbe | None = None, count_work: bool = False) -> dict:
+    """One wrk run, with its server's worker CPU per request, the load average at its end, the
+    speed probe's median during it and (``count_work``) Redis commands and SQL transactions per
+    request."""
+    counted = work_counters(args) if count_work else {}
+    before, started = cpu_seconds(server), time.time()
     row = wrk(port, reqs, args.threads, args.connections, seconds)
     row["worker_cpu_ms_per_request"] = round((cpu_seconds(server) - before) * 1000 / max(1, row["requests"]), 3)
     row["loadavg_1min"] = os.getloadavg()[0]
+    if probe:
+        row["probe_ms"] = probe.median_ms(started, time.time())
+    if count_work:
+        for name, value in work_counters(args).items():
+            row[f"{name}_per_request"] = round((value - counted[name]) / max(1, row["requests"]), 3)
     return row
 
 
-def interleaved(loads: dict[str, tuple[subprocess.Popen, int, list]], args) -> dict[str, list[dict]]:
+def interleaved(loads: dict[str, tuple[subprocess.Popen, int, list]], args,
+                probe: SpeedProbe | None = None) -> dict[str, list[dict]]:
     """``--rounds`` rounds of every load, one after another, the order rotated each round (the
     machine's other work drifts: each endpoint meets its floor in every round)."""
     rounds: dict[str, list[dict]] = {label: [] for label in loads}
@@ -324,7 +385,7 @@ def interleaved(loads: dict[str, tuple[subprocess.Popen, int, list]], args) -> d
         for label in labels[shift:] + labels[:shift]:
             server, port, reqs = loads[label]
             try:
-                rounds[label].append(loaded_run(server, port, reqs, args, args.duration))
+                rounds[label].append(loaded_run(server, port, reqs, args, args.duration, probe))
             except Exception as exc:  # noqa: BLE001
                 rounds[label].append({"error": repr(exc)})
             time.sleep(1)
@@ -361,16 +422,29 @@ def _ratios(runs: list[dict], floor_runs: list[dict]) -> dict:
             "cpu_ratio_range": [round(min(cpu), 3), round(max(cpu), 3)] if cpu else None}
 
 
-def spike_windows(shop: subprocess.Popen, reqs: list[tuple[str, str]], args) -> dict:
+def spike_windows(shop: subprocess.Popen, reqs: list[tuple[str, str]], args, probe: SpeedProbe | None = None) -> dict:
     """The shop under a mix of its lists for ``--windows`` consecutive windows of
     ``--window-seconds`` (one wrk run each): worker CPU per request in each window against the
-    run's median (a periodic refill shows as windows above it)."""
-    windows = [loaded_run(shop, args.port, reqs, args, args.window_seconds) for _ in range(args.windows)]
+    run's median (a periodic refill shows as windows above it), beside the speed probe's time and
+    the Redis commands and SQL transactions per request of each window."""
+    windows = [loaded_run(shop, args.port, reqs, args, args.window_seconds, probe, count_work=True)
+               for _ in range(args.windows)]
     cpu = [w["worker_cpu_ms_per_request"] for w in windows]
     median = statistics.median(cpu) if cpu else float("nan")
-    return {"windows": windows, "cpu_ms_per_request": cpu, "median_cpu_ms": median,
-            "max_to_median": round(max(cpu) / median, 3) if cpu else None,
-            "min_to_median": round(min(cpu) / median, 3) if cpu else None}
+    result = {"windows": windows, "cpu_ms_per_request": cpu, "median_cpu_ms": median,
+              "max_to_median": round(max(cpu) / median, 3) if cpu else None,
+              "min_to_median": round(min(cpu) / median, 3) if cpu else None}
+    probed = [(c, w["probe_ms"]) for c, w in zip(cpu, windows) if w.get("probe_ms")]
+    if len(probed) > 2:
+        speed = statistics.median(ms for _, ms in probed)
+        at_speed = [round(c / ms * speed, 3) for c, ms in probed]
+        at_speed_median = statistics.median(at_speed)
+        result["at_probe_speed"] = {
+            "probe_ms": [ms for _, ms in probed], "cpu_ms_per_request": at_speed,
+            "max_to_median": round(max(at_speed) / at_speed_median, 3),
+            "min_to_median": round(min(at_speed) / at_speed_median, 3),
+            "correlation_cpu_probe": round(statistics.correlation([c for c, _ in probed], [ms for _, ms in probed]), 3)}
+    return result
 
 
 def main() -> None:
@@ -434,6 +508,7 @@ def main() -> None:
         "config": vars(args), "gunicorn": f"{args.workers} sync workers, 127.0.0.1",
         "loadavg_at_start": os.getloadavg(), "cold_vs_cached": {}, "rounds": {}, "against_floors": {},
         "spikes": {}, "fixed_rate": {}}
+    probe = SpeedProbe()
     try:
         for_you = [(API + "for-you/", c) for c in cookies]
         similar = [(API + f"products/{p}/similar/", "") for p in products]
@@ -458,11 +533,11 @@ def main() -> None:
                  "anonymous floor": (floor, args.floor_port, [("/floor/anonymous/", "")]),
                  "signed-in floor": (floor, args.floor_port, [("/floor/signed-in/", c) for c in cookies]),
                  SHOP_FLOOR: (shop, args.port, [("/floor/anonymous/", "")])}
-        results["rounds"] = interleaved(loads, args)
+        results["rounds"] = interleaved(loads, args, probe)
         results["against_floors"] = against_floors(results["rounds"])
         if args.windows:
             mix = [request for trio in zip(for_you, similar, hot * len(for_you)) for request in trio]
-            results["spikes"] = spike_windows(shop, mix, args)
+            results["spikes"] = spike_windows(shop, mix, args, probe)
 
         fixed = results["fixed_rate"]
         for rate in [float(r) for r in args.rates.split(",") if r]:
@@ -472,6 +547,7 @@ def main() -> None:
                 fixed[f"{label} @ {rate:g}/s"] = asyncio.run(fixed_rate(port, reqs, rate, args.fixed_seconds))
                 time.sleep(1)
     finally:
+        probe.close()
         stop(shop)
         stop(floor)
         # Every list response must have left its impression in the database once the workers
@@ -527,6 +603,15 @@ def report(results: dict, args) -> None:
               f"(median {spikes['median_cpu_ms']:.2f}; highest {spikes['max_to_median']:.2f}x, lowest "
               f"{spikes['min_to_median']:.2f}x the median; load average "
               f"{window_loads})")
+        probed = spikes.get("at_probe_speed")
+        if probed:
+            print(f"  speed probe ms per window {', '.join(f'{x:.3f}' for x in probed['probe_ms'])} (correlation "
+                  f"with worker CPU per request {probed['correlation_cpu_probe']:.2f}); worker CPU per request at "
+                  f"the probe's median speed {', '.join(f'{x:.2f}' for x in probed['cpu_ms_per_request'])} "
+                  f"(highest {probed['max_to_median']:.2f}x, lowest {probed['min_to_median']:.2f}x the median)")
+        for name in ("redis_commands", "sql_transactions"):
+            counts = [w.get(f"{name}_per_request") for w in spikes["windows"]]
+            print(f"  {name.replace('_', ' ')} per request per window: {', '.join(f'{x:.3f}' for x in counts)}")
     if results["fixed_rate"]:
         print("\n| fixed offered rate (open loop) | achieved req/s | p50 ms | p95 ms | p99 ms | errors/timeouts |")
         print("|---|---|---|---|---|---|")
