@@ -18,8 +18,12 @@ cache), and measures, one at a time:
   workers' user + system time from /proc before and after each run); the anonymous floor is
   also served by the shop's server behind the shop's middleware (``bench/load_urls.py``), and
   the anonymous lists are held to that too (what of their cost is the shop's own stack);
+* with each run, the CPU outside the workers per request: PostgreSQL's and Redis's processes
+  (read ``SETTLE_SECONDS`` after the run, when the shop's impressions are written) and wrk's;
 * the spike check: the shop's three lists mixed, ``--windows`` consecutive wrk runs of
-  ``--window-seconds``, worker CPU per request in each against the median;
+  ``--window-seconds``, worker CPU per request in each against the median, beside what the
+  machine's speed does not change: Redis commands and SQL transactions per request, and a speed
+  probe (``SpeedProbe``) that tells the machine's own slow windows from the app's;
 * fixed offered rates (open loop, latency measured from each request's scheduled time, so queueing
   counts) with a small asyncio client, bounded by ``--fixed-seconds`` per rate.
 
@@ -42,6 +46,7 @@ import json
 import os
 import platform
 import re
+import resource
 import signal
 import socket
 import statistics
@@ -320,11 +325,12 @@ while True:
 
 class SpeedProbe:
     """A fixed piece of pure-Python work, about 1 ms of CPU every 100 ms in a process of its own,
-    timed by its own CPU clock: how fast this shared machine runs Python at each moment. On an
-    idle machine its time varies by a quarter between 5 s spans (other tenants). Its time also
-    depends on what runs beside it, so it compares windows of one load (the spike check), not
-    one load with another: a window whose worker CPU per request rises with the probe's time is
-    the machine's, one that rises alone is the app's."""
+    timed by its own CPU clock: how fast this shared machine runs Python at each moment (on the
+    2-core machine of docs/benchmarks.md, idle, such a loop's time moved by up to a quarter
+    between 5 s spans: other tenants). Its time also depends on what runs beside it, so it
+    compares windows of one load (the spike check), not one load with another: a window whose
+    worker CPU per request rises with the probe's time is the machine's, one that rises alone
+    is the app's."""
 
     def __init__(self) -> None:
         self.log = Path(tempfile.mkstemp(suffix=".probe")[1])
@@ -356,16 +362,43 @@ def work_counters(args) -> dict[str, int]:
     return {"redis_commands": commands, "sql_transactions": transactions}
 
 
+def outside_cpu_seconds() -> dict[str, float]:
+    """CPU time (user + system) so far of every PostgreSQL and Redis process on the machine, and
+    of this script's finished children (the wrk runs): what a request costs outside the workers."""
+    totals = {"postgres": 0.0, "redis": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        key = "postgres" if name.startswith("postgres") else "redis" if name.startswith("redis-server") else None
+        if key:
+            fields = text.rsplit(")", 1)[1].split()
+            totals[key] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    totals["wrk"] = children.ru_utime + children.ru_stime
+    return totals
+
+
+#: Seconds after a wrk run before the CPU outside the workers is read: the shop's buffered
+#: impressions reach PostgreSQL within a second (``IMPRESSION_BUFFER_SECONDS``).
+SETTLE_SECONDS = 1.2
+
+
 def loaded_run(server: subprocess.Popen, port: int, reqs: list[tuple[str, str]], args, seconds: int,
                probe: SpeedProbe | None = None, count_work: bool = False) -> dict:
     """One wrk run, with its server's worker CPU per request, the load average at its end, the
     speed probe's median during it and (``count_work``) Redis commands and SQL transactions per
     request."""
     counted = work_counters(args) if count_work else {}
-    before, started = cpu_seconds(server), time.time()
+    outside, before, started = outside_cpu_seconds(), cpu_seconds(server), time.time()
     row = wrk(port, reqs, args.threads, args.connections, seconds)
     row["worker_cpu_ms_per_request"] = round((cpu_seconds(server) - before) * 1000 / max(1, row["requests"]), 3)
     row["loadavg_1min"] = os.getloadavg()[0]
+    time.sleep(SETTLE_SECONDS)
+    for name, spent in outside_cpu_seconds().items():
+        row[f"{name}_cpu_ms_per_request"] = round((spent - outside[name]) * 1000 / max(1, row["requests"]), 3)
     if probe:
         row["probe_ms"] = probe.median_ms(started, time.time())
     if count_work:
@@ -388,7 +421,6 @@ def interleaved(loads: dict[str, tuple[subprocess.Popen, int, list]], args,
                 rounds[label].append(loaded_run(server, port, reqs, args, args.duration, probe))
             except Exception as exc:  # noqa: BLE001
                 rounds[label].append({"error": repr(exc)})
-            time.sleep(1)
     return rounds
 
 
@@ -401,6 +433,8 @@ def against_floors(rounds: dict[str, list[dict]]) -> dict[str, dict]:
         row = {"rounds": len(ok), "median_rps": statistics.median(r["rps"] for r in ok) if ok else None,
                "median_cpu_ms": statistics.median(r["worker_cpu_ms_per_request"] for r in ok) if ok else None,
                "median_p99_ms": statistics.median(r["p99_ms"] or 0 for r in ok) if ok else None,
+               "outside_cpu_ms": {name: statistics.median(r[f"{name}_cpu_ms_per_request"] for r in ok)
+                                  for name in ("postgres", "redis", "wrk")} if ok else None,
                "non_2xx": sum(r["non_2xx"] for r in ok), "loadavg": [r["loadavg_1min"] for r in ok]}
         floor = FLOORS.get(label)
         if floor:
@@ -595,6 +629,12 @@ def report(results: dict, args) -> None:
                 cpu_low, cpu_high = r["cpu_ratio_range"]
                 print(f"| {label} | {r['rps_ratio']:.2f} ({rps_low:.2f}-{rps_high:.2f}) | "
                       f"{r['cpu_ratio']:.2f} ({cpu_low:.2f}-{cpu_high:.2f}) |")
+    print("\n| CPU outside the workers, ms per request (medians) | PostgreSQL | Redis | wrk |")
+    print("|---|---|---|---|")
+    for label, r in results["against_floors"].items():
+        if r.get("outside_cpu_ms"):
+            outside = r["outside_cpu_ms"]
+            print(f"| {label} | {outside['postgres']:.3f} | {outside['redis']:.3f} | {outside['wrk']:.3f} |")
     spikes = results.get("spikes")
     if spikes:
         window_loads = ", ".join(f"{w['loadavg_1min']:.1f}" for w in spikes["windows"])
