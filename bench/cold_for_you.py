@@ -46,7 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.load import API, PYTHON, cpu_seconds, manage, start_gunicorn, stop, summary  # noqa: E402
+from bench.load import API, PYTHON, cpu_seconds, manage, require_database, start_gunicorn, stop, summary, write_results  # noqa: E402
 
 SETUP = r"""
 import json, random, sys
@@ -179,6 +179,7 @@ def main() -> None:
                         help="then cProfile this many uncached requests per engine and kind in one process")
     parser.add_argument("--json", default="")
     args = parser.parse_args()
+    require_database(args.database_url)
     engines = [e for e in args.engines.split(",") if e]
     kinds = [k for k in args.kinds.split(",") if k]
 
@@ -276,9 +277,7 @@ def report(results: dict, args) -> None:
     for label, found in results.get("profiles", {}).items():
         print(f"\nProfile, {label}: {found.get('ms_per_request_profiled')} ms per request under cProfile\n"
               f"{found.get('stats') or found.get('error')}")
-    out = Path(args.json or ROOT / "bench" / "results" / f"cold-for-you-{results['data']['events']}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, default=str))
+    out = write_results(results, args.json, f"cold-for-you-{results['data']['events']}.json")
     print(f"\nJSON: {out}  (load average at start {results['loadavg_at_start']}, at end "
           f"{results['loadavg_at_end']}; {results['total_seconds']} s)")
 

@@ -76,6 +76,31 @@ def summary(latencies_ms: list[float]) -> dict[str, float]:
 
 
 # -- setup in a Django process ------------------------------------------------------------------
+def require_database(url: str) -> None:
+    """Stop with one line naming the database (and how to create it, when it is missing), not a
+    traceback from the first Django process, when ``url``'s PostgreSQL database cannot be used."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        reason = " ".join(str(exc).split())
+        parts = conninfo_to_dict(url)
+        hint = (f' (create it: psql -h {parts.get("host", "127.0.0.1")} -p {parts.get("port", 5432)} '
+                f'-U {parts.get("user", "postgres")} -d postgres -c "create database {parts.get("dbname")}")'
+                if "does not exist" in reason else "")
+        sys.exit(f"{Path(sys.argv[0]).name}: cannot use the PostgreSQL database {url}: {reason}{hint}")
+
+
+def write_results(results: dict, path: str, default_name: str) -> Path:
+    """The run's JSON at ``path``, or at bench/results/``default_name``."""
+    out = Path(path or ROOT / "bench" / "results" / default_name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=str))
+    return out
+
+
 def manage(env: dict[str, str], *args: str) -> str:
     result = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
     if result.returncode:
@@ -507,6 +532,7 @@ def main() -> None:
                         help="serve the shop from another checkout (e.g. `git archive` of an older "
                              "commit) on the same database, cache and artifacts: a before/after")
     args = parser.parse_args()
+    require_database(args.database_url)
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.load_settings", "DATABASE_URL": args.database_url,
            "BENCH_REDIS_URL": args.redis_url, "BENCH_SESSION_ENGINE": args.session_engine,
@@ -669,9 +695,7 @@ def report(results: dict, args) -> None:
         print(f"\nImpressions written to the database: {imp['written']} for "
               f"{imp['list_responses_counted_by_clients']} list responses counted by the clients "
               "(wrk leaves the last in-flight responses uncounted).")
-    out = Path(args.json or ROOT / "bench" / "results" / f"load-{results['data']['events']}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, default=str))
+    out = write_results(results, args.json, f"load-{results['data']['events']}.json")
     print(f"\nJSON: {out}  (load average at start {results['loadavg_at_start']}, "
           f"at end {results['loadavg_at_end']}: other processes share these cores)")
 

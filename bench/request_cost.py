@@ -22,6 +22,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.load import require_database  # noqa: E402
+
 ENDPOINTS = {  # label: (settings, path, signed in)
     "for-you/": ("bench.load_settings", "/api/recommendations/for-you/", True),
     "products/<pk>/similar/": ("bench.load_settings", "/api/recommendations/products/{pk}/similar/", False),
@@ -88,6 +92,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", default="")
     args = parser.parse_args()
+    require_database(args.database_url)
     env = {**os.environ, "DATABASE_URL": args.database_url, "BENCH_REDIS_URL": args.redis_url,
            "BENCH_SESSION_ENGINE": args.session_engine, "BENCH_CACHE_BACKEND": args.cache_backend,
            "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"}
