@@ -168,14 +168,19 @@ def start_gunicorn(app: str, port: int, workers: int, env: dict[str, str], cwd: 
 def cpu_seconds(proc: subprocess.Popen) -> float:
     """CPU time (user + system) used so far by a gunicorn master's workers, from /proc: unlike
     req/s it barely depends on what else the shared machine is running."""
-    total = 0
+    total = 0.0
     for child in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split():
         try:
-            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            total += stat_cpu_seconds(Path(f"/proc/{child}/stat").read_text())
         except FileNotFoundError:
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def stat_cpu_seconds(stat: str) -> float:
+    """User + system CPU seconds in the text of a ``/proc/<pid>/stat``."""
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -399,8 +404,7 @@ def outside_cpu_seconds() -> dict[str, float]:
         name = text[text.index("(") + 1 : text.rindex(")")]
         key = "postgres" if name.startswith("postgres") else "redis" if name.startswith("redis-server") else None
         if key:
-            fields = text.rsplit(")", 1)[1].split()
-            totals[key] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            totals[key] += stat_cpu_seconds(text)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     totals["wrk"] = children.ru_utime + children.ru_stime
     return totals
@@ -432,8 +436,7 @@ def loaded_run(server: subprocess.Popen, port: int, reqs: list[tuple[str, str]],
     return row
 
 
-def interleaved(loads: dict[str, tuple[subprocess.Popen, int, list]], args,
-                probe: SpeedProbe | None = None) -> dict[str, list[dict]]:
+def interleaved(loads: dict[str, tuple[subprocess.Popen, int, list]], args) -> dict[str, list[dict]]:
     """``--rounds`` rounds of every load, one after another, the order rotated each round (the
     machine's other work drifts: each endpoint meets its floor in every round)."""
     rounds: dict[str, list[dict]] = {label: [] for label in loads}
@@ -443,7 +446,7 @@ def interleaved(loads: dict[str, tuple[subprocess.Popen, int, list]], args,
         for label in labels[shift:] + labels[:shift]:
             server, port, reqs = loads[label]
             try:
-                rounds[label].append(loaded_run(server, port, reqs, args, args.duration, probe))
+                rounds[label].append(loaded_run(server, port, reqs, args, args.duration))
             except Exception as exc:  # noqa: BLE001
                 rounds[label].append({"error": repr(exc)})
     return rounds
@@ -593,7 +596,7 @@ def main() -> None:
                  "anonymous floor": (floor, args.floor_port, [("/floor/anonymous/", "")]),
                  "signed-in floor": (floor, args.floor_port, [("/floor/signed-in/", c) for c in cookies]),
                  SHOP_FLOOR: (shop, args.port, [("/floor/anonymous/", "")])}
-        results["rounds"] = interleaved(loads, args, probe)
+        results["rounds"] = interleaved(loads, args)
         results["against_floors"] = against_floors(results["rounds"])
         if args.windows:
             mix = [request for trio in zip(for_you, similar, hot * len(for_you)) for request in trio]

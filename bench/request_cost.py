@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.load import require_database  # noqa: E402
+from bench.load import require_database, write_results  # noqa: E402
 
 ENDPOINTS = {  # label: (settings, path, signed in)
     "for-you/": ("bench.load_settings", "/api/recommendations/for-you/", True),
@@ -125,9 +125,7 @@ def main() -> None:
         print(f"| {label} | {row['cpu_ms']:.2f} | {row.get('cpu_ratio', 0) and format(row['cpu_ratio'], '.2f')} | "
               f"{row['calls']:.0f} | {row.get('calls_ratio', 0) and format(row['calls_ratio'], '.2f')} | "
               f"{', '.join(map(str, row['loadavg']))} |")
-    out = Path(args.json or ROOT / "bench" / "results" / "request-cost.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"config": vars(args), "rounds": rounds, "table": table}, indent=2))
+    out = write_results({"config": vars(args), "rounds": rounds, "table": table}, args.json, "request-cost.json")
     print(f"\nJSON: {out}")
 
 

@@ -293,7 +293,7 @@ def kept_list_response(request: HttpRequest) -> HttpResponse | None:
     view = match.func.view_class(**match.func.view_initkwargs)
     view.setup(request, **match.kwargs)
     request.resolver_match = match
-    return view._kept_before_dispatch(request, dict(match.kwargs))
+    return view._kept_before_dispatch(request, view.kwargs)
 
 
 @functools.lru_cache(maxsize=32)
