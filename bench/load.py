@@ -355,12 +355,11 @@ while True:
 
 class SpeedProbe:
     """A fixed piece of pure-Python work, about 1 ms of CPU every 100 ms in a process of its own,
-    timed by its own CPU clock: how fast this shared machine runs Python at each moment (on the
-    2-core machine of docs/benchmarks.md, idle, such a loop's time moved by up to a quarter
-    between 5 s spans: other tenants). Its time also depends on what runs beside it, so it
-    compares windows of one load (the spike check), not one load with another: a window whose
-    worker CPU per request rises with the probe's time is the machine's, one that rises alone
-    is the app's."""
+    timed by its own CPU clock: how fast this shared machine runs Python at each moment (in
+    docs/benchmarks.md its window medians moved by up to 13 % within one run). Its time also
+    depends on what runs beside it, so it compares windows of one load (the spike check), not
+    one load with another: a window whose worker CPU per request rises with the probe's time is
+    the machine's, one that rises alone is the app's."""
 
     def __init__(self) -> None:
         self.log = Path(tempfile.mkstemp(suffix=".probe")[1])
